@@ -1,0 +1,10 @@
+//! The platform-neutral core: shared regions, typed access, the lock
+//! algorithms. Plain Rust, no Ruby types, unit-tested with `cargo test`.
+
+pub mod error;
+pub mod identity;
+pub mod region;
+pub mod scalar;
+pub mod semaphore;
+
+pub use error::{CoreError, CoreResult};

@@ -1,0 +1,146 @@
+//! A counting semaphore in its own shared page.
+
+use super::error::{CoreError, CoreResult};
+use super::region::SharedRegion;
+use crate::platform::{RawSemaphore, WaitOutcome};
+use std::time::Duration;
+
+/// A counting semaphore shared with every process forked after it was made.
+#[derive(Debug)]
+pub struct Semaphore {
+    region: SharedRegion,
+}
+
+impl Semaphore {
+    /// The largest initial value and the largest value `post` reaches.
+    pub const MAX_VALUE: u32 = RawSemaphore::MAX_VALUE;
+
+    /// A new semaphore with the given count.
+    pub fn new(initial: u64) -> CoreResult<Self> {
+        let initial = u32::try_from(initial)
+            .ok()
+            .filter(|&value| value <= Self::MAX_VALUE)
+            .ok_or_else(|| {
+                CoreError::InvalidArgument(format!(
+                    "initial value {initial} is larger than the maximum of {}",
+                    Self::MAX_VALUE
+                ))
+            })?;
+        let region = SharedRegion::new(std::mem::size_of::<RawSemaphore>())?;
+        // SAFETY: the region is a fresh page-aligned mapping large enough for
+        // a RawSemaphore, and nothing else lives in it.
+        unsafe { RawSemaphore::init(region.base().cast(), initial)? };
+        Ok(Semaphore { region })
+    }
+
+    fn raw(&self) -> &RawSemaphore {
+        // SAFETY: `new` initialized a RawSemaphore at the region's base, and
+        // the region lives as long as `self`.
+        unsafe { &*self.region.base().cast::<RawSemaphore>() }
+    }
+
+    /// Decrements now if the value is positive. Never blocks, no system call.
+    pub fn try_wait(&self) -> bool {
+        self.raw().try_wait()
+    }
+
+    /// Blocks until decremented, the monotonic `deadline`, or a signal.
+    pub fn wait_until(&self, deadline: Duration) -> CoreResult<WaitOutcome> {
+        Ok(self.raw().wait_until(deadline)?)
+    }
+
+    /// Increments, waking one waiter.
+    pub fn post(&self) -> CoreResult<()> {
+        self.raw().post().map_err(|err| {
+            if err.raw_os_error() == Some(libc::EOVERFLOW) {
+                CoreError::OutOfRange(format!(
+                    "semaphore value would exceed the maximum of {}",
+                    Self::MAX_VALUE
+                ))
+            } else {
+                CoreError::Os(err)
+            }
+        })
+    }
+
+    /// A snapshot of the current value.
+    pub fn value(&self) -> u32 {
+        self.raw().value()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::platform::monotonic_now;
+
+    #[test]
+    fn counts_down_and_up() {
+        let sem = Semaphore::new(2).unwrap();
+        assert!(sem.try_wait());
+        assert!(sem.try_wait());
+        assert!(!sem.try_wait());
+        assert_eq!(sem.value(), 0);
+        sem.post().unwrap();
+        assert_eq!(sem.value(), 1);
+    }
+
+    #[test]
+    fn timed_wait_times_out_on_the_monotonic_clock() {
+        let sem = Semaphore::new(0).unwrap();
+        let start = monotonic_now();
+        let outcome = sem.wait_until(start + Duration::from_millis(50)).unwrap();
+        assert_eq!(outcome, WaitOutcome::TimedOut);
+        assert!(monotonic_now() - start >= Duration::from_millis(50));
+        assert_eq!(sem.value(), 0);
+    }
+
+    #[test]
+    fn a_thread_posting_wakes_a_waiter() {
+        let sem = std::sync::Arc::new(Semaphore::new(0).unwrap());
+        let poster = {
+            let sem = sem.clone();
+            std::thread::spawn(move || {
+                std::thread::sleep(Duration::from_millis(20));
+                sem.post().unwrap();
+            })
+        };
+        let outcome = sem
+            .wait_until(monotonic_now() + Duration::from_secs(10))
+            .unwrap();
+        poster.join().unwrap();
+        assert_eq!(outcome, WaitOutcome::Acquired);
+    }
+
+    #[test]
+    fn initial_values_past_the_maximum_are_refused() {
+        assert!(Semaphore::new(u64::from(Semaphore::MAX_VALUE) + 1).is_err());
+        assert!(Semaphore::new(u64::from(Semaphore::MAX_VALUE)).is_ok());
+    }
+
+    #[test]
+    fn post_at_the_maximum_is_out_of_range() {
+        let sem = Semaphore::new(u64::from(Semaphore::MAX_VALUE)).unwrap();
+        assert!(matches!(sem.post(), Err(CoreError::OutOfRange(_))));
+        assert_eq!(sem.value(), Semaphore::MAX_VALUE);
+    }
+
+    #[test]
+    fn a_forked_child_posts_to_the_parent() {
+        let sem = Semaphore::new(0).unwrap();
+        // SAFETY: the child only posts and then _exits.
+        let pid = unsafe { libc::fork() };
+        if pid == 0 {
+            let code = if sem.post().is_ok() { 0 } else { 1 };
+            // SAFETY: _exit ends the child without running the test harness.
+            unsafe { libc::_exit(code) };
+        }
+        let outcome = sem
+            .wait_until(monotonic_now() + Duration::from_secs(10))
+            .unwrap();
+        let mut status = 0;
+        // SAFETY: waiting for the child we just forked.
+        unsafe { libc::waitpid(pid, &mut status, 0) };
+        assert_eq!(outcome, WaitOutcome::Acquired);
+    }
+}

@@ -1,0 +1,191 @@
+//! Linux: anonymous `MAP_SHARED` memory and POSIX semaphores (`pshared = 1`).
+
+use super::WaitOutcome;
+use std::cell::UnsafeCell;
+use std::io;
+use std::ptr::NonNull;
+use std::time::Duration;
+
+// glibc 2.30+ has `sem_clockwait`, which takes the clock to measure the
+// deadline on; the `libc` crate does not bind it yet.
+extern "C" {
+    fn sem_clockwait(
+        sem: *mut libc::sem_t,
+        clock: libc::clockid_t,
+        abstime: *const libc::timespec,
+    ) -> libc::c_int;
+}
+
+/// Maps `len` bytes of zero-filled memory that stays shared with every child
+/// forked afterwards. No file descriptor is held and no name is created.
+pub fn map_shared(len: usize) -> io::Result<NonNull<u8>> {
+    // SAFETY: an anonymous mapping with a null hint touches no existing memory;
+    // the result is checked for MAP_FAILED before use.
+    let ptr = unsafe {
+        libc::mmap(
+            std::ptr::null_mut(),
+            len,
+            libc::PROT_READ | libc::PROT_WRITE,
+            libc::MAP_SHARED | libc::MAP_ANONYMOUS,
+            -1,
+            0,
+        )
+    };
+    if ptr == libc::MAP_FAILED {
+        return Err(io::Error::last_os_error());
+    }
+    NonNull::new(ptr.cast()).ok_or_else(|| io::Error::from(io::ErrorKind::OutOfMemory))
+}
+
+/// Unmaps memory returned by [`map_shared`].
+///
+/// # Safety
+/// `ptr`/`len` must be exactly one earlier `map_shared` result, not yet
+/// unmapped, and nothing may use the memory afterwards.
+pub unsafe fn unmap(ptr: NonNull<u8>, len: usize) {
+    // SAFETY: guaranteed by the caller; munmap of a valid mapping cannot fail
+    // in a way we could act on.
+    unsafe { libc::munmap(ptr.as_ptr().cast(), len) };
+}
+
+/// The size of one page, the granularity of every mapping.
+pub fn page_size() -> usize {
+    // SAFETY: sysconf has no preconditions.
+    let size = unsafe { libc::sysconf(libc::_SC_PAGESIZE) };
+    usize::try_from(size).unwrap_or(4096)
+}
+
+/// Now, on the monotonic clock that deadlines are measured on.
+pub fn monotonic_now() -> Duration {
+    let mut now = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: `now` is a valid out-pointer; CLOCK_MONOTONIC always exists.
+    unsafe { libc::clock_gettime(libc::CLOCK_MONOTONIC, &mut now) };
+    Duration::new(now.tv_sec as u64, now.tv_nsec as u32)
+}
+
+/// This process's id, straight from the kernel (glibc no longer caches it).
+pub fn current_pid() -> u32 {
+    // SAFETY: getpid has no preconditions and cannot fail.
+    unsafe { libc::getpid() as u32 }
+}
+
+/// A POSIX semaphore placed inside shared memory.
+///
+/// glibc's `sem_trywait` and `sem_post` are a single atomic operation when
+/// nobody waits, so the uncontended path makes no system call.
+#[repr(transparent)]
+pub struct RawSemaphore(UnsafeCell<libc::sem_t>);
+
+// SAFETY: sem_t is designed to be used concurrently by threads and processes;
+// every access goes through the sem_* functions.
+unsafe impl Sync for RawSemaphore {}
+
+impl RawSemaphore {
+    /// The largest value a semaphore can count to.
+    pub const MAX_VALUE: u32 = i32::MAX as u32;
+
+    /// Initializes a process-shared semaphore in place.
+    ///
+    /// # Safety
+    /// `slot` must point to writable, suitably aligned memory of at least
+    /// `size_of::<RawSemaphore>()` bytes inside a shared mapping, and no
+    /// other initialized semaphore may live there.
+    pub unsafe fn init(slot: *mut RawSemaphore, value: u32) -> io::Result<()> {
+        // SAFETY: guaranteed by the caller.
+        let rc = unsafe { libc::sem_init(slot.cast(), 1, value) };
+        check(rc)
+    }
+
+    fn as_ptr(&self) -> *mut libc::sem_t {
+        self.0.get()
+    }
+
+    /// Decrements now if the value is positive. Never blocks.
+    pub fn try_wait(&self) -> bool {
+        // SAFETY: `self` is an initialized semaphore (guaranteed by `init`).
+        unsafe { libc::sem_trywait(self.as_ptr()) == 0 }
+    }
+
+    /// Waits until the value can be decremented, until the monotonic clock
+    /// reaches `deadline`, or until a signal arrives, whichever comes first.
+    pub fn wait_until(&self, deadline: Duration) -> io::Result<WaitOutcome> {
+        let abstime = libc::timespec {
+            tv_sec: deadline.as_secs().min(i64::MAX as u64) as libc::time_t,
+            tv_nsec: deadline.subsec_nanos() as libc::c_long,
+        };
+        // SAFETY: `self` is initialized; `abstime` is a valid timespec.
+        let rc = unsafe { sem_clockwait(self.as_ptr(), libc::CLOCK_MONOTONIC, &abstime) };
+        if rc == 0 {
+            return Ok(WaitOutcome::Acquired);
+        }
+        let err = io::Error::last_os_error();
+        match err.raw_os_error() {
+            Some(libc::ETIMEDOUT) => Ok(WaitOutcome::TimedOut),
+            Some(libc::EINTR) => Ok(WaitOutcome::Interrupted),
+            _ => Err(err),
+        }
+    }
+
+    /// Increments, waking one waiter. Fails with `EOVERFLOW` at the maximum.
+    pub fn post(&self) -> io::Result<()> {
+        // SAFETY: `self` is an initialized semaphore.
+        check(unsafe { libc::sem_post(self.as_ptr()) })
+    }
+
+    /// The current value (a snapshot: it may change at once).
+    pub fn value(&self) -> u32 {
+        let mut value: libc::c_int = 0;
+        // SAFETY: `self` is initialized; `value` is a valid out-pointer.
+        unsafe { libc::sem_getvalue(self.as_ptr(), &mut value) };
+        value.max(0) as u32
+    }
+}
+
+fn check(rc: libc::c_int) -> io::Result<()> {
+    if rc == 0 {
+        Ok(())
+    } else {
+        Err(io::Error::last_os_error())
+    }
+}
+
+/// When the process `pid` started, in clock ticks since boot (field 22 of
+/// `/proc/<pid>/stat`), or `None` if no such process is alive. Zombies (dead
+/// but not yet reaped) count as dead. Together with the pid this names one
+/// process for ever: a later process reusing the pid starts later.
+pub fn process_start_time(pid: u32) -> Option<u64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // The command name (field 2) is in parentheses and may hold anything,
+    // so fields are counted from the last ')'.
+    let mut fields = stat.get(stat.rfind(')')? + 1..)?.split_whitespace();
+    let state = fields.next()?;
+    if state == "Z" || state == "X" {
+        return None;
+    }
+    // After the state (field 3), starttime is field 22: 19 fields further on.
+    fields.nth(18)?.parse().ok()
+}
+
+/// Fills `buf` with random bytes from the kernel.
+pub fn random_bytes(buf: &mut [u8]) {
+    let mut filled = 0;
+    while filled < buf.len() {
+        // SAFETY: the pointer and length describe the unfilled tail of `buf`.
+        let got =
+            unsafe { libc::getrandom(buf[filled..].as_mut_ptr().cast(), buf.len() - filled, 0) };
+        if got > 0 {
+            filled += got as usize;
+        } else if io::Error::last_os_error().raw_os_error() != Some(libc::EINTR) {
+            // No entropy source at all: fall back to the clock, which is
+            // still unique enough to tell processes apart.
+            let fallback = monotonic_now().as_nanos().to_ne_bytes();
+            for (byte, noise) in buf[filled..].iter_mut().zip(fallback.iter().cycle()) {
+                *byte ^= noise;
+            }
+            return;
+        }
+    }
+}

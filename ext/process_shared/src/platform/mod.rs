@@ -1,0 +1,29 @@
+//! The operating-system layer: shared mappings and the semaphores that block.
+//!
+//! Everything above this module is platform-neutral. Each platform provides
+//! the same small surface: `map_shared`/`unmap` for anonymous memory shared
+//! across `fork`, a `RawSemaphore` that lives inside such memory, a monotonic
+//! clock, and the process identity used for lock ownership.
+
+#[cfg(target_os = "linux")]
+mod linux;
+#[cfg(target_os = "linux")]
+pub use linux::*;
+
+#[cfg(target_os = "macos")]
+compile_error!("the macOS backend (Mach semaphores) is not written yet; see the fork-hook issue");
+
+#[cfg(not(any(target_os = "linux", target_os = "macos")))]
+compile_error!("process_shared supports Linux and macOS only");
+
+/// What a bounded wait on a semaphore ended with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WaitOutcome {
+    /// The count was decremented: the caller now holds one unit.
+    Acquired,
+    /// The deadline passed first; the count is untouched.
+    TimedOut,
+    /// A signal interrupted the wait (Ruby's unblocking function sends one);
+    /// the count is untouched.
+    Interrupted,
+}

@@ -1,0 +1,21 @@
+//! The Ruby binding: one file per Ruby class, plus the shared plumbing
+//! (errors, argument conversion, handles, blocking without the GVL).
+
+mod blocking;
+mod convert;
+mod errors;
+mod handle;
+mod semaphore;
+mod shared_memory;
+
+use magnus::{Error, Ruby};
+
+/// Defines `ProcessShared` and every native class under it.
+pub fn init(ruby: &Ruby) -> Result<(), Error> {
+    crate::core::identity::install();
+    let namespace = ruby.define_module("ProcessShared")?;
+    errors::init(ruby, namespace)?;
+    semaphore::init(ruby, namespace)?;
+    shared_memory::init(ruby, namespace)?;
+    Ok(())
+}

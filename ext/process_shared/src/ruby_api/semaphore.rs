@@ -1,0 +1,151 @@
+//! `ProcessShared::Semaphore`: a counting semaphore shared across fork.
+
+use super::blocking::{block_until, deadline_after};
+use super::convert;
+use super::errors::{errno_error, OrRaise};
+use super::handle::Handle;
+use crate::core::semaphore::Semaphore as CoreSemaphore;
+use crate::platform::WaitOutcome;
+use magnus::{
+    method, prelude::*, scan_args::scan_args, typed_data::Obj, Error, RModule, Ruby, Value,
+};
+
+#[magnus::wrap(class = "ProcessShared::Semaphore", free_immediately, size)]
+#[derive(Default)]
+pub struct Semaphore {
+    handle: Handle<CoreSemaphore>,
+}
+
+/// Takes one unit, blocking (GVL released, interruptible) until `deadline`.
+/// `Ok(false)` when the deadline passed first.
+pub fn acquire(
+    ruby: &Ruby,
+    handle: &Handle<CoreSemaphore>,
+    deadline: Option<std::time::Duration>,
+) -> Result<bool, Error> {
+    if handle.with(ruby, CoreSemaphore::try_wait)? {
+        return Ok(true);
+    }
+    let semaphore = handle.get(ruby)?;
+    let acquired = block_until(ruby, deadline, |slice_end| {
+        Ok(match semaphore.wait_until(slice_end)? {
+            WaitOutcome::Acquired => Some(()),
+            WaitOutcome::TimedOut | WaitOutcome::Interrupted => None,
+        })
+    })?;
+    Ok(acquired.is_some())
+}
+
+/// Runs the block between `enter` and `exit`, calling `exit` even when the
+/// block raises, throws or breaks; the block's value or its error.
+pub fn around_block(
+    ruby: &Ruby,
+    enter: impl FnOnce() -> Result<(), Error>,
+    exit: impl FnOnce() -> Result<(), Error>,
+) -> Result<Value, Error> {
+    if !ruby.block_given() {
+        return Err(Error::new(
+            ruby.exception_thread_error(),
+            "must be called with a block",
+        ));
+    }
+    enter()?;
+    let result = ruby.yield_values::<(), Value>(());
+    let released = exit();
+    let value = result?;
+    released.map(|()| value)
+}
+
+impl Semaphore {
+    fn initialize(ruby: &Ruby, rb_self: &Self, args: &[Value]) -> Result<(), Error> {
+        let args = scan_args::<(), (Option<Value>,), (), (), (), ()>(args)?;
+        let initial = match args.optional.0 {
+            Some(value) => convert::count(ruby, value, "initial value")?,
+            None => 1,
+        };
+        rb_self
+            .handle
+            .open(ruby, CoreSemaphore::new(initial).or_raise(ruby)?)
+    }
+
+    fn initialize_copy(ruby: &Ruby, rb_self: &Self, original: &Self) -> Result<(), Error> {
+        rb_self.handle.adopt(ruby, original.handle.get(ruby)?)
+    }
+
+    fn wait(ruby: &Ruby, rb_self: Obj<Self>) -> Result<Obj<Self>, Error> {
+        acquire(ruby, &rb_self.handle, None)?;
+        Ok(rb_self)
+    }
+
+    fn try_wait(ruby: &Ruby, rb_self: Obj<Self>, args: &[Value]) -> Result<Obj<Self>, Error> {
+        let args = scan_args::<(), (Option<Value>,), (), (), (), ()>(args)?;
+        let timeout = match args.optional.0 {
+            Some(value) if !value.is_nil() => Some(convert::timeout(ruby, Some(value))?),
+            _ => None,
+        };
+        match timeout {
+            None => {
+                if rb_self.handle.with(ruby, CoreSemaphore::try_wait)? {
+                    Ok(rb_self)
+                } else {
+                    Err(errno_error(ruby, libc::EAGAIN, "semaphore value is zero"))
+                }
+            }
+            Some(duration) => {
+                if acquire(ruby, &rb_self.handle, deadline_after(duration))? {
+                    Ok(rb_self)
+                } else {
+                    Err(errno_error(
+                        ruby,
+                        libc::ETIMEDOUT,
+                        "semaphore wait timed out",
+                    ))
+                }
+            }
+        }
+    }
+
+    fn post(ruby: &Ruby, rb_self: Obj<Self>) -> Result<Obj<Self>, Error> {
+        rb_self
+            .handle
+            .with(ruby, CoreSemaphore::post)?
+            .or_raise(ruby)?;
+        Ok(rb_self)
+    }
+
+    fn value(ruby: &Ruby, rb_self: &Self) -> Result<u32, Error> {
+        rb_self.handle.with(ruby, CoreSemaphore::value)
+    }
+
+    fn synchronize(ruby: &Ruby, rb_self: &Self) -> Result<Value, Error> {
+        let semaphore = rb_self.handle.get(ruby)?;
+        around_block(
+            ruby,
+            || acquire(ruby, &rb_self.handle, None).map(drop),
+            || semaphore.post().or_raise(ruby),
+        )
+    }
+
+    fn close(&self) {
+        self.handle.close();
+    }
+
+    fn is_closed(&self) -> bool {
+        self.handle.is_closed()
+    }
+}
+
+pub fn init(ruby: &Ruby, namespace: RModule) -> Result<(), Error> {
+    let class = namespace.define_class("Semaphore", ruby.class_object())?;
+    class.define_alloc_func::<Semaphore>();
+    class.define_method("initialize", method!(Semaphore::initialize, -1))?;
+    class.define_method("initialize_copy", method!(Semaphore::initialize_copy, 1))?;
+    class.define_method("wait", method!(Semaphore::wait, 0))?;
+    class.define_method("try_wait", method!(Semaphore::try_wait, -1))?;
+    class.define_method("post", method!(Semaphore::post, 0))?;
+    class.define_method("value", method!(Semaphore::value, 0))?;
+    class.define_method("synchronize", method!(Semaphore::synchronize, 0))?;
+    class.define_method("close", method!(Semaphore::close, 0))?;
+    class.define_method("closed?", method!(Semaphore::is_closed, 0))?;
+    Ok(())
+}

@@ -1,0 +1,478 @@
+//! `ProcessShared::SharedMemory`: a fixed-size, zero-filled block of memory
+//! shared across fork, with the bounds-checked typed accessors of
+//! `FFI::Pointer` (`get_int`, `put_array_of_double`, `get_bytes`, …).
+
+use super::convert;
+use super::errors::{argument_error, index_error, range_error, type_error, OrRaise};
+use super::handle::Handle;
+use crate::core::region::SharedRegion;
+use crate::core::scalar::{Scalar, ScalarType, TYPE_NAMES};
+use magnus::{
+    method, prelude::*, scan_args::scan_args, typed_data::Obj, Error, Float, Integer, IntoValue,
+    RArray, RClass, RModule, RString, Ruby, Symbol, Value,
+};
+
+/// A region together with how Ruby asked for it (`new(:int, 4)`).
+pub struct Memory {
+    pub region: SharedRegion,
+    pub type_name: &'static str,
+    pub scalar: ScalarType,
+    pub count: usize,
+}
+
+#[magnus::wrap(class = "ProcessShared::SharedMemory", free_immediately, size)]
+#[derive(Default)]
+pub struct SharedMemory {
+    pub handle: Handle<Memory>,
+}
+
+/// A scalar as Ruby sees it: converted from a Ruby value with the
+/// exceptions of API.md, and back.
+pub trait RubyScalar: Scalar {
+    fn from_ruby(ruby: &Ruby, value: Value) -> Result<Self, Error>;
+    fn into_ruby(self, ruby: &Ruby) -> Value;
+}
+
+macro_rules! ruby_integer {
+    ($($t:ty),*) => {$(
+        impl RubyScalar for $t {
+            fn from_ruby(ruby: &Ruby, value: Value) -> Result<Self, Error> {
+                let Some(integer) = Integer::from_value(value) else {
+                    return Err(type_error(ruby, format!(
+                        "expected an Integer for {}, got {}",
+                        stringify!($t), convert::class_name(value)
+                    )));
+                };
+                let wide: Option<i128> = match integer.to_i64() {
+                    Ok(small) => Some(small.into()),
+                    Err(_) => integer.to_u64().ok().map(i128::from),
+                };
+                wide.and_then(|wide| <$t>::try_from(wide).ok()).ok_or_else(|| {
+                    range_error(ruby, format!(
+                        "{integer} does not fit {} ({}..{})",
+                        stringify!($t), <$t>::MIN, <$t>::MAX
+                    ))
+                })
+            }
+
+            fn into_ruby(self, ruby: &Ruby) -> Value {
+                self.into_value_with(ruby)
+            }
+        }
+    )*};
+}
+ruby_integer!(i8, u8, i16, u16, i32, u32, i64, u64);
+
+fn float_from_ruby(ruby: &Ruby, value: Value) -> Result<f64, Error> {
+    if Float::from_value(value).is_some() || Integer::from_value(value).is_some() {
+        f64::try_convert(value)
+    } else {
+        Err(type_error(
+            ruby,
+            format!("expected a Float, got {}", convert::class_name(value)),
+        ))
+    }
+}
+
+impl RubyScalar for f32 {
+    fn from_ruby(ruby: &Ruby, value: Value) -> Result<Self, Error> {
+        // Narrowing to the C float is what FFI does; it may lose precision.
+        float_from_ruby(ruby, value).map(|wide| wide as f32)
+    }
+
+    fn into_ruby(self, ruby: &Ruby) -> Value {
+        f64::from(self).into_value_with(ruby)
+    }
+}
+
+impl RubyScalar for f64 {
+    fn from_ruby(ruby: &Ruby, value: Value) -> Result<Self, Error> {
+        float_from_ruby(ruby, value)
+    }
+
+    fn into_ruby(self, ruby: &Ruby) -> Value {
+        self.into_value_with(ruby)
+    }
+}
+
+/// `n` elements of `T` as a byte length, `IndexError` on overflow.
+fn byte_length<T: Scalar>(ruby: &Ruby, elements: usize) -> Result<usize, Error> {
+    elements
+        .checked_mul(T::SIZE)
+        .ok_or_else(|| index_error(ruby, format!("{elements} elements is out of range")))
+}
+
+impl SharedMemory {
+    fn initialize(ruby: &Ruby, rb_self: &Self, args: &[Value]) -> Result<(), Error> {
+        let args = scan_args::<(), (Option<Value>, Option<Value>), (), (), (), ()>(args)?;
+        let (type_or_count, count) = args.optional;
+        let (type_name, scalar, count) = match type_or_count {
+            Some(value) if Symbol::from_value(value).is_some() => {
+                let name = Symbol::from_value(value)
+                    .map(|symbol| symbol.name().map(|name| name.into_owned()))
+                    .transpose()?
+                    .unwrap_or_default();
+                let &(type_name, scalar) = TYPE_NAMES
+                    .iter()
+                    .find(|(known, _)| *known == name)
+                    .ok_or_else(|| argument_error(ruby, format!("unknown type :{name}")))?;
+                let count = match count {
+                    Some(count) => convert::count(ruby, count, "count")?,
+                    None => 1,
+                };
+                (type_name, scalar, count)
+            }
+            Some(value) => {
+                if count.is_some() {
+                    return Err(argument_error(
+                        ruby,
+                        "a byte size takes no count; use new(:type, count)",
+                    ));
+                }
+                (
+                    "uchar",
+                    ScalarType::UInt8,
+                    convert::count(ruby, value, "size")?,
+                )
+            }
+            None => ("uchar", ScalarType::UInt8, 1),
+        };
+        if count == 0 {
+            return Err(argument_error(ruby, "size must be positive"));
+        }
+        let count = usize::try_from(count)
+            .map_err(|_| argument_error(ruby, format!("count {count} is too large")))?;
+        let size = count
+            .checked_mul(scalar.size())
+            .ok_or_else(|| argument_error(ruby, format!("count {count} is too large")))?;
+        let region = SharedRegion::new(size).or_raise(ruby)?;
+        rb_self.handle.open(
+            ruby,
+            Memory {
+                region,
+                type_name,
+                scalar,
+                count,
+            },
+        )
+    }
+
+    fn initialize_copy(ruby: &Ruby, rb_self: &Self, original: &Self) -> Result<(), Error> {
+        rb_self.handle.adopt(ruby, original.handle.get(ruby)?)
+    }
+
+    fn size(ruby: &Ruby, rb_self: &Self) -> Result<usize, Error> {
+        rb_self.handle.with(ruby, |memory| memory.region.len())
+    }
+
+    fn type_symbol(ruby: &Ruby, rb_self: &Self) -> Result<Symbol, Error> {
+        let name = rb_self.handle.with(ruby, |memory| memory.type_name)?;
+        Ok(ruby.to_symbol(name))
+    }
+
+    fn type_size(ruby: &Ruby, rb_self: &Self) -> Result<usize, Error> {
+        rb_self.handle.with(ruby, |memory| memory.scalar.size())
+    }
+
+    fn count(ruby: &Ruby, rb_self: &Self) -> Result<usize, Error> {
+        rb_self.handle.with(ruby, |memory| memory.count)
+    }
+
+    fn close(&self) {
+        self.handle.close();
+    }
+
+    fn is_closed(&self) -> bool {
+        self.handle.is_closed()
+    }
+
+    // Typed scalars.
+
+    fn get<T: RubyScalar>(ruby: &Ruby, rb_self: &Self, offset: Value) -> Result<Value, Error> {
+        let offset = convert::offset(ruby, offset)?;
+        let value = rb_self
+            .handle
+            .with(ruby, |memory| memory.region.read::<T>(offset))?
+            .or_raise(ruby)?;
+        Ok(value.into_ruby(ruby))
+    }
+
+    fn put<T: RubyScalar>(
+        ruby: &Ruby,
+        rb_self: Obj<Self>,
+        offset: Value,
+        value: Value,
+    ) -> Result<Obj<Self>, Error> {
+        let offset = convert::offset(ruby, offset)?;
+        let value = T::from_ruby(ruby, value)?;
+        rb_self
+            .handle
+            .with(ruby, |memory| memory.region.write(offset, value))?
+            .or_raise(ruby)?;
+        Ok(rb_self)
+    }
+
+    fn read<T: RubyScalar>(ruby: &Ruby, rb_self: &Self) -> Result<Value, Error> {
+        Self::get::<T>(ruby, rb_self, 0.into_value_with(ruby))
+    }
+
+    fn write<T: RubyScalar>(
+        ruby: &Ruby,
+        rb_self: Obj<Self>,
+        value: Value,
+    ) -> Result<Obj<Self>, Error> {
+        Self::put::<T>(ruby, rb_self, 0.into_value_with(ruby), value)
+    }
+
+    fn get_array<T: RubyScalar>(
+        ruby: &Ruby,
+        rb_self: &Self,
+        offset: Value,
+        length: Value,
+    ) -> Result<RArray, Error> {
+        let offset = convert::offset(ruby, offset)?;
+        let length = convert::length(ruby, length)?;
+        let bytes = byte_length::<T>(ruby, length)?;
+        let values: Vec<T> = rb_self
+            .handle
+            .with(ruby, |memory| {
+                memory.region.span(offset, bytes).map(|start| {
+                    (0..length)
+                        .map(|index| {
+                            // SAFETY: `span` checked `length * SIZE` bytes at
+                            // `start`; each element lies inside them.
+                            unsafe { start.add(index * T::SIZE).cast::<T>().read_unaligned() }
+                        })
+                        .collect()
+                })
+            })?
+            .or_raise(ruby)?;
+        let array = ruby.ary_new_capa(values.len());
+        for value in values {
+            array.push(value.into_ruby(ruby))?;
+        }
+        Ok(array)
+    }
+
+    fn put_array<T: RubyScalar>(
+        ruby: &Ruby,
+        rb_self: Obj<Self>,
+        offset: Value,
+        values: Value,
+    ) -> Result<Obj<Self>, Error> {
+        let offset = convert::offset(ruby, offset)?;
+        let array = RArray::from_value(values).ok_or_else(|| {
+            type_error(
+                ruby,
+                format!("expected an Array, got {}", convert::class_name(values)),
+            )
+        })?;
+        // Convert everything first, so a bad element writes nothing.
+        let converted = array
+            .into_iter()
+            .map(|value| T::from_ruby(ruby, value))
+            .collect::<Result<Vec<T>, Error>>()?;
+        let bytes = byte_length::<T>(ruby, converted.len())?;
+        rb_self
+            .handle
+            .with(ruby, |memory| {
+                memory.region.span(offset, bytes).map(|start| {
+                    for (index, value) in converted.iter().enumerate() {
+                        // SAFETY: `span` checked `len * SIZE` bytes at `start`.
+                        unsafe {
+                            start
+                                .add(index * T::SIZE)
+                                .cast::<T>()
+                                .write_unaligned(*value)
+                        };
+                    }
+                })
+            })?
+            .or_raise(ruby)?;
+        Ok(rb_self)
+    }
+
+    fn read_array<T: RubyScalar>(
+        ruby: &Ruby,
+        rb_self: &Self,
+        length: Value,
+    ) -> Result<RArray, Error> {
+        Self::get_array::<T>(ruby, rb_self, 0.into_value_with(ruby), length)
+    }
+
+    fn write_array<T: RubyScalar>(
+        ruby: &Ruby,
+        rb_self: Obj<Self>,
+        values: Value,
+    ) -> Result<Obj<Self>, Error> {
+        Self::put_array::<T>(ruby, rb_self, 0.into_value_with(ruby), values)
+    }
+
+    // Bytes and strings.
+
+    fn get_bytes(
+        ruby: &Ruby,
+        rb_self: &Self,
+        offset: Value,
+        length: Value,
+    ) -> Result<RString, Error> {
+        let offset = convert::offset(ruby, offset)?;
+        let length = convert::length(ruby, length)?;
+        let bytes = rb_self
+            .handle
+            .with(ruby, |memory| memory.region.read_bytes(offset, length))?
+            .or_raise(ruby)?;
+        Ok(ruby.str_from_slice(&bytes))
+    }
+
+    fn read_bytes(ruby: &Ruby, rb_self: &Self, length: Value) -> Result<RString, Error> {
+        Self::get_bytes(ruby, rb_self, 0.into_value_with(ruby), length)
+    }
+
+    /// `put_bytes(offset, string, index = 0, length = nil)`: writes
+    /// `string[index, length]` at `offset`, as `FFI::Pointer#put_bytes`.
+    fn put_bytes(ruby: &Ruby, rb_self: Obj<Self>, args: &[Value]) -> Result<Obj<Self>, Error> {
+        let args =
+            scan_args::<(Value, RString), (Option<Value>, Option<Value>), (), (), (), ()>(args)?;
+        let (offset, string) = args.required;
+        let (index, length) = args.optional;
+        let offset = convert::offset(ruby, offset)?;
+        Self::write_string_slice(ruby, &rb_self, offset, string, index, length, false)?;
+        Ok(rb_self)
+    }
+
+    /// `write_bytes(string, index = 0, length = nil)`: `put_bytes` at 0.
+    fn write_bytes(ruby: &Ruby, rb_self: Obj<Self>, args: &[Value]) -> Result<Obj<Self>, Error> {
+        let args = scan_args::<(RString,), (Option<Value>, Option<Value>), (), (), (), ()>(args)?;
+        let (string,) = args.required;
+        let (index, length) = args.optional;
+        Self::write_string_slice(ruby, &rb_self, 0, string, index, length, false)?;
+        Ok(rb_self)
+    }
+
+    /// `get_string(offset)`: the bytes up to the first NUL (or the end).
+    fn get_string(ruby: &Ruby, rb_self: &Self, offset: Value) -> Result<RString, Error> {
+        let offset = convert::offset(ruby, offset)?;
+        let bytes = rb_self
+            .handle
+            .with(ruby, |memory| memory.region.read_c_string(offset))?
+            .or_raise(ruby)?;
+        Ok(ruby.str_from_slice(&bytes))
+    }
+
+    /// `put_string(offset, string)`: the string's bytes and a NUL.
+    fn put_string(
+        ruby: &Ruby,
+        rb_self: Obj<Self>,
+        offset: Value,
+        string: RString,
+    ) -> Result<Obj<Self>, Error> {
+        let offset = convert::offset(ruby, offset)?;
+        Self::write_string_slice(ruby, &rb_self, offset, string, None, None, true)?;
+        Ok(rb_self)
+    }
+
+    fn write_string_slice(
+        ruby: &Ruby,
+        rb_self: &Self,
+        offset: u64,
+        string: RString,
+        index: Option<Value>,
+        length: Option<Value>,
+        nul_terminated: bool,
+    ) -> Result<(), Error> {
+        let index = match index {
+            Some(index) => convert::length(ruby, index)?,
+            None => 0,
+        };
+        let length = match length.filter(|length| !length.is_nil()) {
+            Some(length) => Some(convert::length(ruby, length)?),
+            None => None,
+        };
+        rb_self
+            .handle
+            .with(ruby, |memory| {
+                // SAFETY: the slice is used only inside this closure, during
+                // which no Ruby code runs that could change or free `string`.
+                let bytes = unsafe { string.as_slice() };
+                let available = bytes.len().checked_sub(index)?;
+                let length = length.unwrap_or(available);
+                if length > available {
+                    return None;
+                }
+                let slice = &bytes[index..index + length];
+                Some(if nul_terminated {
+                    memory.region.write_c_string(offset, slice)
+                } else {
+                    memory.region.write_bytes(offset, slice)
+                })
+            })?
+            .ok_or_else(|| index_error(ruby, "index or length out of the string's range"))?
+            .or_raise(ruby)
+    }
+}
+
+/// Defines the eight accessors of one type name (`get_int`, `put_int`,
+/// `read_int`, `write_int` and their `array_of_` forms).
+macro_rules! define_typed {
+    ($class:expr, $name:expr, $t:ty) => {{
+        let (class, name): (RClass, &str) = ($class, $name);
+        class.define_method(format!("get_{name}"), method!(SharedMemory::get::<$t>, 1))?;
+        class.define_method(format!("put_{name}"), method!(SharedMemory::put::<$t>, 2))?;
+        class.define_method(format!("read_{name}"), method!(SharedMemory::read::<$t>, 0))?;
+        class.define_method(
+            format!("write_{name}"),
+            method!(SharedMemory::write::<$t>, 1),
+        )?;
+        class.define_method(
+            format!("get_array_of_{name}"),
+            method!(SharedMemory::get_array::<$t>, 2),
+        )?;
+        class.define_method(
+            format!("put_array_of_{name}"),
+            method!(SharedMemory::put_array::<$t>, 2),
+        )?;
+        class.define_method(
+            format!("read_array_of_{name}"),
+            method!(SharedMemory::read_array::<$t>, 1),
+        )?;
+        class.define_method(
+            format!("write_array_of_{name}"),
+            method!(SharedMemory::write_array::<$t>, 1),
+        )?;
+    }};
+}
+
+pub fn init(ruby: &Ruby, namespace: RModule) -> Result<(), Error> {
+    let class = namespace.define_class("SharedMemory", ruby.class_object())?;
+    class.define_alloc_func::<SharedMemory>();
+    class.define_method("initialize", method!(SharedMemory::initialize, -1))?;
+    class.define_method("initialize_copy", method!(SharedMemory::initialize_copy, 1))?;
+    class.define_method("size", method!(SharedMemory::size, 0))?;
+    class.define_method("type", method!(SharedMemory::type_symbol, 0))?;
+    class.define_method("type_size", method!(SharedMemory::type_size, 0))?;
+    class.define_method("count", method!(SharedMemory::count, 0))?;
+    class.define_method("close", method!(SharedMemory::close, 0))?;
+    class.define_method("closed?", method!(SharedMemory::is_closed, 0))?;
+    for &(name, scalar) in TYPE_NAMES {
+        match scalar {
+            ScalarType::Int8 => define_typed!(class, name, i8),
+            ScalarType::UInt8 => define_typed!(class, name, u8),
+            ScalarType::Int16 => define_typed!(class, name, i16),
+            ScalarType::UInt16 => define_typed!(class, name, u16),
+            ScalarType::Int32 => define_typed!(class, name, i32),
+            ScalarType::UInt32 => define_typed!(class, name, u32),
+            ScalarType::Int64 => define_typed!(class, name, i64),
+            ScalarType::UInt64 => define_typed!(class, name, u64),
+            ScalarType::Float32 => define_typed!(class, name, f32),
+            ScalarType::Float64 => define_typed!(class, name, f64),
+        }
+    }
+    class.define_method("get_bytes", method!(SharedMemory::get_bytes, 2))?;
+    class.define_method("put_bytes", method!(SharedMemory::put_bytes, -1))?;
+    class.define_method("read_bytes", method!(SharedMemory::read_bytes, 1))?;
+    class.define_method("write_bytes", method!(SharedMemory::write_bytes, -1))?;
+    class.define_method("get_string", method!(SharedMemory::get_string, 1))?;
+    class.define_method("put_string", method!(SharedMemory::put_string, 2))?;
+    Ok(())
+}
