@@ -5,7 +5,7 @@ require_relative "lib/process_shared/version"
 Gem::Specification.new do |spec|
   spec.name = "process_shared"
   spec.version = ProcessShared::VERSION
-  spec.summary = "Cross-process Semaphore, Mutex, ConditionVariable, Monitor and shared memory for forked Ruby processes"
+  spec.summary = "Cross-process Semaphore, Mutex, ConditionVariable, Monitor and shared memory across fork"
   spec.description = <<~DESC
     Concurrency primitives shared across fork: counting and binary semaphores,
     mutexes, condition variables, monitors and typed shared memory with Marshal
@@ -15,7 +15,7 @@ Gem::Specification.new do |spec|
   spec.authors = ["process_shared developers"]
   spec.license = "MIT"
   spec.homepage = "https://github.com/process-shared/process_shared"
-  spec.required_ruby_version = ">= 3.0"
+  spec.required_ruby_version = ">= 3.1"
   spec.metadata["rubygems_mfa_required"] = "true"
 
   spec.files = Dir[
