@@ -7,6 +7,7 @@ mod errors;
 mod handle;
 mod semaphore;
 mod shared_memory;
+mod typed;
 
 use magnus::{Error, Ruby};
 

@@ -4,11 +4,10 @@ use super::blocking::{block_until, deadline_after};
 use super::convert;
 use super::errors::{errno_error, OrRaise};
 use super::handle::Handle;
+use super::typed::unwrap;
 use crate::core::semaphore::Semaphore as CoreSemaphore;
 use crate::platform::WaitOutcome;
-use magnus::{
-    method, prelude::*, scan_args::scan_args, typed_data::Obj, Error, RModule, Ruby, Value,
-};
+use magnus::{method, prelude::*, scan_args::scan_args, Error, RModule, Ruby, Value};
 
 #[magnus::wrap(class = "ProcessShared::Semaphore", free_immediately, size)]
 #[derive(Default)]
@@ -72,12 +71,13 @@ impl Semaphore {
         rb_self.handle.adopt(ruby, original.handle.get(ruby)?)
     }
 
-    fn wait(ruby: &Ruby, rb_self: Obj<Self>) -> Result<Obj<Self>, Error> {
-        acquire(ruby, &rb_self.handle, None)?;
+    fn wait(ruby: &Ruby, rb_self: Value) -> Result<Value, Error> {
+        acquire(ruby, &unwrap::<Self>(ruby, rb_self)?.handle, None)?;
         Ok(rb_self)
     }
 
-    fn try_wait(ruby: &Ruby, rb_self: Obj<Self>, args: &[Value]) -> Result<Obj<Self>, Error> {
+    fn try_wait(ruby: &Ruby, rb_self: Value, args: &[Value]) -> Result<Value, Error> {
+        let this = unwrap::<Self>(ruby, rb_self)?;
         let args = scan_args::<(), (Option<Value>,), (), (), (), ()>(args)?;
         let timeout = match args.optional.0 {
             Some(value) if !value.is_nil() => Some(convert::timeout(ruby, Some(value))?),
@@ -85,14 +85,14 @@ impl Semaphore {
         };
         match timeout {
             None => {
-                if rb_self.handle.with(ruby, CoreSemaphore::try_wait)? {
+                if this.handle.with(ruby, CoreSemaphore::try_wait)? {
                     Ok(rb_self)
                 } else {
                     Err(errno_error(ruby, libc::EAGAIN, "semaphore value is zero"))
                 }
             }
             Some(duration) => {
-                if acquire(ruby, &rb_self.handle, deadline_after(duration))? {
+                if acquire(ruby, &this.handle, deadline_after(duration))? {
                     Ok(rb_self)
                 } else {
                     Err(errno_error(
@@ -105,23 +105,26 @@ impl Semaphore {
         }
     }
 
-    fn post(ruby: &Ruby, rb_self: Obj<Self>) -> Result<Obj<Self>, Error> {
-        rb_self
+    fn post(ruby: &Ruby, rb_self: Value) -> Result<Value, Error> {
+        unwrap::<Self>(ruby, rb_self)?
             .handle
             .with(ruby, CoreSemaphore::post)?
             .or_raise(ruby)?;
         Ok(rb_self)
     }
 
-    fn value(ruby: &Ruby, rb_self: &Self) -> Result<u32, Error> {
-        rb_self.handle.with(ruby, CoreSemaphore::value)
+    fn value(ruby: &Ruby, rb_self: Value) -> Result<u32, Error> {
+        unwrap::<Self>(ruby, rb_self)?
+            .handle
+            .with(ruby, CoreSemaphore::value)
     }
 
-    fn synchronize(ruby: &Ruby, rb_self: &Self) -> Result<Value, Error> {
-        let semaphore = rb_self.handle.get(ruby)?;
+    fn synchronize(ruby: &Ruby, rb_self: Value) -> Result<Value, Error> {
+        let this = unwrap::<Self>(ruby, rb_self)?;
+        let semaphore = this.handle.get(ruby)?;
         around_block(
             ruby,
-            || acquire(ruby, &rb_self.handle, None).map(drop),
+            || acquire(ruby, &this.handle, None).map(drop),
             || semaphore.post().or_raise(ruby),
         )
     }
