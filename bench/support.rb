@@ -52,8 +52,53 @@ module Bench
     width = costs.keys.map(&:length).max
     costs.each do |label, cost|
       ratio = cost / costs.fetch(baseline)
-      puts format("  %-#{width}s  %12.1f %s  %6.2fx %s", label, cost, unit, ratio, label == baseline ? "(baseline)" : "")
+      puts format("  %-#{width}s  %12.1f %s  %6.2fx %s", label, cost, unit, ratio,
+                  label == baseline ? "(baseline)" : "")
     end
     costs
+  end
+end
+
+module Bench
+  module_function
+
+  # Runs `processes` forked children that each call `work` once, all
+  # released together, and returns the seconds from release to the last
+  # child's exit. A child that raises makes the whole measurement fail.
+  def time_processes(processes, &work)
+    reader, writer = IO.pipe
+    pids = Array.new(processes) do
+      fork do
+        writer.close
+        reader.read(1)
+        work.call
+        exit!(0)
+      rescue Exception => e # rubocop:disable Lint/RescueException
+        warn "bench child failed: #{e.class}: #{e.message}"
+        exit!(1)
+      end
+    end
+    reader.close
+    started = Process.clock_gettime(Process::CLOCK_MONOTONIC)
+    writer.write("go" * processes)
+    writer.close
+    statuses = pids.map { |pid| Process.wait2(pid).last }
+    elapsed = Process.clock_gettime(Process::CLOCK_MONOTONIC) - started
+    raise "a benchmark child failed" unless statuses.all?(&:success?)
+
+    elapsed
+  end
+
+  # Seconds the block takes, on the monotonic clock.
+  def seconds
+    started = Process.clock_gettime(Process::CLOCK_MONOTONIC)
+    yield
+    Process.clock_gettime(Process::CLOCK_MONOTONIC) - started
+  end
+
+  # The median of `runs` measurements, to damp scheduling noise.
+  def median_of(runs = Integer(ENV.fetch("BENCH_RUNS", "3")), &)
+    samples = Array.new(runs, &).sort
+    samples[samples.size / 2]
   end
 end
