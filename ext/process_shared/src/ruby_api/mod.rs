@@ -4,6 +4,7 @@
 mod blocking;
 mod convert;
 mod errors;
+mod gc;
 mod handle;
 mod semaphore;
 mod shared_memory;

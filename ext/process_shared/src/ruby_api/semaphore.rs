@@ -3,6 +3,7 @@
 use super::blocking::{block_until, deadline_after};
 use super::convert;
 use super::errors::{errno_error, OrRaise};
+use super::gc;
 use super::handle::Handle;
 use super::typed::unwrap;
 use crate::core::semaphore::Semaphore as CoreSemaphore;
@@ -62,9 +63,10 @@ impl Semaphore {
             Some(value) => convert::count(ruby, value, "initial value")?,
             None => 1,
         };
-        rb_self
-            .handle
-            .open(ruby, CoreSemaphore::new(initial).or_raise(ruby)?)
+        let semaphore = gc::allocate(ruby, crate::platform::page_size(), || {
+            CoreSemaphore::new(initial)
+        })?;
+        rb_self.handle.open(ruby, semaphore)
     }
 
     fn initialize_copy(ruby: &Ruby, rb_self: &Self, original: &Self) -> Result<(), Error> {

@@ -1,0 +1,38 @@
+//! Telling Ruby's garbage collector about the shared mappings it cannot see.
+//!
+//! Each object's mapping lives outside Ruby's heap, so a loop that creates
+//! objects and drops them without `close` would not make the GC run soon
+//! enough, and the process could reach the kernel's limit on mappings
+//! (`vm.max_map_count`) with most of them garbage. We report every mapping
+//! as allocated memory, which makes the GC run in proportion, and if the
+//! kernel still refuses a mapping we collect garbage once and try again.
+
+use super::errors::core_error;
+use crate::core::{CoreError, CoreResult};
+use magnus::{Error, Ruby};
+
+fn is_out_of_mappings(err: &CoreError) -> bool {
+    matches!(err, CoreError::Os(os) if os.raw_os_error() == Some(libc::ENOMEM))
+}
+
+/// Makes a resource that maps `bytes` of shared memory, retrying once after
+/// a full GC if the kernel is out of mappings.
+pub fn allocate<T>(
+    ruby: &Ruby,
+    bytes: usize,
+    mut make: impl FnMut() -> CoreResult<T>,
+) -> Result<T, Error> {
+    let made = match make() {
+        Err(err) if is_out_of_mappings(&err) => {
+            ruby.gc_start();
+            make()
+        }
+        other => other,
+    }
+    .map_err(|err| core_error(ruby, err))?;
+    let reported = isize::try_from(bytes).unwrap_or(isize::MAX);
+    // SAFETY: called with the GVL held (we are in a Ruby method); Ruby only
+    // adds the figure to its malloc counter.
+    unsafe { rb_sys::rb_gc_adjust_memory_usage(reported as _) };
+    Ok(made)
+}
