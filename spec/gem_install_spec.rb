@@ -9,27 +9,6 @@ require "tmpdir"
 RSpec.describe "the packaged gem", :slow do
   root = File.expand_path("..", __dir__)
 
-  # Runs a command with a deadline and returns its output; raises with the
-  # output when it fails or runs too long (killing its process group).
-  def run_command(env, *command, chdir:, timeout: 90)
-    output = File.join(chdir, "command-#{Process.clock_gettime(Process::CLOCK_MONOTONIC, :nanosecond)}.log")
-    pid = Process.spawn(env, *command, chdir:, out: output, err: %i[child out], in: File::NULL, pgroup: true)
-    deadline = monotonic_now + timeout
-    until (status = Process.wait2(pid, Process::WNOHANG)&.last)
-      if monotonic_now > deadline
-        Process.kill(:KILL, -pid)
-        Process.wait(pid)
-        raise "#{command.join(' ')} ran longer than #{timeout}s:\n#{File.read(output)}"
-      end
-      sleep 0.05
-    end
-    text = File.read(output)
-    File.delete(output)
-    raise "#{command.join(' ')} failed (#{status.inspect}):\n#{text}" unless status.success?
-
-    text
-  end
-
   # The environment of a user who has only the installed gem: no load path
   # or bundler settings inherited from this run.
   def user_environment(gem_home)
