@@ -1,6 +1,7 @@
 # frozen_string_literal: true
 
 require "timeout"
+require "tmpdir"
 require "process_shared"
 
 # Helpers for specs that fork. Every child ends with `exit!` (no at_exit
@@ -79,8 +80,35 @@ module ForkHelper
   end
 end
 
+# Running other programs (gem, ruby) from specs, with a deadline.
+module CommandHelper
+  # Runs a command and returns its output (stdout and stderr together);
+  # raises with the output when it fails or outlives `timeout` seconds, in
+  # which case its whole process group is killed.
+  def run_command(env, *command, chdir:, timeout: 90)
+    output = File.join(Dir.tmpdir, "process_shared-command-#{Process.pid}-#{rand(2**64)}.log")
+    pid = Process.spawn(env, *command, chdir:, out: output, err: %i[child out], in: File::NULL, pgroup: true)
+    deadline = monotonic_now + timeout
+    until (status = Process.wait2(pid, Process::WNOHANG)&.last)
+      if monotonic_now > deadline
+        Process.kill(:KILL, -pid)
+        Process.wait(pid)
+        raise "#{command.join(' ')} ran longer than #{timeout}s:\n#{File.read(output)}"
+      end
+      sleep 0.05
+    end
+    text = File.read(output)
+    raise "#{command.join(' ')} failed (#{status.inspect}):\n#{text}" unless status.success?
+
+    text
+  ensure
+    File.delete(output) if output && File.exist?(output)
+  end
+end
+
 RSpec.configure do |config|
   config.include ForkHelper
+  config.include CommandHelper
   config.disable_monkey_patching!
   config.order = :random
   Kernel.srand config.seed

@@ -25,7 +25,14 @@ crate_dir = __dir__
 dlext = RbConfig::CONFIG["DLEXT"]
 target_name = "process_shared.#{dlext}"
 built_name = RbConfig::CONFIG["host_os"].include?("darwin") ? "libprocess_shared.dylib" : "libprocess_shared.so"
-target_dir = ENV.fetch("CARGO_TARGET_DIR", File.expand_path("target", Dir.pwd))
+# Cargo's build directory: the caller's CARGO_TARGET_DIR (rake compile and the
+# specs share the checkout's target/), or else a private one in the build
+# directory that `make install` removes, so that an installed gem does not
+# keep some 150 MB of intermediate build products.
+target_dir = ENV.fetch("CARGO_TARGET_DIR", "")
+private_target_dir = target_dir.empty?
+target_dir = File.expand_path("target", Dir.pwd) if private_target_dir
+remove_private_target_dir = private_target_dir ? "\trm -rf $(CARGO_TARGET_DIR)\n" : ""
 lock_file = File.expand_path("../../Cargo.lock", crate_dir)
 locked = File.exist?(lock_file) ? "--locked" : ""
 
@@ -51,7 +58,7 @@ File.write("Makefile", <<~MAKE)
   install: $(DLLIB)
   \tmkdir -p $(DESTDIR)$(RUBYARCHDIR)
   \tcp $(DLLIB) $(DESTDIR)$(RUBYARCHDIR)/$(DLLIB)
-
+  #{remove_private_target_dir}
   clean:
   \trm -f $(DLLIB)
 
