@@ -114,7 +114,10 @@ impl Semaphore {
     }
 
     fn value(ruby: &Ruby, rb_self: &Self) -> Result<u32, Error> {
-        rb_self.handle.with(ruby, CoreSemaphore::value)
+        rb_self
+            .handle
+            .with(ruby, CoreSemaphore::value)?
+            .or_raise(ruby)
     }
 
     fn synchronize(ruby: &Ruby, rb_self: &Self) -> Result<Value, Error> {
