@@ -22,16 +22,39 @@ pub fn fork_failed() {
     mach::HOOKS.fork_failed();
 }
 
-/// In the parent, after `fork` created the child `child_pid`. On error the
-/// child, which could not be given its semaphores, has been ended and
-/// reaped, so that a `fork` that raises leaves no child behind.
-pub fn after_fork_parent(child_pid: u32) -> Result<(), ForkError> {
+/// In the parent, after `fork` created the child `child_pid`: the quick
+/// part, to run while no other thread can fork (with Ruby's GVL). The
+/// returned [`ParentSide::finish`] may wait for the child (macOS), so it is
+/// best run without the GVL.
+pub fn after_fork_parent(child_pid: u32) -> ParentSide {
+    ParentSide {
+        child_pid,
+        #[cfg(target_os = "macos")]
+        service: mach::HOOKS.after_fork_parent(child_pid),
+    }
+}
+
+/// The rest of the parent's work after a fork.
+#[derive(Debug)]
+#[must_use = "the child waits until the parent's side is finished"]
+pub struct ParentSide {
+    child_pid: u32,
     #[cfg(target_os = "macos")]
-    mach::HOOKS
-        .after_fork_parent(child_pid)
-        .inspect_err(|_| end_child(child_pid))?;
-    let _ = child_pid;
-    Ok(())
+    service: super::fork_protocol::ChildService<'static, crate::platform::Mach>,
+}
+
+impl ParentSide {
+    /// On error the child, which could not be given its semaphores, has
+    /// been ended and reaped, so that a `fork` that raises leaves no child
+    /// behind.
+    pub fn finish(self) -> Result<(), ForkError> {
+        #[cfg(target_os = "macos")]
+        self.service
+            .serve()
+            .inspect_err(|_| end_child(self.child_pid))?;
+        let _ = self.child_pid;
+        Ok(())
+    }
 }
 
 /// In the child, first thing after `fork`.

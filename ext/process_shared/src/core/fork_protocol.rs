@@ -240,17 +240,22 @@ pub fn abandon<M: MachOps>(ops: &M, prepared: Prepared) {
     ops.destroy_port(prepared.rendezvous);
 }
 
-/// Parent, after `fork`: restores its bootstrap port and serves the child
-/// whose pid is `child_pid`. Returns within about `timeouts.child_message`.
+/// Parent, right after `fork`: puts its real bootstrap port back, so that
+/// the next fork starts afresh. Quick; see [`ChildService`].
+pub fn restore_parent<M: MachOps>(ops: &M, prepared: &Prepared) -> Result<(), ForkError> {
+    ops.set_bootstrap_port(ops.task_self(), prepared.saved_bootstrap)
+        .map_err(failed(Side::Parent, "restoring the bootstrap port"))
+}
+
+/// Parent, after [`restore_parent`]: serves the child whose pid is
+/// `child_pid` and cleans up. Returns within about `timeouts.child_message`.
 pub fn parent_after_fork<M: MachOps>(
     ops: &M,
     prepared: Prepared,
+    restored: Result<(), ForkError>,
     child_pid: u32,
     timeouts: Timeouts,
 ) -> Result<(), ForkError> {
-    let restored = ops
-        .set_bootstrap_port(ops.task_self(), prepared.saved_bootstrap)
-        .map_err(failed(Side::Parent, "restoring the bootstrap port"));
     let served = restored.and_then(|()| serve_child(ops, &prepared, child_pid, timeouts));
     ops.release_right(prepared.saved_bootstrap);
     // Destroying the rendezvous port also destroys anything still queued.
@@ -415,12 +420,24 @@ impl<M: MachOps> ForkHooks<M> {
         }
     }
 
-    /// In the parent, after a successful `fork`.
-    pub fn after_fork_parent(&self, child_pid: u32) -> Result<(), ForkError> {
+    /// In the parent, after a successful `fork`: takes what `before_fork`
+    /// prepared and restores the bootstrap port. Quick, and to be called
+    /// while no other thread can fork (Ruby holds its GVL), so that another
+    /// fork can neither take this preparation nor see a half-restored port.
+    /// The returned service then waits for the child, which is best done
+    /// without the GVL.
+    #[must_use = "the child waits until it is served"]
+    pub fn after_fork_parent(&self, child_pid: u32) -> ChildService<'_, M> {
         let prepared = self.pending().take();
-        match prepared {
-            Some(prepared) => parent_after_fork(&self.ops, prepared, child_pid, self.timeouts),
+        let restored = match &prepared {
+            Some(prepared) => restore_parent(&self.ops, prepared),
             None => Ok(()),
+        };
+        ChildService {
+            hooks: self,
+            prepared,
+            restored,
+            child_pid,
         }
     }
 
@@ -432,6 +449,34 @@ impl<M: MachOps> ForkHooks<M> {
                 child_after_fork(&self.ops, &prepared, self.timeouts).map(|()| prepared.semaphores)
             }
             None => Ok(Vec::new()),
+        }
+    }
+}
+
+/// The parent's wait for its child, returned by
+/// [`ForkHooks::after_fork_parent`].
+#[derive(Debug)]
+pub struct ChildService<'a, M> {
+    hooks: &'a ForkHooks<M>,
+    prepared: Option<Prepared>,
+    restored: Result<(), ForkError>,
+    child_pid: u32,
+}
+
+impl<M: MachOps> ChildService<'_, M> {
+    /// Gives the child its semaphores; waits at most about
+    /// `Timeouts::child_message` for it. `Ok` at once when there was
+    /// nothing to copy.
+    pub fn serve(self) -> Result<(), ForkError> {
+        match self.prepared {
+            Some(prepared) => parent_after_fork(
+                &self.hooks.ops,
+                prepared,
+                self.restored,
+                self.child_pid,
+                self.hooks.timeouts,
+            ),
+            None => self.restored,
         }
     }
 }
@@ -478,6 +523,8 @@ mod tests {
         semaphores: Vec<PortName>,
         /// Every name the parent held just before `before_fork`.
         parent_names: Vec<PortName>,
+        /// The parent's bootstrap port then (launchd's).
+        parent_bootstrap: Option<u64>,
         parent_hooks: Arc<ForkHooks<SimTask>>,
         child_hooks: Arc<ForkHooks<SimTask>>,
     }
@@ -510,6 +557,7 @@ mod tests {
             }
         }
         let parent_names = world.names(&parent);
+        let parent_bootstrap = world.bootstrap(&parent).0;
         let parent_hooks = ForkHooks::new(parent.clone(), TIMEOUTS);
         parent_hooks.before_fork(semaphores.clone()).unwrap();
         let child = world.fork(&parent, CHILD_PID);
@@ -525,6 +573,7 @@ mod tests {
             child,
             semaphores: created,
             parent_names,
+            parent_bootstrap,
             parent_hooks: Arc::new(parent_hooks),
             child_hooks: Arc::new(child_hooks),
         }
@@ -535,7 +584,7 @@ mod tests {
     fn run_both(fork: &Fork) -> (Outcome, Outcome) {
         let parent_hooks = fork.parent_hooks.clone();
         let child_hooks = fork.child_hooks.clone();
-        let parent = bounded(move || parent_hooks.after_fork_parent(CHILD_PID));
+        let parent = bounded(move || parent_hooks.after_fork_parent(CHILD_PID).serve());
         let child = bounded(move || child_hooks.after_fork_child().map(drop));
         (finish(parent), finish(child))
     }
@@ -556,9 +605,10 @@ mod tests {
     fn parent_restored(fork: &Fork) -> Option<u64> {
         let (special, libc) = fork.world.bootstrap(&fork.parent);
         assert_eq!(
-            special, libc,
-            "the parent's bootstrap port was not restored"
+            special, fork.parent_bootstrap,
+            "bootstrap port not restored"
         );
+        assert_eq!(libc, fork.parent_bootstrap);
         assert_eq!(fork.world.names(&fork.parent), fork.parent_names);
         special
     }
@@ -614,7 +664,7 @@ mod tests {
             timeouts: TIMEOUTS,
             pending: Mutex::new(child_hooks.pending().clone()),
         };
-        let served = bounded(move || child_hooks.after_fork_parent(300));
+        let served = bounded(move || child_hooks.after_fork_parent(300).serve());
         let joined = bounded(move || grandchild_hooks.after_fork_child());
         finish(served).0.unwrap();
         assert_eq!(finish(joined).0.unwrap(), fork.semaphores);
@@ -657,7 +707,9 @@ mod tests {
     fn a_child_that_dies_at_once_leaves_the_parent_to_time_out() {
         let fork = fork_injecting(1, |_| true, |world, _, child| world.kill(child));
         let parent_hooks = fork.parent_hooks.clone();
-        let (result, took) = finish(bounded(move || parent_hooks.after_fork_parent(CHILD_PID)));
+        let (result, took) = finish(bounded(move || {
+            parent_hooks.after_fork_parent(CHILD_PID).serve()
+        }));
         assert_eq!(result.unwrap_err().cause, MachError::TimedOut);
         assert!(took >= TIMEOUTS.child_message);
         parent_restored(&fork);
@@ -801,6 +853,48 @@ mod tests {
             assert_eq!(world.names(&parent), names_before, "{fault:?}");
             assert_eq!(world.bootstrap(&parent), bootstrap_before, "{fault:?}");
         }
+    }
+
+    #[test]
+    fn a_second_fork_while_the_first_child_is_served_gets_its_own_exchange() {
+        // Ruby runs `after_fork_parent` with its GVL and then serves the
+        // child without it, so another thread may fork in between.
+        let fork = fork_with(2, |_| true);
+        let first = fork.parent_hooks.after_fork_parent(CHILD_PID);
+        assert_eq!(
+            fork.world.bootstrap(&fork.parent),
+            (fork.parent_bootstrap, fork.parent_bootstrap),
+            "the bootstrap port must be restored before the child is served"
+        );
+        fork.parent_hooks
+            .before_fork(fork.semaphores.clone())
+            .unwrap();
+        let second_child = fork.world.fork(&fork.parent, 201);
+        let second_hooks = Arc::new(ForkHooks {
+            ops: second_child.clone(),
+            timeouts: TIMEOUTS,
+            pending: Mutex::new(fork.parent_hooks.pending().clone()),
+        });
+        let second = fork.parent_hooks.after_fork_parent(201);
+        let child_hooks = fork.child_hooks.clone();
+        let first_child = bounded(move || child_hooks.after_fork_child().map(drop));
+        let second_joined = bounded(move || second_hooks.after_fork_child().map(drop));
+        std::thread::scope(|scope| {
+            let served = [
+                scope.spawn(|| first.serve()),
+                scope.spawn(|| second.serve()),
+            ];
+            for service in served {
+                service.join().unwrap().unwrap();
+            }
+        });
+        finish(first_child).0.unwrap();
+        finish(second_joined).0.unwrap();
+        for &name in &fork.semaphores {
+            assert!(fork.world.send_right(&fork.child, name).is_some());
+            assert!(fork.world.send_right(&second_child, name).is_some());
+        }
+        parent_restored(&fork);
     }
 
     #[test]

@@ -33,13 +33,19 @@ fn after_fork_parent(ruby: &Ruby, child_pid: i64) -> Result<(), Error> {
         .ok()
         .filter(|&pid| pid > 0)
         .ok_or_else(|| argument_error(ruby, format!("not a child's pid: {child_pid}")))?;
-    let serve = || fork::after_fork_parent(child_pid);
-    // On macOS the parent may wait (boundedly) for the child: without the
-    // GVL, so that its other threads run meanwhile. If an interrupt was
+    // The quick part with the GVL, so that no other thread forks meanwhile.
+    let parent_side = match catch_unwind(|| fork::after_fork_parent(child_pid)) {
+        Ok(parent_side) => parent_side,
+        Err(panic) => return raise(ruby, Err(panic)),
+    };
+    // On macOS the parent may then wait (boundedly) for the child: without
+    // the GVL, so that its other threads run meanwhile. If an interrupt was
     // pending Ruby did not start it, and the child still needs serving.
-    let result = match without_gvl(serve) {
+    let mut parent_side = Some(parent_side);
+    let mut finish = || parent_side.take().map_or(Ok(()), fork::ParentSide::finish);
+    let result = match without_gvl(&mut finish) {
         Some(result) => result,
-        None => catch_unwind(AssertUnwindSafe(serve)),
+        None => catch_unwind(AssertUnwindSafe(finish)),
     };
     raise(ruby, result)
 }
