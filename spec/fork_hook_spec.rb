@@ -372,5 +372,12 @@ RSpec.describe ProcessShared::ForkHook do
       expect(memory.get_array_of_int(0, 3)).to eq([1, 2, 3])
       expect_children_to_succeed(pids)
     end
+
+    it "work in children forked by several threads at once" do
+      semaphore = ProcessShared::Semaphore.new(0)
+      pids = Array.new(4) { Thread.new { fork_child { semaphore.post } } }.map(&:value)
+      expect_children_to_succeed(pids)
+      4.times { expect(semaphore.try_wait(10)).to be(semaphore) }
+    end
   end
 end

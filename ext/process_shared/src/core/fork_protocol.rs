@@ -487,9 +487,12 @@ mod tests {
     use super::*;
     use std::sync::Arc;
 
+    // Short enough for quick tests; the child's so much longer than the
+    // parent's that "the child heard at once" (well under `ack`) holds even
+    // on a loaded machine.
     const TIMEOUTS: Timeouts = Timeouts {
         child_message: Duration::from_millis(300),
-        ack: Duration::from_millis(600),
+        ack: Duration::from_secs(3),
     };
     /// Far above every timeout: an exchange still running then has hung.
     const HANG: Duration = Duration::from_secs(10);
