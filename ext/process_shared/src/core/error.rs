@@ -17,6 +17,8 @@ pub enum CoreError {
     OutOfRange(String),
     /// The operating system refused (`Errno::*`).
     Os(io::Error),
+    /// This platform cannot do that (`NotImplementedError`).
+    Unsupported(&'static str),
 }
 
 pub type CoreResult<T> = Result<T, CoreError>;
@@ -36,6 +38,7 @@ impl fmt::Display for CoreError {
                 f.write_str(message)
             }
             CoreError::Os(err) => err.fmt(f),
+            CoreError::Unsupported(message) => f.write_str(message),
         }
     }
 }

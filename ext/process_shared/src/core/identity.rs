@@ -65,10 +65,21 @@ pub fn install() {
     });
 }
 
-/// Gives the child of a fork its own identity. Idempotent per fork.
+/// Gives the child of a fork its own identity. Idempotent per fork: it runs
+/// both as a `pthread_atfork` handler and from Ruby's fork hook, and only the
+/// first call in a new process does anything (a `getpid` tells).
 pub fn after_fork_in_child() {
+    if PID.load(Ordering::Relaxed) == platform::current_pid() {
+        return;
+    }
     refresh_process();
     GENERATION.fetch_add(1, Ordering::Relaxed);
+}
+
+/// A number that changes in the child of every fork (and nowhere else):
+/// thread tokens drawn under an older generation are never reused.
+pub fn generation() -> u64 {
+    GENERATION.load(Ordering::Relaxed)
 }
 
 /// This process's identity (as of the last fork).
@@ -167,5 +178,35 @@ mod tests {
         assert_ne!(shared.read::<u64>(0).unwrap(), parent_token);
         assert_eq!(shared.read::<u32>(8).unwrap(), pid as u32);
         assert_ne!(parent.pid, pid as u32);
+    }
+
+    #[test]
+    fn the_fork_hook_and_the_atfork_handler_together_renew_the_identity_once() {
+        install();
+        let parent_generation = generation();
+        let shared = crate::core::region::SharedRegion::new(24).unwrap();
+        // SAFETY: the child writes to shared memory and _exits.
+        let pid = unsafe { libc::fork() };
+        if pid == 0 {
+            // The atfork handler already ran; the hook's call must change nothing.
+            let generation_after_atfork = generation();
+            let token = current_thread_token();
+            after_fork_in_child();
+            let _ = shared.write::<u64>(0, generation_after_atfork);
+            let _ = shared.write::<u64>(8, generation());
+            let _ = shared.write::<u64>(16, u64::from(token == current_thread_token()));
+            // SAFETY: ends the child without running the test harness.
+            unsafe { libc::_exit(0) };
+        }
+        let mut status = 0;
+        // SAFETY: reaping the child we forked.
+        unsafe { libc::waitpid(pid, &mut status, 0) };
+        let child_generation = shared.read::<u64>(0).unwrap();
+        assert_ne!(child_generation, parent_generation);
+        assert_eq!(shared.read::<u64>(8).unwrap(), child_generation);
+        assert_eq!(shared.read::<u64>(16).unwrap(), 1);
+        // In the parent, the hook's call is a no-op.
+        after_fork_in_child();
+        assert_eq!(generation(), parent_generation);
     }
 }

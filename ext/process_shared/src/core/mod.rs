@@ -2,7 +2,10 @@
 //! algorithms. Plain Rust, no Ruby types, unit-tested with `cargo test`.
 
 pub mod error;
+pub mod fork;
+pub mod fork_protocol;
 pub mod identity;
+pub mod port_registry;
 pub mod region;
 pub mod scalar;
 pub mod semaphore;

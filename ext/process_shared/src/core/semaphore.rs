@@ -63,9 +63,18 @@ impl Semaphore {
         })
     }
 
-    /// A snapshot of the current value.
-    pub fn value(&self) -> u32 {
-        self.raw().value()
+    /// A snapshot of the current value; `Unsupported` on macOS, whose Mach
+    /// semaphores cannot report it.
+    pub fn value(&self) -> CoreResult<u32> {
+        self.raw().value().ok_or(CoreError::Unsupported(
+            "Semaphore#value is not available on macOS: Mach semaphores cannot report their value",
+        ))
+    }
+}
+
+impl Drop for Semaphore {
+    fn drop(&mut self) {
+        self.raw().release();
     }
 }
 
@@ -80,9 +89,9 @@ mod tests {
         assert!(sem.try_wait());
         assert!(sem.try_wait());
         assert!(!sem.try_wait());
-        assert_eq!(sem.value(), 0);
+        assert_eq!(sem.value().unwrap(), 0);
         sem.post().unwrap();
-        assert_eq!(sem.value(), 1);
+        assert_eq!(sem.value().unwrap(), 1);
     }
 
     #[test]
@@ -92,7 +101,7 @@ mod tests {
         let outcome = sem.wait_until(start + Duration::from_millis(50)).unwrap();
         assert_eq!(outcome, WaitOutcome::TimedOut);
         assert!(monotonic_now() - start >= Duration::from_millis(50));
-        assert_eq!(sem.value(), 0);
+        assert_eq!(sem.value().unwrap(), 0);
     }
 
     #[test]
@@ -122,7 +131,7 @@ mod tests {
     fn post_at_the_maximum_is_out_of_range() {
         let sem = Semaphore::new(u64::from(Semaphore::MAX_VALUE)).unwrap();
         assert!(matches!(sem.post(), Err(CoreError::OutOfRange(_))));
-        assert_eq!(sem.value(), Semaphore::MAX_VALUE);
+        assert_eq!(sem.value().unwrap(), Semaphore::MAX_VALUE);
     }
 
     #[test]

@@ -135,13 +135,18 @@ impl RawSemaphore {
         check(unsafe { libc::sem_post(self.as_ptr()) })
     }
 
-    /// The current value (a snapshot: it may change at once).
-    pub fn value(&self) -> u32 {
+    /// The current value (a snapshot: it may change at once). Always
+    /// `Some` here; macOS cannot read it.
+    pub fn value(&self) -> Option<u32> {
         let mut value: libc::c_int = 0;
         // SAFETY: `self` is initialized; `value` is a valid out-pointer.
         unsafe { libc::sem_getvalue(self.as_ptr(), &mut value) };
-        value.max(0) as u32
+        Some(value.max(0) as u32)
     }
+
+    /// This process is done with the semaphore. Nothing to do here: it is
+    /// memory, unmapped with its region (other processes keep using it).
+    pub fn release(&self) {}
 }
 
 fn check(rc: libc::c_int) -> io::Result<()> {

@@ -2,8 +2,11 @@
 //!
 //! Everything above this module is platform-neutral. Each platform provides
 //! the same small surface: `map_shared`/`unmap` for anonymous memory shared
-//! across `fork`, a `RawSemaphore` that lives inside such memory, a monotonic
-//! clock, and the process identity used for lock ownership.
+//! across `fork`, a `RawSemaphore` that lives inside such memory (`init`,
+//! `try_wait`, `wait_until`, `post`, `value`, and `release` when this process
+//! drops it), a monotonic clock, random bytes, and the process identity used
+//! for lock ownership. macOS also provides `Mach`, the Mach calls of the fork
+//! protocol.
 
 #[cfg(target_os = "linux")]
 mod linux;
@@ -11,7 +14,9 @@ mod linux;
 pub use linux::*;
 
 #[cfg(target_os = "macos")]
-compile_error!("the macOS backend (Mach semaphores) is not written yet; see the fork-hook issue");
+mod macos;
+#[cfg(target_os = "macos")]
+pub use macos::*;
 
 #[cfg(not(any(target_os = "linux", target_os = "macos")))]
 compile_error!("process_shared supports Linux and macOS only");

@@ -38,7 +38,7 @@ unsafe extern "C" fn trampoline<F: FnOnce() -> R, R>(data: *mut c_void) -> *mut 
 
 /// Runs `work` with the GVL released. `None` when Ruby had an interrupt
 /// pending and did not start it; `Some(Err(_))` when it panicked.
-fn without_gvl<F: FnOnce() -> R, R>(work: F) -> Option<std::thread::Result<R>> {
+pub fn without_gvl<F: FnOnce() -> R, R>(work: F) -> Option<std::thread::Result<R>> {
     let mut call = Call {
         work: Some(work),
         result: None,

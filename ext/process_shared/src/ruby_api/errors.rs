@@ -6,6 +6,7 @@ use magnus::{exception::ExceptionClass, prelude::*, value::Lazy, Error, RModule,
 
 static PROCESS_ERROR: Lazy<ExceptionClass> = Lazy::new(|ruby| named_error(ruby, "ProcessError"));
 static CLOSED_ERROR: Lazy<ExceptionClass> = Lazy::new(|ruby| named_error(ruby, "ClosedError"));
+static FORK_ERROR: Lazy<ExceptionClass> = Lazy::new(|ruby| named_error(ruby, "ForkError"));
 
 fn named_error(ruby: &Ruby, name: &str) -> ExceptionClass {
     ruby.define_module("ProcessShared")
@@ -13,14 +14,27 @@ fn named_error(ruby: &Ruby, name: &str) -> ExceptionClass {
         .unwrap_or_else(|_| ruby.exception_standard_error())
 }
 
-/// Defines `ProcessShared::ProcessError < ThreadError` and
-/// `ProcessShared::ClosedError < IOError`.
+/// Defines `ProcessShared::ProcessError < ThreadError`,
+/// `ProcessShared::ClosedError < IOError` and
+/// `ProcessShared::ForkError < StandardError`.
 pub fn init(ruby: &Ruby, namespace: RModule) -> Result<(), Error> {
     namespace.define_error("ProcessError", ruby.exception_thread_error())?;
     namespace.define_error("ClosedError", ruby.exception_io_error())?;
+    namespace.define_error("ForkError", ruby.exception_standard_error())?;
     Lazy::force(&PROCESS_ERROR, ruby);
     Lazy::force(&CLOSED_ERROR, ruby);
+    Lazy::force(&FORK_ERROR, ruby);
     Ok(())
+}
+
+/// `ProcessShared::ForkError`: the shared objects could not follow a fork
+/// into the child (macOS only).
+pub fn fork_error(ruby: &Ruby, message: impl Into<String>) -> Error {
+    Error::new(ruby.get_inner(&FORK_ERROR), message.into())
+}
+
+pub fn not_implemented_error(ruby: &Ruby, message: impl Into<String>) -> Error {
+    Error::new(ruby.exception_not_imp_error(), message.into())
 }
 
 /// `ProcessShared::ClosedError`: use after `close` (or before `initialize`).
@@ -60,6 +74,7 @@ pub fn core_error(ruby: &Ruby, err: CoreError) -> Error {
         CoreError::OutOfBounds { .. } => index_error(ruby, err.to_string()),
         CoreError::InvalidArgument(message) => argument_error(ruby, message),
         CoreError::OutOfRange(message) => range_error(ruby, message),
+        CoreError::Unsupported(message) => not_implemented_error(ruby, message),
         CoreError::Os(os) => match os.raw_os_error() {
             Some(errno) => errno_error(ruby, errno, "process_shared"),
             None => Error::new(ruby.exception_runtime_error(), os.to_string()),

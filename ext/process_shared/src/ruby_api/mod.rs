@@ -4,6 +4,7 @@
 mod blocking;
 mod convert;
 mod errors;
+mod fork_hook;
 mod gc;
 mod handle;
 mod semaphore;
@@ -17,6 +18,7 @@ pub fn init(ruby: &Ruby) -> Result<(), Error> {
     crate::core::identity::install();
     let namespace = ruby.define_module("ProcessShared")?;
     errors::init(ruby, namespace)?;
+    fork_hook::init(ruby, namespace)?;
     semaphore::init(ruby, namespace)?;
     shared_memory::init(ruby, namespace)?;
     Ok(())

@@ -118,7 +118,8 @@ impl Semaphore {
     fn value(ruby: &Ruby, rb_self: Value) -> Result<u32, Error> {
         unwrap::<Self>(ruby, rb_self)?
             .handle
-            .with(ruby, CoreSemaphore::value)
+            .with(ruby, CoreSemaphore::value)?
+            .or_raise(ruby)
     }
 
     fn synchronize(ruby: &Ruby, rb_self: Value) -> Result<Value, Error> {

@@ -1,0 +1,485 @@
+//! macOS: anonymous `MAP_SHARED` memory and Mach semaphores.
+//!
+//! macOS's POSIX semaphores have no timed wait; Mach semaphores do. A Mach
+//! semaphore is a kernel object named by a port, not memory, so the shared
+//! page holds its port name, and a forked child holds no right to it until
+//! the fork hook inserts one under the same name: every semaphore is listed
+//! in [`OPEN_SEMAPHORES`], and [`Mach`] gives the fork protocol
+//! (`core::fork_protocol`) the Mach calls it needs.
+//!
+//! What Mach semaphores cannot do: report their value
+//! ([`RawSemaphore::value`] is `None`), or outlive the process that created
+//! them (the kernel destroys them when it exits).
+//!
+//! NOTE: this file has only been type-checked for macOS, never run there.
+
+use super::WaitOutcome;
+use crate::core::fork_protocol::{ChildTask, MachError, MachOps, PortName};
+use crate::core::port_registry::OPEN_SEMAPHORES;
+use mach2::clock_types::mach_timespec_t;
+use mach2::kern_return::{
+    kern_return_t, KERN_ABORTED, KERN_OPERATION_TIMED_OUT, KERN_SUCCESS, KERN_TERMINATED,
+};
+use mach2::mach_port::{
+    mach_port_allocate, mach_port_deallocate, mach_port_destroy, mach_port_insert_right,
+};
+use mach2::message::{
+    mach_msg, mach_msg_body_t, mach_msg_destroy, mach_msg_header_t, mach_msg_port_descriptor_t,
+    mach_msg_trailer_t, MACH_MSGH_BITS, MACH_MSGH_BITS_COMPLEX, MACH_MSG_PORT_DESCRIPTOR,
+    MACH_MSG_TYPE_COPY_SEND, MACH_MSG_TYPE_MAKE_SEND, MACH_MSG_TYPE_MAKE_SEND_ONCE,
+    MACH_MSG_TYPE_MOVE_SEND, MACH_MSG_TYPE_MOVE_SEND_ONCE, MACH_RCV_MSG, MACH_RCV_TIMED_OUT,
+    MACH_RCV_TIMEOUT, MACH_RCV_TOO_LARGE, MACH_SEND_MSG, MACH_SEND_TIMEOUT,
+};
+use mach2::port::{mach_port_t, MACH_PORT_NULL, MACH_PORT_RIGHT_RECEIVE};
+use mach2::semaphore::semaphore_create;
+use mach2::sync_policy::SYNC_POLICY_FIFO;
+use mach2::task::{task_get_special_port, task_special_port_t, TASK_BOOTSTRAP_PORT};
+use mach2::traps::mach_task_self;
+use std::io;
+use std::ptr::NonNull;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::Duration;
+
+// libc does not bind these; mach2 0.4 declares the semaphore calls with a
+// pointer (`*mut semaphore_t`) where the C functions take the port name.
+extern "C" {
+    fn semaphore_signal(semaphore: mach_port_t) -> kern_return_t;
+    fn semaphore_timedwait(semaphore: mach_port_t, wait_time: mach_timespec_t) -> kern_return_t;
+    fn task_set_special_port(
+        task: mach_port_t,
+        which_port: task_special_port_t,
+        special_port: mach_port_t,
+    ) -> kern_return_t;
+    fn pid_for_task(task: mach_port_t, pid: *mut libc::c_int) -> kern_return_t;
+    /// The C library's copy of the bootstrap port, read at start and in
+    /// the child of every fork.
+    static mut bootstrap_port: mach_port_t;
+}
+
+/// Maps `len` bytes of zero-filled memory that stays shared with every child
+/// forked afterwards. No file descriptor is held and no name is created.
+pub fn map_shared(len: usize) -> io::Result<NonNull<u8>> {
+    // SAFETY: an anonymous mapping with a null hint touches no existing memory;
+    // the result is checked for MAP_FAILED before use.
+    let ptr = unsafe {
+        libc::mmap(
+            std::ptr::null_mut(),
+            len,
+            libc::PROT_READ | libc::PROT_WRITE,
+            libc::MAP_SHARED | libc::MAP_ANON,
+            -1,
+            0,
+        )
+    };
+    if ptr == libc::MAP_FAILED {
+        return Err(io::Error::last_os_error());
+    }
+    NonNull::new(ptr.cast()).ok_or_else(|| io::Error::from(io::ErrorKind::OutOfMemory))
+}
+
+/// Unmaps memory returned by [`map_shared`].
+///
+/// # Safety
+/// `ptr`/`len` must be exactly one earlier `map_shared` result, not yet
+/// unmapped, and nothing may use the memory afterwards.
+pub unsafe fn unmap(ptr: NonNull<u8>, len: usize) {
+    // SAFETY: guaranteed by the caller.
+    unsafe { libc::munmap(ptr.as_ptr().cast(), len) };
+}
+
+/// The size of one page, the granularity of every mapping.
+pub fn page_size() -> usize {
+    // SAFETY: sysconf has no preconditions.
+    let size = unsafe { libc::sysconf(libc::_SC_PAGESIZE) };
+    usize::try_from(size).unwrap_or(16384)
+}
+
+/// Now, on the monotonic clock that deadlines are measured on.
+pub fn monotonic_now() -> Duration {
+    let mut now = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: `now` is a valid out-pointer; CLOCK_MONOTONIC always exists.
+    unsafe { libc::clock_gettime(libc::CLOCK_MONOTONIC, &mut now) };
+    Duration::new(now.tv_sec as u64, now.tv_nsec as u32)
+}
+
+/// This process's id.
+pub fn current_pid() -> u32 {
+    // SAFETY: getpid has no preconditions and cannot fail.
+    unsafe { libc::getpid() as u32 }
+}
+
+/// When the process `pid` started, in microseconds since the epoch, or
+/// `None` if no such process is alive (zombies count as dead).
+pub fn process_start_time(pid: u32) -> Option<u64> {
+    let pid = libc::c_int::try_from(pid).ok()?;
+    // SAFETY: proc_bsdinfo is plain data, for which all zeroes is valid.
+    let mut info: libc::proc_bsdinfo = unsafe { std::mem::zeroed() };
+    let size = std::mem::size_of::<libc::proc_bsdinfo>() as libc::c_int;
+    // SAFETY: `info` is writable and `size` bytes long.
+    let written = unsafe {
+        libc::proc_pidinfo(
+            pid,
+            libc::PROC_PIDTBSDINFO,
+            0,
+            std::ptr::addr_of_mut!(info).cast(),
+            size,
+        )
+    };
+    if written != size || info.pbi_status == libc::SZOMB {
+        return None;
+    }
+    Some(info.pbi_start_tvsec * 1_000_000 + info.pbi_start_tvusec)
+}
+
+/// Fills `buf` with random bytes from the kernel.
+pub fn random_bytes(buf: &mut [u8]) {
+    // getentropy gives at most 256 bytes a call.
+    for chunk in buf.chunks_mut(256) {
+        // SAFETY: the pointer and length describe `chunk`.
+        if unsafe { libc::getentropy(chunk.as_mut_ptr().cast(), chunk.len()) } != 0 {
+            // No entropy source: the clock still tells processes apart.
+            let fallback = monotonic_now().as_nanos().to_ne_bytes();
+            for (byte, noise) in chunk.iter_mut().zip(fallback.iter().cycle()) {
+                *byte ^= noise;
+            }
+        }
+    }
+}
+
+fn mach_io_error(call: &str, code: kern_return_t) -> io::Error {
+    let why = match code {
+        KERN_TERMINATED => {
+            "the semaphore no longer exists (on macOS a semaphore is destroyed \
+             when the process that created it exits)"
+        }
+        // KERN_INVALID_ARGUMENT, KERN_INVALID_NAME, KERN_INVALID_RIGHT
+        4 | 15 | 17 => {
+            "this process holds no right to the semaphore (was it forked \
+             other than through Ruby's fork?)"
+        }
+        _ => "Mach error",
+    };
+    io::Error::other(format!("{call} failed: {why} ({code:#x})"))
+}
+
+/// A Mach semaphore's port name, kept in shared memory. After the fork hook
+/// the name is the same in the parent and in every child.
+#[repr(transparent)]
+pub struct RawSemaphore(AtomicU32);
+
+impl RawSemaphore {
+    /// The largest value a semaphore can count to.
+    pub const MAX_VALUE: u32 = i32::MAX as u32;
+
+    /// Creates a Mach semaphore and stores its name in `slot`.
+    ///
+    /// # Safety
+    /// `slot` must point to writable, suitably aligned memory of at least
+    /// `size_of::<RawSemaphore>()` bytes inside a shared mapping, and no
+    /// other initialized semaphore may live there.
+    pub unsafe fn init(slot: *mut RawSemaphore, value: u32) -> io::Result<()> {
+        let value = libc::c_int::try_from(value)
+            .map_err(|_| io::Error::from(io::ErrorKind::InvalidInput))?;
+        let mut name: mach_port_t = MACH_PORT_NULL;
+        // SAFETY: `name` is a valid out-pointer.
+        let kr = unsafe { semaphore_create(mach_task_self(), &mut name, SYNC_POLICY_FIFO, value) };
+        if kr != KERN_SUCCESS {
+            return Err(mach_io_error("semaphore_create", kr));
+        }
+        // SAFETY: guaranteed by the caller.
+        unsafe { slot.write(RawSemaphore(AtomicU32::new(name))) };
+        OPEN_SEMAPHORES.register(name, current_pid());
+        Ok(())
+    }
+
+    fn name(&self) -> mach_port_t {
+        self.0.load(Ordering::Relaxed)
+    }
+
+    fn timed_wait(&self, timeout: Duration) -> kern_return_t {
+        let timeout = mach_timespec_t {
+            tv_sec: timeout.as_secs().min(u64::from(u32::MAX)) as libc::c_uint,
+            tv_nsec: timeout.subsec_nanos() as libc::c_int,
+        };
+        // SAFETY: a trap on a port name; a wrong name is an error, not UB.
+        unsafe { semaphore_timedwait(self.name(), timeout) }
+    }
+
+    /// Decrements now if the value is positive. Never blocks (but, unlike
+    /// on Linux, always makes a system call).
+    pub fn try_wait(&self) -> bool {
+        self.timed_wait(Duration::ZERO) == KERN_SUCCESS
+    }
+
+    /// Waits until the value can be decremented, until the monotonic clock
+    /// reaches `deadline`, or until a signal arrives, whichever comes first.
+    pub fn wait_until(&self, deadline: Duration) -> io::Result<WaitOutcome> {
+        match self.timed_wait(deadline.saturating_sub(monotonic_now())) {
+            KERN_SUCCESS => Ok(WaitOutcome::Acquired),
+            KERN_OPERATION_TIMED_OUT => Ok(WaitOutcome::TimedOut),
+            KERN_ABORTED => Ok(WaitOutcome::Interrupted),
+            kr => Err(mach_io_error("semaphore_timedwait", kr)),
+        }
+    }
+
+    /// Increments, waking one waiter. (Mach does not check for overflow.)
+    pub fn post(&self) -> io::Result<()> {
+        // SAFETY: a trap on a port name; a wrong name is an error, not UB.
+        match unsafe { semaphore_signal(self.name()) } {
+            KERN_SUCCESS => Ok(()),
+            kr => Err(mach_io_error("semaphore_signal", kr)),
+        }
+    }
+
+    /// Mach semaphores cannot report their value.
+    pub fn value(&self) -> Option<u32> {
+        None
+    }
+
+    /// This process is done with the semaphore: it drops its right (other
+    /// processes keep theirs) and stops copying it into children.
+    pub fn release(&self) {
+        let name = self.name();
+        // A name inherited by a child that the hook did not serve names
+        // nothing of ours there: leave it alone.
+        if OPEN_SEMAPHORES.deregister(name) == Some(current_pid()) {
+            // SAFETY: deallocating a right this task holds under `name`.
+            unsafe { mach_port_deallocate(mach_task_self(), name) };
+        }
+    }
+}
+
+/// Identifies our messages on the rendezvous and reply ports.
+const TASK_PORT_MESSAGE: i32 = 0x7073_0001;
+const ACK_MESSAGE: i32 = 0x7073_0002;
+
+/// The child's message: its task port, and a send-once right in the header
+/// for the answer.
+#[repr(C)]
+#[derive(Default)]
+struct TaskPortMessage {
+    header: mach_msg_header_t,
+    body: mach_msg_body_t,
+    task: mach_msg_port_descriptor_t,
+}
+
+/// Room to receive our largest message, its trailer, and some more (larger
+/// messages are destroyed by the kernel and reported as too large).
+#[repr(C)]
+#[derive(Default)]
+struct ReceiveBuffer {
+    message: TaskPortMessage,
+    trailer: mach_msg_trailer_t,
+    spare: [u64; 32],
+}
+
+fn kern(call: &'static str, code: kern_return_t) -> Result<(), MachError> {
+    if code == KERN_SUCCESS {
+        Ok(())
+    } else {
+        Err(MachError::Call { call, code })
+    }
+}
+
+fn millis(timeout: Duration) -> u32 {
+    timeout.as_millis().min(u128::from(u32::MAX)) as u32
+}
+
+fn size_of<T>() -> u32 {
+    std::mem::size_of::<T>() as u32
+}
+
+/// Receives one message on `port` into `buffer`, waiting at most `timeout`.
+fn receive(port: PortName, buffer: &mut ReceiveBuffer, timeout: Duration) -> Result<(), MachError> {
+    // SAFETY: `buffer` is writable for the size we pass.
+    let code = unsafe {
+        mach_msg(
+            &mut buffer.message.header,
+            MACH_RCV_MSG | MACH_RCV_TIMEOUT,
+            0,
+            size_of::<ReceiveBuffer>(),
+            port,
+            millis(timeout),
+            MACH_PORT_NULL,
+        )
+    };
+    match code {
+        KERN_SUCCESS => Ok(()),
+        MACH_RCV_TIMED_OUT => Err(MachError::TimedOut),
+        code => Err(MachError::Call {
+            call: "mach_msg",
+            code,
+        }),
+    }
+}
+
+/// The Mach calls of the fork protocol, on the calling task.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Mach;
+
+impl MachOps for Mach {
+    fn task_self(&self) -> PortName {
+        // SAFETY: reads the task's own port name, set up at start.
+        unsafe { mach_task_self() }
+    }
+
+    fn allocate_port(&self) -> Result<PortName, MachError> {
+        let mut name = MACH_PORT_NULL;
+        // SAFETY: `name` is a valid out-pointer.
+        let kr =
+            unsafe { mach_port_allocate(self.task_self(), MACH_PORT_RIGHT_RECEIVE, &mut name) };
+        kern("mach_port_allocate", kr)?;
+        // SAFETY: adds a send right to the receive right we just got.
+        let kr = unsafe {
+            mach_port_insert_right(self.task_self(), name, name, MACH_MSG_TYPE_MAKE_SEND)
+        };
+        kern("mach_port_insert_right", kr).inspect_err(|_| self.destroy_port(name))?;
+        Ok(name)
+    }
+
+    fn destroy_port(&self, port: PortName) {
+        // SAFETY: destroys rights this task holds under `port`.
+        unsafe { mach_port_destroy(self.task_self(), port) };
+    }
+
+    fn release_right(&self, name: PortName) {
+        // SAFETY: releases one right this task holds under `name`.
+        unsafe { mach_port_deallocate(self.task_self(), name) };
+    }
+
+    fn bootstrap_port(&self) -> Result<PortName, MachError> {
+        let mut port = MACH_PORT_NULL;
+        // SAFETY: `port` is a valid out-pointer.
+        let kr = unsafe { task_get_special_port(self.task_self(), TASK_BOOTSTRAP_PORT, &mut port) };
+        kern("task_get_special_port", kr).map(|()| port)
+    }
+
+    fn set_bootstrap_port(&self, task: PortName, port: PortName) -> Result<(), MachError> {
+        // SAFETY: plain Mach call on names this task holds.
+        let kr = unsafe { task_set_special_port(task, TASK_BOOTSTRAP_PORT, port) };
+        kern("task_set_special_port", kr)
+    }
+
+    fn send_task_port(
+        &self,
+        rendezvous: PortName,
+        reply: PortName,
+        timeout: Duration,
+    ) -> Result<(), MachError> {
+        let mut message = TaskPortMessage::default();
+        message.header.msgh_bits =
+            MACH_MSGH_BITS(MACH_MSG_TYPE_MOVE_SEND, MACH_MSG_TYPE_MAKE_SEND_ONCE)
+                | MACH_MSGH_BITS_COMPLEX;
+        message.header.msgh_size = size_of::<TaskPortMessage>();
+        message.header.msgh_remote_port = rendezvous;
+        message.header.msgh_local_port = reply;
+        message.header.msgh_id = TASK_PORT_MESSAGE;
+        message.body.msgh_descriptor_count = 1;
+        message.task = mach_msg_port_descriptor_t::new(self.task_self(), MACH_MSG_TYPE_COPY_SEND);
+        // SAFETY: `message` is a complete, correctly sized message.
+        let code = unsafe {
+            mach_msg(
+                &mut message.header,
+                MACH_SEND_MSG | MACH_SEND_TIMEOUT,
+                size_of::<TaskPortMessage>(),
+                0,
+                MACH_PORT_NULL,
+                millis(timeout),
+                MACH_PORT_NULL,
+            )
+        };
+        kern("mach_msg", code)
+    }
+
+    fn receive_task_port(
+        &self,
+        rendezvous: PortName,
+        timeout: Duration,
+    ) -> Result<Option<ChildTask>, MachError> {
+        let mut buffer = ReceiveBuffer::default();
+        match receive(rendezvous, &mut buffer, timeout) {
+            Ok(()) => {}
+            // The kernel already destroyed a message too large to be ours.
+            Err(MachError::Call {
+                code: MACH_RCV_TOO_LARGE,
+                ..
+            }) => return Ok(None),
+            Err(err) => return Err(err),
+        }
+        let message = &buffer.message;
+        let ours = message.header.msgh_id == TASK_PORT_MESSAGE
+            && message.header.msgh_bits & MACH_MSGH_BITS_COMPLEX != 0
+            && message.body.msgh_descriptor_count == 1
+            && u32::from(message.task.type_) == MACH_MSG_PORT_DESCRIPTOR
+            && message.header.msgh_remote_port != MACH_PORT_NULL;
+        let mut pid: libc::c_int = 0;
+        // SAFETY: `pid` is a valid out-pointer; a wrong name is an error.
+        if !ours || unsafe { pid_for_task(message.task.name, &mut pid) } != KERN_SUCCESS {
+            // SAFETY: destroys the rights the received message carries.
+            unsafe { mach_msg_destroy(&mut buffer.message.header) };
+            return Ok(None);
+        }
+        Ok(Some(ChildTask {
+            task: message.task.name,
+            reply: message.header.msgh_remote_port,
+            pid: pid as u32,
+        }))
+    }
+
+    fn insert_send_right(&self, task: PortName, name: PortName) -> Result<(), MachError> {
+        // SAFETY: plain Mach call: copies our send right `name` into `task`.
+        let kr = unsafe { mach_port_insert_right(task, name, name, MACH_MSG_TYPE_COPY_SEND) };
+        kern("mach_port_insert_right", kr)
+    }
+
+    fn send_ack(&self, reply: PortName, timeout: Duration) -> Result<(), MachError> {
+        let mut header = mach_msg_header_t {
+            msgh_bits: MACH_MSGH_BITS(MACH_MSG_TYPE_MOVE_SEND_ONCE, 0),
+            msgh_size: size_of::<mach_msg_header_t>(),
+            msgh_remote_port: reply,
+            msgh_local_port: MACH_PORT_NULL,
+            msgh_voucher_port: MACH_PORT_NULL,
+            msgh_id: ACK_MESSAGE,
+        };
+        // SAFETY: `header` is a complete message with no body.
+        let code = unsafe {
+            mach_msg(
+                &mut header,
+                MACH_SEND_MSG | MACH_SEND_TIMEOUT,
+                size_of::<mach_msg_header_t>(),
+                0,
+                MACH_PORT_NULL,
+                millis(timeout),
+                MACH_PORT_NULL,
+            )
+        };
+        kern("mach_msg", code)
+    }
+
+    fn receive_ack(&self, reply: PortName, timeout: Duration) -> Result<(), MachError> {
+        let mut buffer = ReceiveBuffer::default();
+        receive(reply, &mut buffer, timeout)?;
+        let id = buffer.message.header.msgh_id;
+        if id == ACK_MESSAGE {
+            return Ok(());
+        }
+        // SAFETY: destroys whatever rights the unexpected message carries.
+        unsafe { mach_msg_destroy(&mut buffer.message.header) };
+        Err(MachError::UnexpectedMessage(id))
+    }
+
+    fn reload_bootstrap_port(&self) -> Result<(), MachError> {
+        let port = self.bootstrap_port()?;
+        // SAFETY: the process has a single thread right after fork, so
+        // nothing else reads the C library's variable while we replace it;
+        // its old value (the dead rendezvous port) is released.
+        unsafe {
+            let stale = std::ptr::addr_of_mut!(bootstrap_port).replace(port);
+            mach_port_deallocate(self.task_self(), stale);
+        }
+        Ok(())
+    }
+}

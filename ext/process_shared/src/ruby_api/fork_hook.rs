@@ -1,0 +1,70 @@
+//! `ProcessShared::ForkHook`: the native side of the `fork` hook that
+//! `lib/process_shared/fork_hook.rb` installs. Each function is cheap when
+//! there is nothing to do (on Linux, always but in the child).
+
+use super::blocking::without_gvl;
+use super::errors::{argument_error, fork_error};
+use crate::core::fork;
+use crate::core::fork_protocol::ForkError;
+use magnus::{function, prelude::*, Error, RModule, Ruby};
+use std::panic::{catch_unwind, AssertUnwindSafe};
+
+fn raise(ruby: &Ruby, result: std::thread::Result<Result<(), ForkError>>) -> Result<(), Error> {
+    match result {
+        Ok(Ok(())) => Ok(()),
+        Ok(Err(err)) => Err(fork_error(ruby, err.to_string())),
+        Err(_panic) => Err(fork_error(
+            ruby,
+            "process_shared: internal error in the fork hook",
+        )),
+    }
+}
+
+fn before_fork(ruby: &Ruby) -> Result<(), Error> {
+    raise(ruby, catch_unwind(fork::before_fork))
+}
+
+fn fork_failed() {
+    let _ = catch_unwind(fork::fork_failed);
+}
+
+fn after_fork_parent(ruby: &Ruby, child_pid: i64) -> Result<(), Error> {
+    let child_pid = u32::try_from(child_pid)
+        .ok()
+        .filter(|&pid| pid > 0)
+        .ok_or_else(|| argument_error(ruby, format!("not a child's pid: {child_pid}")))?;
+    // The quick part with the GVL, so that no other thread forks meanwhile.
+    let parent_side = match catch_unwind(|| fork::after_fork_parent(child_pid)) {
+        Ok(parent_side) => parent_side,
+        Err(panic) => return raise(ruby, Err(panic)),
+    };
+    // On macOS the parent may then wait (boundedly) for the child: without
+    // the GVL, so that its other threads run meanwhile. If an interrupt was
+    // pending Ruby did not start it, and the child still needs serving.
+    let mut parent_side = Some(parent_side);
+    let mut finish = || parent_side.take().map_or(Ok(()), fork::ParentSide::finish);
+    let result = match without_gvl(&mut finish) {
+        Some(result) => result,
+        None => catch_unwind(AssertUnwindSafe(finish)),
+    };
+    raise(ruby, result)
+}
+
+fn after_fork_child(ruby: &Ruby) -> Result<(), Error> {
+    raise(ruby, catch_unwind(fork::after_fork_child))
+}
+
+fn generation() -> u64 {
+    fork::generation()
+}
+
+pub fn init(ruby: &Ruby, namespace: RModule) -> Result<(), Error> {
+    let _ = ruby;
+    let module = namespace.define_module("ForkHook")?;
+    module.define_module_function("before_fork", function!(before_fork, 0))?;
+    module.define_module_function("fork_failed", function!(fork_failed, 0))?;
+    module.define_module_function("after_fork_parent", function!(after_fork_parent, 1))?;
+    module.define_module_function("after_fork_child", function!(after_fork_child, 0))?;
+    module.define_module_function("generation", function!(generation, 0))?;
+    Ok(())
+}

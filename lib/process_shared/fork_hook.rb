@@ -1,0 +1,114 @@
+# frozen_string_literal: true
+
+module ProcessShared
+  # Calls into the native code around every `fork` made through Ruby, so that
+  # objects created before `fork` work in the child: on Linux the child gets
+  # its own identity for lock ownership; on macOS the parent also copies its
+  # Mach semaphore rights into the child.
+  #
+  # Installed once when any part of process_shared is required. On Ruby 3.1
+  # and later it wraps `Process._fork`, which `Kernel#fork`, `Process.fork`
+  # and `IO.popen("-")` all go through, and keeps working with other
+  # libraries that wrap `_fork` too, whichever wraps first. On an older Ruby
+  # it wraps `Kernel#fork` and `Process.fork` instead (there `IO.popen("-")`
+  # is not covered).
+  #
+  # `fork` keeps its whole behaviour: return values, the block form, exit
+  # status, exceptions, `at_exit` handlers.
+  #
+  # If the child cannot receive its semaphores (macOS only; for example a
+  # sandbox refuses to pass task ports), `fork` raises
+  # {ProcessShared::ForkError} in the child, and in the parent after ending
+  # and reaping that child, each within a bounded time.
+  #
+  # @!method self.before_fork
+  #   Native. Called in the parent just before `fork`.
+  #   @return [nil]
+  #   @raise [ProcessShared::ForkError] if the copy to the child cannot be set up
+  # @!method self.after_fork_parent(child_pid)
+  #   Native. Called in the parent after `fork` created `child_pid`.
+  #   @return [nil]
+  #   @raise [ProcessShared::ForkError] if the child could not be given its
+  #     semaphores (it has then been ended and reaped)
+  # @!method self.after_fork_child
+  #   Native. Called in the child first thing after `fork`.
+  #   @return [nil]
+  #   @raise [ProcessShared::ForkError] if the semaphores could not be received
+  # @!method self.fork_failed
+  #   Native. Called in the parent when `fork` raised after {before_fork}.
+  #   @return [nil]
+  # @!method self.generation
+  #   Native. A number that changes in the child of every fork: two processes
+  #   see the same generation only if neither forked from the other since.
+  #   @return [Integer]
+  module ForkHook
+    # Prepended to `Process.singleton_class` on Ruby 3.1 and later.
+    module ProcessFork
+      # @return [Integer] the child's pid in the parent, 0 in the child
+      def _fork
+        ForkHook.around_fork { super }
+      end
+    end
+
+    # On a Ruby without `Process._fork`: prepended to
+    # `Kernel.singleton_class` and `Process.singleton_class`.
+    module KernelFork
+      def fork(&block)
+        return ForkHook.around_fork { super() } unless block
+
+        # The child runs the block and exits inside the original fork, so
+        # its half of the hook goes first in the block.
+        ForkHook.around_fork do
+          super() do
+            ForkHook.after_fork_child
+            block.call
+          end
+        end
+      end
+    end
+
+    # On a Ruby without `Process._fork`: prepended to `Object`, for the
+    # private `Kernel#fork`.
+    module PrivateKernelFork
+      include KernelFork
+      private :fork
+    end
+
+    class << self
+      # Installs the hook, once per process, however often it is called.
+      # @return [void]
+      def install
+        return if @installed
+
+        @installed = true
+        if Process.respond_to?(:_fork)
+          Process.singleton_class.prepend(ProcessFork)
+        else
+          Object.prepend(PrivateKernelFork)
+          Kernel.singleton_class.prepend(KernelFork)
+          Process.singleton_class.prepend(KernelFork)
+        end
+      end
+
+      # Runs the fork that the block makes between the native hooks. The
+      # block returns the child's pid in the parent, and 0 or nil in the
+      # child (if it returns there at all).
+      # @api private
+      def around_fork
+        forking_pid = Process.pid
+        before_fork
+        begin
+          pid = yield
+        rescue Exception # rubocop:disable Lint/RescueException
+          # Another library's hook raised, in the parent or in the child.
+          Process.pid == forking_pid ? fork_failed : after_fork_child
+          raise
+        end
+        pid.nil? || pid.zero? ? after_fork_child : after_fork_parent(pid)
+        pid
+      end
+    end
+  end
+end
+
+ProcessShared::ForkHook.install

@@ -1,0 +1,35 @@
+# frozen_string_literal: true
+
+RSpec.describe "Platform differences" do
+  it "reads a semaphore's value on Linux and refuses clearly on macOS" do
+    semaphore = ProcessShared::Semaphore.new(2)
+    if RUBY_PLATFORM.include?("darwin")
+      expect { semaphore.value }.to raise_error(NotImplementedError, /Mach semaphores cannot report their value/)
+    else
+      semaphore.wait
+      expect(semaphore.value).to eq(1)
+    end
+  end
+
+  it "lets a child's semaphore operations reach the parent after fork" do
+    semaphore = ProcessShared::Semaphore.new(0)
+    pid = fork_child { 2.times { semaphore.post } }
+    expect_children_to_succeed([pid])
+    expect(semaphore.try_wait).to be(semaphore)
+    expect(semaphore.try_wait(5)).to be(semaphore)
+    expect { semaphore.try_wait }.to raise_error(Errno::EAGAIN)
+  end
+
+  it "does not break fork when semaphores were closed before it" do
+    closed = ProcessShared::Semaphore.new(1)
+    closed.close
+    open = ProcessShared::Semaphore.new(0)
+    pid = fork_child do
+      raise "closed semaphore usable in the child" unless closed.closed?
+
+      open.post
+    end
+    expect_children_to_succeed([pid])
+    expect(open.try_wait(5)).to be(open)
+  end
+end
