@@ -3,6 +3,7 @@
 
 pub mod error;
 pub mod identity;
+pub mod object_record;
 pub mod region;
 pub mod scalar;
 pub mod semaphore;
