@@ -18,6 +18,7 @@
 
 use super::region::SharedRegion;
 use std::fmt;
+use std::mem::MaybeUninit;
 use std::sync::atomic::{fence, Ordering};
 
 /// Identifies a record, and its format version in the last byte.
@@ -177,13 +178,13 @@ pub fn locate(region: &SharedRegion, offset: u64) -> RecordResult<Header> {
 
 /// Copies the payload of the record `header` describes (from `locate` at the
 /// same offset) into `out`, which must be exactly `header.length` long, and
-/// checks it against the checksum. On error `out` holds garbage.
-pub fn read_payload(
+/// checks it against the checksum. Returns `out`, now initialized.
+pub fn read_payload<'a>(
     region: &SharedRegion,
     offset: u64,
     header: &Header,
-    out: &mut [u8],
-) -> RecordResult<()> {
+    out: &'a mut [MaybeUninit<u8>],
+) -> RecordResult<&'a [u8]> {
     let corrupt = |reason| RecordError::Corrupt { offset, reason };
     if out.len() != header.length {
         return Err(corrupt("the buffer does not match its length"));
@@ -194,22 +195,36 @@ pub fn read_payload(
     }
     // SAFETY: `header_room` found HEADER_LEN + room bytes at `at`, and
     // length <= room; `out` is a Rust buffer of `length` bytes, so it does
-    // not overlap the mapping.
-    unsafe { std::ptr::copy_nonoverlapping(at.add(HEADER_LEN), out.as_mut_ptr(), header.length) };
+    // not overlap the mapping. After the copy all of `out` is initialized.
+    let payload = unsafe {
+        std::ptr::copy_nonoverlapping(
+            at.add(HEADER_LEN),
+            out.as_mut_ptr().cast::<u8>(),
+            header.length,
+        );
+        std::slice::from_raw_parts(out.as_ptr().cast::<u8>(), header.length)
+    };
     let length_field = (header.length as u64).to_le_bytes();
-    if checksum(length_field, out) != header.checksum {
+    if checksum(length_field, payload) != header.checksum {
         return Err(corrupt(
             "its checksum does not match (corrupted, or being written right now)",
         ));
     }
-    Ok(())
+    Ok(payload)
 }
 
 /// `locate` and `read_payload` into a new Vec.
 pub fn read(region: &SharedRegion, offset: u64) -> RecordResult<Vec<u8>> {
     let header = locate(region, offset)?;
-    let mut out = vec![0u8; header.length];
-    read_payload(region, offset, &header, &mut out)?;
+    let mut out = Vec::with_capacity(header.length);
+    read_payload(
+        region,
+        offset,
+        &header,
+        &mut out.spare_capacity_mut()[..header.length],
+    )?;
+    // SAFETY: `read_payload` initialized the first `length` bytes.
+    unsafe { out.set_len(header.length) };
     Ok(out)
 }
 
@@ -358,7 +373,7 @@ mod tests {
         let region = SharedRegion::new(64).unwrap();
         write(&region, 0, b"abc").unwrap();
         let header = locate(&region, 0).unwrap();
-        let mut short = [0u8; 2];
+        let mut short = [MaybeUninit::new(0u8); 2];
         assert!(read_payload(&region, 0, &header, &mut short).is_err());
     }
 
@@ -367,7 +382,7 @@ mod tests {
         let region = SharedRegion::new(64).unwrap();
         write(&region, 0, &[7u8; 40]).unwrap();
         let header = locate(&region, 0).unwrap();
-        let mut out = vec![0u8; header.length];
+        let mut out = vec![MaybeUninit::new(0u8); header.length];
         assert!(read_payload(&region, 20, &header, &mut out).is_err());
     }
 }

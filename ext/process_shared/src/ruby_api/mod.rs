@@ -6,6 +6,7 @@ mod convert;
 mod errors;
 mod handle;
 mod semaphore;
+mod shared_array;
 mod shared_memory;
 
 use magnus::{Error, Ruby};
@@ -17,5 +18,6 @@ pub fn init(ruby: &Ruby) -> Result<(), Error> {
     errors::init(ruby, namespace)?;
     semaphore::init(ruby, namespace)?;
     shared_memory::init(ruby, namespace)?;
+    shared_array::init(ruby, namespace)?;
     Ok(())
 }
