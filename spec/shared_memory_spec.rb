@@ -467,6 +467,10 @@ RSpec.describe ProcessShared::SharedMemory do
         [/\A(read_array_of_|read_bytes\z)/, [1]],
         [/\Awrite_array_of_/, [[1]]],
         [/\Aput_(bytes|string)\z/, [0, "a"]],
+        [/\A(read_object|to_ptr)\z/, []],
+        [/\Aget_object\z/, [0]],
+        [/\Aput_object\z/, [0, 1]],
+        [/\Awrite_object\z/, [1]],
         [/\Awrite_bytes\z/, ["a"]],
         [/\Aget_/, [0]],
         [/\Aput_/, [0, 1]],
@@ -477,8 +481,12 @@ RSpec.describe ProcessShared::SharedMemory do
     native_methods = described_class.public_instance_methods(false) - %i[close closed?]
 
     it "covers every public method of an open object (a check of this spec itself)" do
-      memory = shared(:double, 2)
-      native_methods.each { |name| memory.public_send(name, *valid_arguments(name)) }
+      require "ffi" # for #to_ptr
+      memory = shared(:double, 8)
+      native_methods.each do |name|
+        memory.write_object(1) if %i[get_object read_object].include?(name)
+        memory.public_send(name, *valid_arguments(name))
+      end
       expect(native_methods.size).to be >= (type_sizes.size * 8) + 10
     end
 

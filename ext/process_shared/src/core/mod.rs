@@ -5,6 +5,7 @@ pub mod error;
 pub mod fork;
 pub mod fork_protocol;
 pub mod identity;
+pub mod object_record;
 pub mod port_registry;
 pub mod region;
 pub mod scalar;

@@ -8,6 +8,7 @@ mod fork_hook;
 mod gc;
 mod handle;
 mod semaphore;
+mod shared_array;
 mod shared_memory;
 mod typed;
 
@@ -21,5 +22,6 @@ pub fn init(ruby: &Ruby) -> Result<(), Error> {
     fork_hook::init(ruby, namespace)?;
     semaphore::init(ruby, namespace)?;
     shared_memory::init(ruby, namespace)?;
+    shared_array::init(ruby, namespace)?;
     Ok(())
 }

@@ -1,16 +1,23 @@
 //! `ProcessShared::SharedMemory`: a fixed-size, zero-filled block of memory
 //! shared across fork, with the bounds-checked typed accessors of
-//! `FFI::Pointer` (`get_int`, `put_array_of_double`, `get_bytes`, …).
+//! `FFI::Pointer` (`get_int`, `put_array_of_double`, `get_bytes`, …), the
+//! byte moves behind `put_object`/`get_object`, and the `Mapping` that
+//! `to_ptr` hands to FFI.
 
 use super::convert;
 use super::errors::{argument_error, index_error, range_error, type_error, OrRaise};
 use super::handle::Handle;
+use crate::core::object_record::{self, RecordError};
 use crate::core::region::SharedRegion;
 use crate::core::scalar::{Scalar, ScalarType, TYPE_NAMES};
+use magnus::rb_sys::AsRawValue;
 use magnus::{
     method, prelude::*, scan_args::scan_args, typed_data::Obj, Error, Float, Integer, IntoValue,
     RArray, RClass, RModule, RString, Ruby, Symbol, Value,
 };
+use std::mem::MaybeUninit;
+use std::os::raw::c_long;
+use std::sync::Arc;
 
 /// A region together with how Ruby asked for it (`new(:int, 4)`).
 pub struct Memory {
@@ -24,6 +31,40 @@ pub struct Memory {
 #[derive(Default)]
 pub struct SharedMemory {
     pub handle: Handle<Memory>,
+}
+
+/// Keeps a region mapped for as long as Ruby holds on to it, even after its
+/// `SharedMemory` is closed or collected: `to_ptr` attaches one to the
+/// `FFI::Pointer` it returns, so that C code handed the pointer never sees
+/// the memory unmapped under it.
+#[magnus::wrap(class = "ProcessShared::SharedMemory::Mapping", free_immediately, size)]
+pub struct Mapping {
+    memory: Arc<Memory>,
+}
+
+impl Mapping {
+    /// The address of the first byte, as an Integer.
+    fn address(&self) -> usize {
+        self.memory.region.base() as usize
+    }
+
+    /// The size in bytes.
+    fn size(&self) -> usize {
+        self.memory.region.len()
+    }
+}
+
+/// `IndexError` for records outside the region or too large to fit,
+/// `TypeError` where no intact record is stored.
+fn record_error(ruby: &Ruby, err: RecordError) -> Error {
+    match err {
+        RecordError::OutsideRegion { .. } | RecordError::DoesNotFit { .. } => {
+            index_error(ruby, err.to_string())
+        }
+        RecordError::NoObject { .. } | RecordError::Corrupt { .. } => {
+            type_error(ruby, err.to_string())
+        }
+    }
 }
 
 /// A scalar as Ruby sees it: converted from a Ruby value with the
@@ -412,6 +453,70 @@ impl SharedMemory {
     }
 }
 
+impl SharedMemory {
+    // Objects (the Ruby shim calls Marshal) and FFI.
+
+    /// `put_marshaled(offset, string)`: stores `string` as an object record
+    /// at `offset`, or raises `IndexError` and writes nothing.
+    fn put_marshaled(
+        ruby: &Ruby,
+        rb_self: Obj<Self>,
+        offset: Value,
+        payload: RString,
+    ) -> Result<Obj<Self>, Error> {
+        let offset = convert::offset(ruby, offset)?;
+        rb_self
+            .handle
+            .with(ruby, |memory| {
+                // SAFETY: the slice is used only inside this closure, during
+                // which no Ruby code runs that could change or free `payload`.
+                let bytes = unsafe { payload.as_slice() };
+                object_record::write(&memory.region, offset, bytes)
+            })?
+            .map_err(|err| record_error(ruby, err))?;
+        Ok(rb_self)
+    }
+
+    /// `get_marshaled(offset)`: the checked payload of the record at
+    /// `offset` in a new binary String, copied once from the region.
+    fn get_marshaled(ruby: &Ruby, rb_self: &Self, offset: Value) -> Result<RString, Error> {
+        let offset = convert::offset(ruby, offset)?;
+        // An Arc rather than `with`: allocating the String is a Ruby call.
+        let memory = rb_self.handle.get(ruby)?;
+        let header =
+            object_record::locate(&memory.region, offset).map_err(|err| record_error(ruby, err))?;
+        let length = header.length;
+        let string = ruby.str_buf_new(length);
+        let c_length = c_long::try_from(length)
+            .ok()
+            .filter(|_| string.capacity() >= length)
+            .ok_or_else(|| index_error(ruby, format!("object of {length} bytes is too large")))?;
+        // SAFETY: the new String has room for `length` bytes and is not yet
+        // visible to Ruby code; no Ruby code runs while the slice lives.
+        let buffer = unsafe {
+            std::slice::from_raw_parts_mut(
+                rb_sys::RSTRING_PTR(string.as_raw())
+                    .cast_mut()
+                    .cast::<MaybeUninit<u8>>(),
+                length,
+            )
+        };
+        object_record::read_payload(&memory.region, offset, &header, buffer)
+            .map_err(|err| record_error(ruby, err))?;
+        // SAFETY: `read_payload` initialized the first `length` bytes, which
+        // are within the capacity checked above.
+        unsafe { rb_sys::rb_str_set_len(string.as_raw(), c_length) };
+        Ok(string)
+    }
+
+    /// `mapping`: a `Mapping` of this region for `to_ptr`.
+    fn mapping(ruby: &Ruby, rb_self: &Self) -> Result<Mapping, Error> {
+        Ok(Mapping {
+            memory: rb_self.handle.get(ruby)?,
+        })
+    }
+}
+
 /// Defines the eight accessors of one type name (`get_int`, `put_int`,
 /// `read_int`, `write_int` and their `array_of_` forms).
 macro_rules! define_typed {
@@ -474,5 +579,13 @@ pub fn init(ruby: &Ruby, namespace: RModule) -> Result<(), Error> {
     class.define_method("write_bytes", method!(SharedMemory::write_bytes, -1))?;
     class.define_method("get_string", method!(SharedMemory::get_string, 1))?;
     class.define_method("put_string", method!(SharedMemory::put_string, 2))?;
+    class.define_private_method("put_marshaled", method!(SharedMemory::put_marshaled, 2))?;
+    class.define_private_method("get_marshaled", method!(SharedMemory::get_marshaled, 1))?;
+    class.define_private_method("mapping", method!(SharedMemory::mapping, 0))?;
+
+    let mapping = class.define_class("Mapping", ruby.class_object())?;
+    mapping.undef_default_alloc_func();
+    mapping.define_method("address", method!(Mapping::address, 0))?;
+    mapping.define_method("size", method!(Mapping::size, 0))?;
     Ok(())
 }

@@ -1,0 +1,166 @@
+//! `ProcessShared::SharedArray < SharedMemory`: element access by index,
+//! with the element type the memory was created with (`new(:int, 10)`).
+//! The Ruby shim adds `Enumerable` and the enumerator forms.
+
+use super::errors::{index_error, type_error, OrRaise};
+use super::shared_memory::{RubyScalar, SharedMemory};
+use crate::core::scalar::ScalarType;
+use magnus::{
+    method, prelude::*, typed_data::Obj, Error, Integer, RArray, RClass, RModule, Ruby, Value,
+};
+
+/// Calls `$f::<T>($args)` with `T` the Rust type of a `ScalarType`.
+macro_rules! with_element_type {
+    ($scalar:expr, $f:ident($($args:expr),*)) => {
+        match $scalar {
+            ScalarType::Int8 => $f::<i8>($($args),*),
+            ScalarType::UInt8 => $f::<u8>($($args),*),
+            ScalarType::Int16 => $f::<i16>($($args),*),
+            ScalarType::UInt16 => $f::<u16>($($args),*),
+            ScalarType::Int32 => $f::<i32>($($args),*),
+            ScalarType::UInt32 => $f::<u32>($($args),*),
+            ScalarType::Int64 => $f::<i64>($($args),*),
+            ScalarType::UInt64 => $f::<u64>($($args),*),
+            ScalarType::Float32 => $f::<f32>($($args),*),
+            ScalarType::Float64 => $f::<f64>($($args),*),
+        }
+    };
+}
+
+/// The element type and the number of elements.
+fn shape(ruby: &Ruby, array: &SharedMemory) -> Result<(ScalarType, usize), Error> {
+    array
+        .handle
+        .with(ruby, |memory| (memory.scalar, memory.count))
+}
+
+/// The byte offset of element `index` (negative counts from the end), or
+/// `IndexError` outside `-count...count`.
+fn element_offset(
+    ruby: &Ruby,
+    index: Value,
+    scalar: ScalarType,
+    count: usize,
+) -> Result<u64, Error> {
+    let Some(integer) = Integer::from_value(index) else {
+        return Err(type_error(
+            ruby,
+            format!(
+                "no implicit conversion of {} into Integer",
+                super::convert::class_name(index)
+            ),
+        ));
+    };
+    let count_wide = count as i128;
+    let out_of_bounds = || {
+        index_error(
+            ruby,
+            format!(
+                "index {integer} outside of array bounds: {}...{count}",
+                -count_wide
+            ),
+        )
+    };
+    let requested = i128::from(integer.to_i64().map_err(|_| out_of_bounds())?);
+    let resolved = if requested < 0 {
+        requested + count_wide
+    } else {
+        requested
+    };
+    if !(0..count_wide).contains(&resolved) {
+        return Err(out_of_bounds());
+    }
+    // resolved < count, and count * size is the region's length.
+    Ok(resolved as u64 * scalar.size() as u64)
+}
+
+fn fetch<T: RubyScalar>(ruby: &Ruby, array: &SharedMemory, offset: u64) -> Result<Value, Error> {
+    let value = array
+        .handle
+        .with(ruby, |memory| memory.region.read::<T>(offset))?
+        .or_raise(ruby)?;
+    Ok(value.into_ruby(ruby))
+}
+
+fn store<T: RubyScalar>(
+    ruby: &Ruby,
+    array: &SharedMemory,
+    offset: u64,
+    value: Value,
+) -> Result<(), Error> {
+    let value = T::from_ruby(ruby, value)?;
+    array
+        .handle
+        .with(ruby, |memory| memory.region.write(offset, value))?
+        .or_raise(ruby)
+}
+
+fn all_elements<T: RubyScalar>(ruby: &Ruby, array: &SharedMemory) -> Result<RArray, Error> {
+    let values: Vec<T> = array
+        .handle
+        .with(ruby, |memory| {
+            (0..memory.count)
+                .map(|index| memory.region.read::<T>((index * T::SIZE) as u64))
+                .collect::<Result<Vec<T>, _>>()
+        })?
+        .or_raise(ruby)?;
+    let elements = ruby.ary_new_capa(values.len());
+    for value in values {
+        elements.push(value.into_ruby(ruby))?;
+    }
+    Ok(elements)
+}
+
+/// `array[index]`.
+fn get(ruby: &Ruby, rb_self: &SharedMemory, index: Value) -> Result<Value, Error> {
+    let (scalar, count) = shape(ruby, rb_self)?;
+    let offset = element_offset(ruby, index, scalar, count)?;
+    with_element_type!(scalar, fetch(ruby, rb_self, offset))
+}
+
+/// `array[index] = value`: `RangeError`/`TypeError` for values the element
+/// type cannot hold, as the `put_` accessors.
+fn set(ruby: &Ruby, rb_self: &SharedMemory, index: Value, value: Value) -> Result<Value, Error> {
+    let (scalar, count) = shape(ruby, rb_self)?;
+    let offset = element_offset(ruby, index, scalar, count)?;
+    with_element_type!(scalar, store(ruby, rb_self, offset, value))?;
+    Ok(value)
+}
+
+/// `each_element { |value| }`: yields every element, read when its turn
+/// comes (so the block sees other processes' writes); returns self. The
+/// shim's `each` makes the Enumerator when there is no block.
+fn each_element(ruby: &Ruby, rb_self: Obj<SharedMemory>) -> Result<Obj<SharedMemory>, Error> {
+    let (scalar, count) = shape(ruby, &rb_self)?;
+    let size = scalar.size() as u64;
+    for index in 0..count as u64 {
+        // The block may close the array; `fetch` then raises ClosedError.
+        let value = with_element_type!(scalar, fetch(ruby, &rb_self, index * size))?;
+        let _: Value = ruby.yield_value(value)?;
+    }
+    Ok(rb_self)
+}
+
+/// `to_a`: the elements as a new Array.
+fn to_a(ruby: &Ruby, rb_self: &SharedMemory) -> Result<RArray, Error> {
+    let (scalar, _) = shape(ruby, rb_self)?;
+    with_element_type!(scalar, all_elements(ruby, rb_self))
+}
+
+/// `size`/`length`: the number of elements (not bytes, unlike
+/// `SharedMemory#size`).
+fn length(ruby: &Ruby, rb_self: &SharedMemory) -> Result<usize, Error> {
+    Ok(shape(ruby, rb_self)?.1)
+}
+
+pub fn init(_ruby: &Ruby, namespace: RModule) -> Result<(), Error> {
+    let shared_memory: RClass = namespace.const_get("SharedMemory")?;
+    let class = namespace.define_class("SharedArray", shared_memory)?;
+    class.define_method("[]", method!(get, 1))?;
+    class.define_method("[]=", method!(set, 2))?;
+    class.define_private_method("each_element", method!(each_element, 0))?;
+    class.define_method("to_a", method!(to_a, 0))?;
+    class.define_method("size", method!(length, 0))?;
+    class.define_method("length", method!(length, 0))?;
+    Ok(())
+}
