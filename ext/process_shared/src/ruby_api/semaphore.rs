@@ -5,7 +5,7 @@ use super::convert;
 use super::errors::{errno_error, OrRaise};
 use super::gc;
 use super::handle::Handle;
-use super::typed::unwrap;
+use super::typed::This;
 use crate::core::semaphore::Semaphore as CoreSemaphore;
 use crate::platform::WaitOutcome;
 use magnus::{method, prelude::*, scan_args::scan_args, Error, RModule, Ruby, Value};
@@ -57,7 +57,7 @@ pub fn around_block(
 }
 
 impl Semaphore {
-    fn initialize(ruby: &Ruby, rb_self: &Self, args: &[Value]) -> Result<(), Error> {
+    fn initialize(ruby: &Ruby, rb_self: This<Self>, args: &[Value]) -> Result<(), Error> {
         let args = scan_args::<(), (Option<Value>,), (), (), (), ()>(args)?;
         let initial = match args.optional.0 {
             Some(value) => convert::count(ruby, value, "initial value")?,
@@ -69,17 +69,16 @@ impl Semaphore {
         rb_self.handle.open(ruby, semaphore)
     }
 
-    fn initialize_copy(ruby: &Ruby, rb_self: &Self, original: &Self) -> Result<(), Error> {
+    fn initialize_copy(ruby: &Ruby, rb_self: This<Self>, original: &Self) -> Result<(), Error> {
         rb_self.handle.adopt(ruby, original.handle.get(ruby)?)
     }
 
-    fn wait(ruby: &Ruby, rb_self: Value) -> Result<Value, Error> {
-        acquire(ruby, &unwrap::<Self>(ruby, rb_self)?.handle, None)?;
+    fn wait(ruby: &Ruby, rb_self: This<Self>) -> Result<This<Self>, Error> {
+        acquire(ruby, &rb_self.handle, None)?;
         Ok(rb_self)
     }
 
-    fn try_wait(ruby: &Ruby, rb_self: Value, args: &[Value]) -> Result<Value, Error> {
-        let this = unwrap::<Self>(ruby, rb_self)?;
+    fn try_wait(ruby: &Ruby, rb_self: This<Self>, args: &[Value]) -> Result<This<Self>, Error> {
         let args = scan_args::<(), (Option<Value>,), (), (), (), ()>(args)?;
         let timeout = match args.optional.0 {
             Some(value) if !value.is_nil() => Some(convert::timeout(ruby, Some(value))?),
@@ -87,14 +86,14 @@ impl Semaphore {
         };
         match timeout {
             None => {
-                if this.handle.with(ruby, CoreSemaphore::try_wait)? {
+                if rb_self.handle.with(ruby, CoreSemaphore::try_wait)? {
                     Ok(rb_self)
                 } else {
                     Err(errno_error(ruby, libc::EAGAIN, "semaphore value is zero"))
                 }
             }
             Some(duration) => {
-                if acquire(ruby, &this.handle, deadline_after(duration))? {
+                if acquire(ruby, &rb_self.handle, deadline_after(duration))? {
                     Ok(rb_self)
                 } else {
                     Err(errno_error(
@@ -107,27 +106,26 @@ impl Semaphore {
         }
     }
 
-    fn post(ruby: &Ruby, rb_self: Value) -> Result<Value, Error> {
-        unwrap::<Self>(ruby, rb_self)?
+    fn post(ruby: &Ruby, rb_self: This<Self>) -> Result<This<Self>, Error> {
+        rb_self
             .handle
             .with(ruby, CoreSemaphore::post)?
             .or_raise(ruby)?;
         Ok(rb_self)
     }
 
-    fn value(ruby: &Ruby, rb_self: Value) -> Result<u32, Error> {
-        unwrap::<Self>(ruby, rb_self)?
+    fn value(ruby: &Ruby, rb_self: This<Self>) -> Result<u32, Error> {
+        rb_self
             .handle
             .with(ruby, CoreSemaphore::value)?
             .or_raise(ruby)
     }
 
-    fn synchronize(ruby: &Ruby, rb_self: Value) -> Result<Value, Error> {
-        let this = unwrap::<Self>(ruby, rb_self)?;
-        let semaphore = this.handle.get(ruby)?;
+    fn synchronize(ruby: &Ruby, rb_self: This<Self>) -> Result<Value, Error> {
+        let semaphore = rb_self.handle.get(ruby)?;
         around_block(
             ruby,
-            || acquire(ruby, &this.handle, None).map(drop),
+            || acquire(ruby, &rb_self.handle, None).map(drop),
             || semaphore.post().or_raise(ruby),
         )
     }

@@ -4,10 +4,9 @@
 
 use super::errors::{index_error, type_error, OrRaise};
 use super::shared_memory::{RubyScalar, SharedMemory};
+use super::typed::This;
 use crate::core::scalar::ScalarType;
-use magnus::{
-    method, prelude::*, typed_data::Obj, Error, Integer, RArray, RClass, RModule, Ruby, Value,
-};
+use magnus::{method, prelude::*, Error, Integer, RArray, RClass, RModule, Ruby, Value};
 
 /// Calls `$f::<T>($args)` with `T` the Rust type of a `ScalarType`.
 macro_rules! with_element_type {
@@ -112,25 +111,30 @@ fn all_elements<T: RubyScalar>(ruby: &Ruby, array: &SharedMemory) -> Result<RArr
 }
 
 /// `array[index]`.
-fn get(ruby: &Ruby, rb_self: &SharedMemory, index: Value) -> Result<Value, Error> {
-    let (scalar, count) = shape(ruby, rb_self)?;
+fn get(ruby: &Ruby, rb_self: This<SharedMemory>, index: Value) -> Result<Value, Error> {
+    let (scalar, count) = shape(ruby, &rb_self)?;
     let offset = element_offset(ruby, index, scalar, count)?;
-    with_element_type!(scalar, fetch(ruby, rb_self, offset))
+    with_element_type!(scalar, fetch(ruby, &rb_self, offset))
 }
 
 /// `array[index] = value`: `RangeError`/`TypeError` for values the element
 /// type cannot hold, as the `put_` accessors.
-fn set(ruby: &Ruby, rb_self: &SharedMemory, index: Value, value: Value) -> Result<Value, Error> {
-    let (scalar, count) = shape(ruby, rb_self)?;
+fn set(
+    ruby: &Ruby,
+    rb_self: This<SharedMemory>,
+    index: Value,
+    value: Value,
+) -> Result<Value, Error> {
+    let (scalar, count) = shape(ruby, &rb_self)?;
     let offset = element_offset(ruby, index, scalar, count)?;
-    with_element_type!(scalar, store(ruby, rb_self, offset, value))?;
+    with_element_type!(scalar, store(ruby, &rb_self, offset, value))?;
     Ok(value)
 }
 
 /// `each_element { |value| }`: yields every element, read when its turn
 /// comes (so the block sees other processes' writes); returns self. The
 /// shim's `each` makes the Enumerator when there is no block.
-fn each_element(ruby: &Ruby, rb_self: Obj<SharedMemory>) -> Result<Obj<SharedMemory>, Error> {
+fn each_element(ruby: &Ruby, rb_self: This<SharedMemory>) -> Result<This<SharedMemory>, Error> {
     let (scalar, count) = shape(ruby, &rb_self)?;
     let size = scalar.size() as u64;
     for index in 0..count as u64 {
@@ -142,15 +146,15 @@ fn each_element(ruby: &Ruby, rb_self: Obj<SharedMemory>) -> Result<Obj<SharedMem
 }
 
 /// `to_a`: the elements as a new Array.
-fn to_a(ruby: &Ruby, rb_self: &SharedMemory) -> Result<RArray, Error> {
-    let (scalar, _) = shape(ruby, rb_self)?;
-    with_element_type!(scalar, all_elements(ruby, rb_self))
+fn to_a(ruby: &Ruby, rb_self: This<SharedMemory>) -> Result<RArray, Error> {
+    let (scalar, _) = shape(ruby, &rb_self)?;
+    with_element_type!(scalar, all_elements(ruby, &rb_self))
 }
 
 /// `size`/`length`: the number of elements (not bytes, unlike
 /// `SharedMemory#size`).
-fn length(ruby: &Ruby, rb_self: &SharedMemory) -> Result<usize, Error> {
-    Ok(shape(ruby, rb_self)?.1)
+fn length(ruby: &Ruby, rb_self: This<SharedMemory>) -> Result<usize, Error> {
+    Ok(shape(ruby, &rb_self)?.1)
 }
 
 pub fn init(_ruby: &Ruby, namespace: RModule) -> Result<(), Error> {

@@ -7,13 +7,14 @@
 use super::convert;
 use super::errors::{argument_error, index_error, range_error, type_error, OrRaise};
 use super::handle::Handle;
+use super::typed::This;
 use crate::core::object_record::{self, RecordError};
 use crate::core::region::SharedRegion;
 use crate::core::scalar::{Scalar, ScalarType, TYPE_NAMES};
 use magnus::rb_sys::AsRawValue;
 use magnus::{
-    method, prelude::*, scan_args::scan_args, typed_data::Obj, Error, Float, Integer, IntoValue,
-    RArray, RClass, RModule, RString, Ruby, Symbol, Value,
+    method, prelude::*, scan_args::scan_args, Error, Float, Integer, IntoValue, RArray, RClass,
+    RModule, RString, Ruby, Symbol, Value,
 };
 use std::mem::MaybeUninit;
 use std::os::raw::c_long;
@@ -144,7 +145,7 @@ fn byte_length<T: Scalar>(ruby: &Ruby, elements: usize) -> Result<usize, Error> 
 }
 
 impl SharedMemory {
-    fn initialize(ruby: &Ruby, rb_self: &Self, args: &[Value]) -> Result<(), Error> {
+    fn initialize(ruby: &Ruby, rb_self: This<Self>, args: &[Value]) -> Result<(), Error> {
         let args = scan_args::<(), (Option<Value>, Option<Value>), (), (), (), ()>(args)?;
         let (type_or_count, count) = args.optional;
         let (type_name, scalar, count) = match type_or_count {
@@ -198,24 +199,24 @@ impl SharedMemory {
         )
     }
 
-    fn initialize_copy(ruby: &Ruby, rb_self: &Self, original: &Self) -> Result<(), Error> {
+    fn initialize_copy(ruby: &Ruby, rb_self: This<Self>, original: &Self) -> Result<(), Error> {
         rb_self.handle.adopt(ruby, original.handle.get(ruby)?)
     }
 
-    fn size(ruby: &Ruby, rb_self: &Self) -> Result<usize, Error> {
+    fn size(ruby: &Ruby, rb_self: This<Self>) -> Result<usize, Error> {
         rb_self.handle.with(ruby, |memory| memory.region.len())
     }
 
-    fn type_symbol(ruby: &Ruby, rb_self: &Self) -> Result<Symbol, Error> {
+    fn type_symbol(ruby: &Ruby, rb_self: This<Self>) -> Result<Symbol, Error> {
         let name = rb_self.handle.with(ruby, |memory| memory.type_name)?;
         Ok(ruby.to_symbol(name))
     }
 
-    fn type_size(ruby: &Ruby, rb_self: &Self) -> Result<usize, Error> {
+    fn type_size(ruby: &Ruby, rb_self: This<Self>) -> Result<usize, Error> {
         rb_self.handle.with(ruby, |memory| memory.scalar.size())
     }
 
-    fn count(ruby: &Ruby, rb_self: &Self) -> Result<usize, Error> {
+    fn count(ruby: &Ruby, rb_self: This<Self>) -> Result<usize, Error> {
         rb_self.handle.with(ruby, |memory| memory.count)
     }
 
@@ -229,7 +230,7 @@ impl SharedMemory {
 
     // Typed scalars.
 
-    fn get<T: RubyScalar>(ruby: &Ruby, rb_self: &Self, offset: Value) -> Result<Value, Error> {
+    fn get<T: RubyScalar>(ruby: &Ruby, rb_self: This<Self>, offset: Value) -> Result<Value, Error> {
         let offset = convert::offset(ruby, offset)?;
         let value = rb_self
             .handle
@@ -240,10 +241,10 @@ impl SharedMemory {
 
     fn put<T: RubyScalar>(
         ruby: &Ruby,
-        rb_self: Obj<Self>,
+        rb_self: This<Self>,
         offset: Value,
         value: Value,
-    ) -> Result<Obj<Self>, Error> {
+    ) -> Result<This<Self>, Error> {
         let offset = convert::offset(ruby, offset)?;
         let value = T::from_ruby(ruby, value)?;
         rb_self
@@ -253,21 +254,21 @@ impl SharedMemory {
         Ok(rb_self)
     }
 
-    fn read<T: RubyScalar>(ruby: &Ruby, rb_self: &Self) -> Result<Value, Error> {
+    fn read<T: RubyScalar>(ruby: &Ruby, rb_self: This<Self>) -> Result<Value, Error> {
         Self::get::<T>(ruby, rb_self, 0.into_value_with(ruby))
     }
 
     fn write<T: RubyScalar>(
         ruby: &Ruby,
-        rb_self: Obj<Self>,
+        rb_self: This<Self>,
         value: Value,
-    ) -> Result<Obj<Self>, Error> {
+    ) -> Result<This<Self>, Error> {
         Self::put::<T>(ruby, rb_self, 0.into_value_with(ruby), value)
     }
 
     fn get_array<T: RubyScalar>(
         ruby: &Ruby,
-        rb_self: &Self,
+        rb_self: This<Self>,
         offset: Value,
         length: Value,
     ) -> Result<RArray, Error> {
@@ -297,10 +298,10 @@ impl SharedMemory {
 
     fn put_array<T: RubyScalar>(
         ruby: &Ruby,
-        rb_self: Obj<Self>,
+        rb_self: This<Self>,
         offset: Value,
         values: Value,
-    ) -> Result<Obj<Self>, Error> {
+    ) -> Result<This<Self>, Error> {
         let offset = convert::offset(ruby, offset)?;
         let array = RArray::from_value(values).ok_or_else(|| {
             type_error(
@@ -335,7 +336,7 @@ impl SharedMemory {
 
     fn read_array<T: RubyScalar>(
         ruby: &Ruby,
-        rb_self: &Self,
+        rb_self: This<Self>,
         length: Value,
     ) -> Result<RArray, Error> {
         Self::get_array::<T>(ruby, rb_self, 0.into_value_with(ruby), length)
@@ -343,9 +344,9 @@ impl SharedMemory {
 
     fn write_array<T: RubyScalar>(
         ruby: &Ruby,
-        rb_self: Obj<Self>,
+        rb_self: This<Self>,
         values: Value,
-    ) -> Result<Obj<Self>, Error> {
+    ) -> Result<This<Self>, Error> {
         Self::put_array::<T>(ruby, rb_self, 0.into_value_with(ruby), values)
     }
 
@@ -353,7 +354,7 @@ impl SharedMemory {
 
     fn get_bytes(
         ruby: &Ruby,
-        rb_self: &Self,
+        rb_self: This<Self>,
         offset: Value,
         length: Value,
     ) -> Result<RString, Error> {
@@ -366,33 +367,33 @@ impl SharedMemory {
         Ok(ruby.str_from_slice(&bytes))
     }
 
-    fn read_bytes(ruby: &Ruby, rb_self: &Self, length: Value) -> Result<RString, Error> {
+    fn read_bytes(ruby: &Ruby, rb_self: This<Self>, length: Value) -> Result<RString, Error> {
         Self::get_bytes(ruby, rb_self, 0.into_value_with(ruby), length)
     }
 
     /// `put_bytes(offset, string, index = 0, length = nil)`: writes
     /// `string[index, length]` at `offset`, as `FFI::Pointer#put_bytes`.
-    fn put_bytes(ruby: &Ruby, rb_self: Obj<Self>, args: &[Value]) -> Result<Obj<Self>, Error> {
+    fn put_bytes(ruby: &Ruby, rb_self: This<Self>, args: &[Value]) -> Result<This<Self>, Error> {
         let args =
             scan_args::<(Value, RString), (Option<Value>, Option<Value>), (), (), (), ()>(args)?;
         let (offset, string) = args.required;
         let (index, length) = args.optional;
         let offset = convert::offset(ruby, offset)?;
-        Self::write_string_slice(ruby, &rb_self, offset, string, index, length, false)?;
+        Self::write_string_slice(ruby, rb_self, offset, string, index, length, false)?;
         Ok(rb_self)
     }
 
     /// `write_bytes(string, index = 0, length = nil)`: `put_bytes` at 0.
-    fn write_bytes(ruby: &Ruby, rb_self: Obj<Self>, args: &[Value]) -> Result<Obj<Self>, Error> {
+    fn write_bytes(ruby: &Ruby, rb_self: This<Self>, args: &[Value]) -> Result<This<Self>, Error> {
         let args = scan_args::<(RString,), (Option<Value>, Option<Value>), (), (), (), ()>(args)?;
         let (string,) = args.required;
         let (index, length) = args.optional;
-        Self::write_string_slice(ruby, &rb_self, 0, string, index, length, false)?;
+        Self::write_string_slice(ruby, rb_self, 0, string, index, length, false)?;
         Ok(rb_self)
     }
 
     /// `get_string(offset)`: the bytes up to the first NUL (or the end).
-    fn get_string(ruby: &Ruby, rb_self: &Self, offset: Value) -> Result<RString, Error> {
+    fn get_string(ruby: &Ruby, rb_self: This<Self>, offset: Value) -> Result<RString, Error> {
         let offset = convert::offset(ruby, offset)?;
         let bytes = rb_self
             .handle
@@ -404,18 +405,18 @@ impl SharedMemory {
     /// `put_string(offset, string)`: the string's bytes and a NUL.
     fn put_string(
         ruby: &Ruby,
-        rb_self: Obj<Self>,
+        rb_self: This<Self>,
         offset: Value,
         string: RString,
-    ) -> Result<Obj<Self>, Error> {
+    ) -> Result<This<Self>, Error> {
         let offset = convert::offset(ruby, offset)?;
-        Self::write_string_slice(ruby, &rb_self, offset, string, None, None, true)?;
+        Self::write_string_slice(ruby, rb_self, offset, string, None, None, true)?;
         Ok(rb_self)
     }
 
     fn write_string_slice(
         ruby: &Ruby,
-        rb_self: &Self,
+        rb_self: This<Self>,
         offset: u64,
         string: RString,
         index: Option<Value>,
@@ -460,10 +461,10 @@ impl SharedMemory {
     /// at `offset`, or raises `IndexError` and writes nothing.
     fn put_marshaled(
         ruby: &Ruby,
-        rb_self: Obj<Self>,
+        rb_self: This<Self>,
         offset: Value,
         payload: RString,
-    ) -> Result<Obj<Self>, Error> {
+    ) -> Result<This<Self>, Error> {
         let offset = convert::offset(ruby, offset)?;
         rb_self
             .handle
@@ -479,7 +480,7 @@ impl SharedMemory {
 
     /// `get_marshaled(offset)`: the checked payload of the record at
     /// `offset` in a new binary String, copied once from the region.
-    fn get_marshaled(ruby: &Ruby, rb_self: &Self, offset: Value) -> Result<RString, Error> {
+    fn get_marshaled(ruby: &Ruby, rb_self: This<Self>, offset: Value) -> Result<RString, Error> {
         let offset = convert::offset(ruby, offset)?;
         // An Arc rather than `with`: allocating the String is a Ruby call.
         let memory = rb_self.handle.get(ruby)?;
@@ -510,7 +511,7 @@ impl SharedMemory {
     }
 
     /// `mapping`: a `Mapping` of this region for `to_ptr`.
-    fn mapping(ruby: &Ruby, rb_self: &Self) -> Result<Mapping, Error> {
+    fn mapping(ruby: &Ruby, rb_self: This<Self>) -> Result<Mapping, Error> {
         Ok(Mapping {
             memory: rb_self.handle.get(ruby)?,
         })
