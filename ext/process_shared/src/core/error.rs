@@ -17,6 +17,9 @@ pub enum CoreError {
     OutOfRange(String),
     /// The operating system refused (`Errno::*`).
     Os(io::Error),
+    /// Lock misuse: unlocking what the caller does not hold, locking again
+    /// what it holds, posting a binary semaphore above 1 (`ProcessError`).
+    Misuse(String),
 }
 
 pub type CoreResult<T> = Result<T, CoreError>;
@@ -32,9 +35,9 @@ impl fmt::Display for CoreError {
                 f,
                 "access of {length} byte(s) at offset {offset} is outside the region of {size} byte(s)"
             ),
-            CoreError::InvalidArgument(message) | CoreError::OutOfRange(message) => {
-                f.write_str(message)
-            }
+            CoreError::InvalidArgument(message)
+            | CoreError::OutOfRange(message)
+            | CoreError::Misuse(message) => f.write_str(message),
             CoreError::Os(err) => err.fmt(f),
         }
     }

@@ -2,8 +2,9 @@
 //!
 //! Everything above this module is platform-neutral. Each platform provides
 //! the same small surface: `map_shared`/`unmap` for anonymous memory shared
-//! across `fork`, a `RawSemaphore` that lives inside such memory, a monotonic
-//! clock, and the process identity used for lock ownership.
+//! across `fork`, a `RawSemaphore` that lives inside such memory, a futex-like
+//! wait on a 32-bit word in such memory (`futex_wait`/`futex_wake`), a
+//! monotonic clock, and the process identity used for lock ownership.
 
 #[cfg(target_os = "linux")]
 mod linux;
@@ -16,10 +17,11 @@ compile_error!("the macOS backend (Mach semaphores) is not written yet; see the 
 #[cfg(not(any(target_os = "linux", target_os = "macos")))]
 compile_error!("process_shared supports Linux and macOS only");
 
-/// What a bounded wait on a semaphore ended with.
+/// What a bounded wait on a semaphore (or a futex word) ended with.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum WaitOutcome {
-    /// The count was decremented: the caller now holds one unit.
+    /// The count was decremented: the caller now holds one unit. (For a
+    /// futex word: woken, or the word had already changed.)
     Acquired,
     /// The deadline passed first; the count is untouched.
     TimedOut,
