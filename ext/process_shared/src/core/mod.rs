@@ -3,6 +3,7 @@
 
 pub mod error;
 pub mod identity;
+pub mod mutex;
 pub mod region;
 pub mod scalar;
 pub mod semaphore;
