@@ -1,6 +1,8 @@
 //! The platform-neutral core: shared regions, typed access, the lock
 //! algorithms. Plain Rust, no Ruby types, unit-tested with `cargo test`.
 
+pub mod binary_semaphore;
+pub mod condvar;
 pub mod error;
 pub mod identity;
 pub mod mutex;
