@@ -5,8 +5,10 @@ mod blocking;
 mod convert;
 mod errors;
 mod handle;
+mod mutex;
 mod semaphore;
 mod shared_memory;
+mod uninterruptible;
 
 use magnus::{Error, Ruby};
 
@@ -17,5 +19,6 @@ pub fn init(ruby: &Ruby) -> Result<(), Error> {
     errors::init(ruby, namespace)?;
     semaphore::init(ruby, namespace)?;
     shared_memory::init(ruby, namespace)?;
+    mutex::init(ruby, namespace)?;
     Ok(())
 }
