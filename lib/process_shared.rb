@@ -3,6 +3,9 @@
 require "process_shared/version"
 require "process_shared/semaphore"
 require "process_shared/mutex"
+require "process_shared/condition_variable"
+require "process_shared/monitor"
+require "process_shared/monitor_mixin"
 require "process_shared/shared_memory"
 
 # Concurrency primitives and memory shared across fork.

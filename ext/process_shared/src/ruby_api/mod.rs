@@ -2,9 +2,11 @@
 //! (errors, argument conversion, handles, blocking without the GVL).
 
 mod blocking;
+mod condition_variable;
 mod convert;
 mod errors;
 mod handle;
+mod monitor;
 mod mutex;
 mod semaphore;
 mod shared_memory;
@@ -20,5 +22,7 @@ pub fn init(ruby: &Ruby) -> Result<(), Error> {
     semaphore::init(ruby, namespace)?;
     shared_memory::init(ruby, namespace)?;
     mutex::init(ruby, namespace)?;
+    monitor::init(ruby, namespace)?;
+    condition_variable::init(ruby, namespace)?;
     Ok(())
 }
