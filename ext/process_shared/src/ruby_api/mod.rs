@@ -1,6 +1,7 @@
 //! The Ruby binding: one file per Ruby class, plus the shared plumbing
 //! (errors, argument conversion, handles, blocking without the GVL).
 
+mod binary_semaphore;
 mod blocking;
 mod condition_variable;
 mod convert;
@@ -24,5 +25,6 @@ pub fn init(ruby: &Ruby) -> Result<(), Error> {
     mutex::init(ruby, namespace)?;
     monitor::init(ruby, namespace)?;
     condition_variable::init(ruby, namespace)?;
+    binary_semaphore::init(ruby, namespace)?;
     Ok(())
 }
