@@ -2,6 +2,7 @@
 
 require "process_shared/version"
 require "process_shared/semaphore"
+require "process_shared/semaphore_mutex"
 require "process_shared/binary_semaphore"
 require "process_shared/mutex"
 require "process_shared/condition_variable"

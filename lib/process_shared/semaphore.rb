@@ -7,5 +7,10 @@ module ProcessShared
   # #try_wait, #value, #synchronize, #close, #closed?.
   class Semaphore
     extend Open
+
+    # @!method to_mtx
+    #   A mutex-like view of this semaphore with no owner checks: `lock`
+    #   waits, `unlock` posts. See {SemaphoreMutex}.
+    #   @return [SemaphoreMutex]
   end
 end

@@ -10,6 +10,7 @@ mod handle;
 mod monitor;
 mod mutex;
 mod semaphore;
+mod semaphore_mutex;
 mod shared_memory;
 mod uninterruptible;
 
@@ -26,5 +27,6 @@ pub fn init(ruby: &Ruby) -> Result<(), Error> {
     monitor::init(ruby, namespace)?;
     condition_variable::init(ruby, namespace)?;
     binary_semaphore::init(ruby, namespace)?;
+    semaphore_mutex::init(ruby, namespace)?;
     Ok(())
 }
