@@ -239,6 +239,27 @@ RSpec.describe ProcessShared::Mutex do
     end
   end
 
+  describe "when a waiter dies" do
+    it "keeps working for everyone else" do
+      mutex.lock
+      waiting = ProcessShared::Semaphore.new(0)
+      waiter = fork_child do
+        waiting.post
+        mutex.lock
+      end
+      waiting.wait
+      sleep 0.2
+      Process.kill(:KILL, waiter)
+      wait_child(waiter)
+      mutex.unlock
+      pids = Array.new(2) { fork_child { 200.times { mutex.synchronize { nil } } } }
+      expect_children_to_succeed(pids)
+      expect(mutex).not_to be_locked
+      expect(mutex.try_lock).to be true
+      mutex.unlock
+    end
+  end
+
   describe "when the holder dies" do
     it "lets a waiting process take the lock within a second of a SIGKILL, and says so" do
       locked = ProcessShared::Semaphore.new(0)

@@ -566,6 +566,37 @@ mod tests {
     }
 
     #[test]
+    fn a_waiter_killed_while_waiting_leaves_the_lock_working() {
+        let mutex = Mutex::new().unwrap();
+        assert_eq!(mutex.lock_fast(), TryLock::Acquired);
+        let child = fork_and(|| {
+            lock(&mutex);
+            0
+        });
+        while waiters(&mutex) == 0 {
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        // SAFETY: killing and reaping the child we forked.
+        unsafe { libc::kill(child, libc::SIGKILL) };
+        assert_eq!(exit_code(child), -1);
+        assert_eq!(waiters(&mutex), 1, "the dead waiter stays counted");
+        mutex.unlock().unwrap();
+        for _ in 0..1_000 {
+            lock(&mutex);
+            mutex.unlock().unwrap();
+        }
+        // At most one wake-up is ever pending, however many unlocks saw the
+        // dead waiter.
+        assert!(mutex.state().wake.value() <= 1);
+        let second = fork_and(|| {
+            lock(&mutex);
+            i32::from(mutex.unlock().is_err())
+        });
+        assert_eq!(exit_code(second), 0);
+        assert!(!mutex.is_locked());
+    }
+
+    #[test]
     fn a_reused_pid_does_not_pass_for_the_dead_holder() {
         let me = current_process();
         let impostor = ProcessIdentity {
