@@ -413,7 +413,7 @@ RSpec.describe ProcessShared::Semaphore do
       ran = false
       [
         -> { sem.wait }, -> { sem.post }, -> { sem.try_wait }, -> { sem.try_wait(1) },
-        -> { sem.value }, -> { sem.synchronize { ran = true } }, -> { sem.dup }
+        -> { sem.value }, -> { sem.synchronize { ran = true } }, -> { sem.dup }, -> { sem.to_mtx }
       ].each do |call|
         expect(&call).to raise_error(ProcessShared::ClosedError)
       end
@@ -422,7 +422,7 @@ RSpec.describe ProcessShared::Semaphore do
 
     it "covers every public method (a check of this spec itself)" do
       expect(described_class.public_instance_methods(false))
-        .to contain_exactly(:wait, :post, :try_wait, :value, :synchronize, :close, :closed?)
+        .to contain_exactly(:wait, :post, :try_wait, :value, :synchronize, :to_mtx, :close, :closed?)
     end
 
     it "is idempotent" do

@@ -18,5 +18,10 @@ module ProcessShared
   #   @raise [ProcessShared::ClosedError] after {#close}
   class Semaphore
     extend Open
+
+    # @!method to_mtx
+    #   A mutex-like view of this semaphore with no owner checks: `lock`
+    #   waits, `unlock` posts. See {SemaphoreMutex}.
+    #   @return [SemaphoreMutex]
   end
 end

@@ -19,6 +19,9 @@ pub enum CoreError {
     Os(io::Error),
     /// This platform cannot do that (`NotImplementedError`).
     Unsupported(&'static str),
+    /// Lock misuse: unlocking what the caller does not hold, locking again
+    /// what it holds, posting a binary semaphore above 1 (`ProcessError`).
+    Misuse(String),
 }
 
 pub type CoreResult<T> = Result<T, CoreError>;
@@ -34,9 +37,9 @@ impl fmt::Display for CoreError {
                 f,
                 "access of {length} byte(s) at offset {offset} is outside the region of {size} byte(s)"
             ),
-            CoreError::InvalidArgument(message) | CoreError::OutOfRange(message) => {
-                f.write_str(message)
-            }
+            CoreError::InvalidArgument(message)
+            | CoreError::OutOfRange(message)
+            | CoreError::Misuse(message) => f.write_str(message),
             CoreError::Os(err) => err.fmt(f),
             CoreError::Unsupported(message) => f.write_str(message),
         }

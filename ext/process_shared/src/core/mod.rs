@@ -1,10 +1,13 @@
 //! The platform-neutral core: shared regions, typed access, the lock
 //! algorithms. Plain Rust, no Ruby types, unit-tested with `cargo test`.
 
+pub mod binary_semaphore;
+pub mod condvar;
 pub mod error;
 pub mod fork;
 pub mod fork_protocol;
 pub mod identity;
+pub mod mutex;
 pub mod object_record;
 pub mod port_registry;
 pub mod region;

@@ -4,9 +4,10 @@
 //! the same small surface: `map_shared`/`unmap` for anonymous memory shared
 //! across `fork`, a `RawSemaphore` that lives inside such memory (`init`,
 //! `try_wait`, `wait_until`, `post`, `value`, and `release` when this process
-//! drops it), a monotonic clock, random bytes, and the process identity used
-//! for lock ownership. macOS also provides `Mach`, the Mach calls of the fork
-//! protocol.
+//! drops it), a futex-like wait on a 32-bit word in such memory
+//! (`futex_wait`/`futex_wake`), a monotonic clock, random bytes, and the
+//! process identity used for lock ownership. macOS also provides `Mach`, the
+//! Mach calls of the fork protocol.
 
 #[cfg(target_os = "linux")]
 mod linux;
@@ -21,10 +22,11 @@ pub use macos::*;
 #[cfg(not(any(target_os = "linux", target_os = "macos")))]
 compile_error!("process_shared supports Linux and macOS only");
 
-/// What a bounded wait on a semaphore ended with.
+/// What a bounded wait on a semaphore (or a futex word) ended with.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum WaitOutcome {
-    /// The count was decremented: the caller now holds one unit.
+    /// The count was decremented: the caller now holds one unit. (For a
+    /// futex word: woken, or the word had already changed.)
     Acquired,
     /// The deadline passed first; the count is untouched.
     TimedOut,

@@ -42,6 +42,12 @@ pub fn closed_error(ruby: &Ruby, message: impl Into<String>) -> Error {
     Error::new(ruby.get_inner(&CLOSED_ERROR), message.into())
 }
 
+/// `ProcessShared::ProcessError`: lock misuse (the `ThreadError` of core
+/// Ruby's locks).
+pub fn process_error(ruby: &Ruby, message: impl Into<String>) -> Error {
+    Error::new(ruby.get_inner(&PROCESS_ERROR), message.into())
+}
+
 pub fn argument_error(ruby: &Ruby, message: impl Into<String>) -> Error {
     Error::new(ruby.exception_arg_error(), message.into())
 }
@@ -75,6 +81,7 @@ pub fn core_error(ruby: &Ruby, err: CoreError) -> Error {
         CoreError::InvalidArgument(message) => argument_error(ruby, message),
         CoreError::OutOfRange(message) => range_error(ruby, message),
         CoreError::Unsupported(message) => not_implemented_error(ruby, message),
+        CoreError::Misuse(message) => process_error(ruby, message),
         CoreError::Os(os) => match os.raw_os_error() {
             Some(errno) => errno_error(ruby, errno, "process_shared"),
             None => Error::new(ruby.exception_runtime_error(), os.to_string()),

@@ -1,16 +1,22 @@
 //! The Ruby binding: one file per Ruby class, plus the shared plumbing
 //! (errors, argument conversion, handles, blocking without the GVL).
 
+mod binary_semaphore;
 mod blocking;
+mod condition_variable;
 mod convert;
 mod errors;
 mod fork_hook;
 mod gc;
 mod handle;
+mod monitor;
+mod mutex;
 mod semaphore;
+mod semaphore_mutex;
 mod shared_array;
 mod shared_memory;
 mod typed;
+mod uninterruptible;
 
 use magnus::{Error, Ruby};
 
@@ -23,5 +29,10 @@ pub fn init(ruby: &Ruby) -> Result<(), Error> {
     semaphore::init(ruby, namespace)?;
     shared_memory::init(ruby, namespace)?;
     shared_array::init(ruby, namespace)?;
+    mutex::init(ruby, namespace)?;
+    monitor::init(ruby, namespace)?;
+    condition_variable::init(ruby, namespace)?;
+    binary_semaphore::init(ruby, namespace)?;
+    semaphore_mutex::init(ruby, namespace)?;
     Ok(())
 }

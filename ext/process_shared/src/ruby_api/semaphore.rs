@@ -13,7 +13,7 @@ use magnus::{method, prelude::*, scan_args::scan_args, Error, RModule, Ruby, Val
 #[magnus::wrap(class = "ProcessShared::Semaphore", free_immediately, size)]
 #[derive(Default)]
 pub struct Semaphore {
-    handle: Handle<CoreSemaphore>,
+    pub(super) handle: Handle<CoreSemaphore>,
 }
 
 /// Takes one unit, blocking (GVL released, interruptible) until `deadline`.

@@ -1,0 +1,244 @@
+//! A semaphore whose value is only ever 0 or 1, shared across fork.
+//!
+//! # Layout (one shared page)
+//!
+//! | field     | type | meaning                                          |
+//! |-----------|------|--------------------------------------------------|
+//! | `value`   | u32  | the value, 0 or 1; also the futex word           |
+//! | `waiters` | u32  | threads sleeping, or about to sleep, on `value`  |
+//!
+//! # Algorithm
+//!
+//! `wait` is a compare-and-swap of `value` from 1 to 0; `post` one from 0 to
+//! 1, which fails (and changes nothing) when the value is already 1, so no
+//! process can ever read 2. A waiter that finds 0 counts itself in
+//! `waiters` and sleeps on the futex word while it is still 0; `post` wakes
+//! one sleeper when any is counted. Both sides fence between their write and
+//! their read, so either the waiter sees the 1 or the poster sees the
+//! waiter.
+
+use super::error::{CoreError, CoreResult};
+use super::region::SharedRegion;
+use crate::platform::{self, WaitOutcome};
+use std::sync::atomic::{fence, AtomicU32, Ordering};
+use std::time::Duration;
+
+#[repr(C)]
+struct State {
+    value: AtomicU32,
+    waiters: AtomicU32,
+}
+
+/// A binary semaphore shared with every process forked after it was made.
+#[derive(Debug)]
+pub struct BinarySemaphore {
+    region: SharedRegion,
+}
+
+impl BinarySemaphore {
+    /// A new binary semaphore with value 0 or 1 (`InvalidArgument` else).
+    pub fn new(initial: u64) -> CoreResult<Self> {
+        let initial = match initial {
+            0 | 1 => initial as u32,
+            _ => {
+                return Err(CoreError::InvalidArgument(format!(
+                    "binary semaphore value must be 0 or 1 (got {initial})"
+                )))
+            }
+        };
+        let semaphore = BinarySemaphore {
+            region: SharedRegion::new(std::mem::size_of::<State>())?,
+        };
+        semaphore.state().value.store(initial, Ordering::Release);
+        Ok(semaphore)
+    }
+
+    fn state(&self) -> &State {
+        // SAFETY: the region is a zero-filled, page-aligned mapping large
+        // enough for a State, whose fields are atomics; it lives as long as
+        // `self`.
+        unsafe { &*self.region.base().cast::<State>() }
+    }
+
+    /// Takes the 1 if it is there: no system call, never blocks.
+    pub fn try_wait(&self) -> bool {
+        self.state()
+            .value
+            .compare_exchange(1, 0, Ordering::Acquire, Ordering::Relaxed)
+            .is_ok()
+    }
+
+    /// Counts the caller as a waiter until the guard is dropped.
+    pub fn waiter(&self) -> Waiter<'_> {
+        self.state().waiters.fetch_add(1, Ordering::Relaxed);
+        Waiter { semaphore: self }
+    }
+
+    /// Raises the value from 0 to 1 and wakes one waiter. `Misuse` (and no
+    /// change) when the value is already 1.
+    pub fn post(&self) -> CoreResult<()> {
+        let state = self.state();
+        if state
+            .value
+            .compare_exchange(0, 1, Ordering::Release, Ordering::Relaxed)
+            .is_err()
+        {
+            return Err(CoreError::Misuse(
+                "binary semaphore is already at 1; post would raise it to 2".into(),
+            ));
+        }
+        fence(Ordering::SeqCst);
+        if state.waiters.load(Ordering::Relaxed) > 0 {
+            platform::futex_wake(&state.value, 1);
+        }
+        Ok(())
+    }
+
+    /// The current value, 0 or 1.
+    pub fn value(&self) -> u32 {
+        self.state().value.load(Ordering::Acquire)
+    }
+}
+
+/// A thread counted as waiting on a [`BinarySemaphore`].
+pub struct Waiter<'a> {
+    semaphore: &'a BinarySemaphore,
+}
+
+impl Waiter<'_> {
+    /// Waits to take the 1 until the monotonic `slice_end`: `Some(())` once
+    /// taken, `None` when the slice ended or a signal arrived (unchanged).
+    pub fn wait_until(&self, slice_end: Duration) -> CoreResult<Option<()>> {
+        let state = self.semaphore.state();
+        loop {
+            // Pairs with the fence in `post` (see the module comment).
+            fence(Ordering::SeqCst);
+            if self.semaphore.try_wait() {
+                return Ok(Some(()));
+            }
+            match platform::futex_wait(&state.value, 0, slice_end)? {
+                WaitOutcome::Acquired => continue,
+                WaitOutcome::TimedOut | WaitOutcome::Interrupted => return Ok(None),
+            }
+        }
+    }
+}
+
+impl Drop for Waiter<'_> {
+    fn drop(&mut self) {
+        self.semaphore
+            .state()
+            .waiters
+            .fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::platform::monotonic_now;
+    use std::sync::Arc;
+
+    fn wait(semaphore: &BinarySemaphore, timeout: Duration) -> bool {
+        let deadline = monotonic_now() + timeout;
+        if semaphore.try_wait() {
+            return true;
+        }
+        let waiter = semaphore.waiter();
+        while monotonic_now() < deadline {
+            if waiter.wait_until(deadline).unwrap().is_some() {
+                return true;
+            }
+        }
+        false
+    }
+
+    #[test]
+    fn only_zero_and_one_are_accepted() {
+        assert!(BinarySemaphore::new(2).is_err());
+        assert_eq!(BinarySemaphore::new(0).unwrap().value(), 0);
+        assert_eq!(BinarySemaphore::new(1).unwrap().value(), 1);
+    }
+
+    #[test]
+    fn post_at_one_is_refused_and_changes_nothing() {
+        let semaphore = BinarySemaphore::new(1).unwrap();
+        assert!(matches!(semaphore.post(), Err(CoreError::Misuse(_))));
+        assert_eq!(semaphore.value(), 1);
+        assert!(semaphore.try_wait());
+        assert!(!semaphore.try_wait());
+        semaphore.post().unwrap();
+        assert_eq!(semaphore.value(), 1);
+    }
+
+    #[test]
+    fn a_wait_times_out_at_zero() {
+        let semaphore = BinarySemaphore::new(0).unwrap();
+        let start = monotonic_now();
+        assert!(!wait(&semaphore, Duration::from_millis(50)));
+        assert!(monotonic_now() - start >= Duration::from_millis(50));
+        assert_eq!(semaphore.value(), 0);
+    }
+
+    #[test]
+    fn racing_posts_never_raise_it_past_one() {
+        let semaphore = Arc::new(BinarySemaphore::new(0).unwrap());
+        let threads: Vec<_> = (0..8)
+            .map(|_| {
+                let semaphore = Arc::clone(&semaphore);
+                std::thread::spawn(move || semaphore.post().is_ok())
+            })
+            .collect();
+        let successes = threads
+            .into_iter()
+            .map(|thread| thread.join().unwrap())
+            .filter(|&ok| ok)
+            .count();
+        assert_eq!(successes, 1);
+        assert_eq!(semaphore.value(), 1);
+    }
+
+    #[test]
+    fn a_post_from_another_process_wakes_a_waiter() {
+        let semaphore = BinarySemaphore::new(0).unwrap();
+        crate::core::identity::install();
+        // SAFETY: the child sleeps, posts and `_exit`s.
+        let pid = unsafe { libc::fork() };
+        if pid == 0 {
+            std::thread::sleep(Duration::from_millis(50));
+            let code = i32::from(semaphore.post().is_err());
+            // SAFETY: ends the child at once.
+            unsafe { libc::_exit(code) };
+        }
+        assert!(wait(&semaphore, Duration::from_secs(10)));
+        let mut status = 0;
+        // SAFETY: reaping the child we forked.
+        unsafe { libc::waitpid(pid, &mut status, 0) };
+        assert_eq!(libc::WEXITSTATUS(status), 0);
+        assert_eq!(semaphore.value(), 0);
+    }
+
+    #[test]
+    fn threads_using_it_as_a_lock_exclude_each_other() {
+        let semaphore = Arc::new(BinarySemaphore::new(1).unwrap());
+        let counter = Arc::new(SharedRegion::new(8).unwrap());
+        let threads: Vec<_> = (0..4)
+            .map(|_| {
+                let (semaphore, counter) = (Arc::clone(&semaphore), Arc::clone(&counter));
+                std::thread::spawn(move || {
+                    for _ in 0..10_000 {
+                        assert!(wait(&semaphore, Duration::from_secs(30)));
+                        let value = counter.read::<u64>(0).unwrap();
+                        counter.write::<u64>(0, value + 1).unwrap();
+                        semaphore.post().unwrap();
+                    }
+                })
+            })
+            .collect();
+        for thread in threads {
+            thread.join().unwrap();
+        }
+        assert_eq!(counter.read::<u64>(0).unwrap(), 40_000);
+        assert_eq!(semaphore.value(), 1);
+    }
+}

@@ -1,0 +1,273 @@
+//! A condition variable shared across fork.
+//!
+//! # Layout (one shared page)
+//!
+//! | field      | type | meaning                                            |
+//! |------------|------|----------------------------------------------------|
+//! | `sequence` | u32  | bumped by every signal and broadcast; the futex word |
+//! | `waiters`  | u32  | threads between "ticket taken" and "done waiting"  |
+//!
+//! # Algorithm
+//!
+//! A waiter takes a [`Ticket`] while it still holds the mutex: it counts
+//! itself in `waiters` and reads `sequence`. Then it releases the mutex and
+//! sleeps on the futex word only while `sequence` still has the value it
+//! read. A signal bumps `sequence` before waking, so a signal sent at any
+//! moment after the ticket was taken either finds the waiter asleep and
+//! wakes it, or changes the word so that the waiter does not fall asleep:
+//! no lost wake-up. A signal with nobody counted in `waiters` changes
+//! nothing, so it is not remembered. Waking may also end a wait that began
+//! just after the signal (a spurious wake-up, which condition variables
+//! allow).
+
+use super::error::CoreResult;
+use super::region::SharedRegion;
+use crate::platform::{self, WaitOutcome};
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::Duration;
+
+#[repr(C)]
+struct State {
+    sequence: AtomicU32,
+    waiters: AtomicU32,
+}
+
+/// A condition variable shared with every process forked after it was made.
+#[derive(Debug)]
+pub struct CondVar {
+    region: SharedRegion,
+}
+
+impl CondVar {
+    /// A new condition variable in its own shared page.
+    pub fn new() -> CoreResult<Self> {
+        Ok(CondVar {
+            region: SharedRegion::new(std::mem::size_of::<State>())?,
+        })
+    }
+
+    fn state(&self) -> &State {
+        // SAFETY: the region is a zero-filled, page-aligned mapping large
+        // enough for a State, whose fields are atomics (valid when zero and
+        // safe to share); it lives as long as `self`.
+        unsafe { &*self.region.base().cast::<State>() }
+    }
+
+    /// Registers the caller as a waiter. Must be called while holding the
+    /// mutex, before releasing it; the ticket uncounts itself when dropped.
+    pub fn ticket(&self) -> Ticket<'_> {
+        let state = self.state();
+        state.waiters.fetch_add(1, Ordering::SeqCst);
+        Ticket {
+            condvar: self,
+            sequence: state.sequence.load(Ordering::SeqCst),
+        }
+    }
+
+    /// Wakes one waiter, if any (possibly more: spurious wake-ups).
+    pub fn signal(&self) {
+        self.wake(1);
+    }
+
+    /// Wakes every current waiter.
+    pub fn broadcast(&self) {
+        self.wake(u32::MAX);
+    }
+
+    fn wake(&self, count: u32) {
+        let state = self.state();
+        if state.waiters.load(Ordering::SeqCst) == 0 {
+            return;
+        }
+        state.sequence.fetch_add(1, Ordering::SeqCst);
+        platform::futex_wake(&state.sequence, count);
+    }
+
+    /// How many threads are counted as waiting (dead waiters included).
+    pub fn waiters(&self) -> u32 {
+        self.state().waiters.load(Ordering::Relaxed)
+    }
+}
+
+/// One wait on a [`CondVar`]: the sequence number seen when it began.
+pub struct Ticket<'a> {
+    condvar: &'a CondVar,
+    sequence: u32,
+}
+
+impl Ticket<'_> {
+    /// Sleeps until a signal or broadcast sent after the ticket was taken,
+    /// or until the monotonic `slice_end` or a signal from the OS. `Some(())`
+    /// when woken (perhaps spuriously), `None` when the slice ended or was
+    /// interrupted with no signal seen.
+    pub fn wait_until(&self, slice_end: Duration) -> CoreResult<Option<()>> {
+        let word = &self.condvar.state().sequence;
+        Ok(
+            match platform::futex_wait(word, self.sequence, slice_end)? {
+                WaitOutcome::Acquired => Some(()),
+                WaitOutcome::TimedOut | WaitOutcome::Interrupted => {
+                    (word.load(Ordering::SeqCst) != self.sequence).then_some(())
+                }
+            },
+        )
+    }
+}
+
+impl Drop for Ticket<'_> {
+    fn drop(&mut self) {
+        self.condvar.state().waiters.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::core::identity;
+    use crate::core::mutex::{Mutex, TryLock};
+    use crate::platform::monotonic_now;
+    use std::sync::Arc;
+
+    fn fork_and(child: impl FnOnce() -> i32) -> libc::pid_t {
+        identity::install();
+        // SAFETY: the child runs `child` and `_exit`s.
+        let pid = unsafe { libc::fork() };
+        if pid == 0 {
+            let code = std::panic::catch_unwind(std::panic::AssertUnwindSafe(child)).unwrap_or(99);
+            // SAFETY: ends the child at once.
+            unsafe { libc::_exit(code) };
+        }
+        pid
+    }
+
+    fn exit_code(pid: libc::pid_t) -> i32 {
+        let mut status = 0;
+        // SAFETY: reaping a child we forked.
+        unsafe { libc::waitpid(pid, &mut status, 0) };
+        if libc::WIFEXITED(status) {
+            libc::WEXITSTATUS(status)
+        } else {
+            -1
+        }
+    }
+
+    fn lock(mutex: &Mutex) {
+        if mutex.lock_fast() == TryLock::Acquired {
+            return;
+        }
+        let waiter = mutex.waiter();
+        while waiter
+            .wait_until(monotonic_now() + Duration::from_millis(100))
+            .unwrap()
+            .is_none()
+        {}
+    }
+
+    /// Waits as the binding does: ticket, release, sleep, lock again.
+    /// `true` when woken before `timeout`.
+    fn wait(condvar: &CondVar, mutex: &Mutex, timeout: Duration) -> bool {
+        let deadline = monotonic_now() + timeout;
+        let ticket = condvar.ticket();
+        let depth = mutex.release_for_wait().unwrap();
+        let mut woken = false;
+        while monotonic_now() < deadline {
+            let slice_end = deadline.min(monotonic_now() + Duration::from_millis(100));
+            if ticket.wait_until(slice_end).unwrap().is_some() {
+                woken = true;
+                break;
+            }
+        }
+        drop(ticket);
+        lock(mutex);
+        mutex.resume_hold(depth);
+        woken
+    }
+
+    #[test]
+    fn a_wait_times_out_without_a_signal_and_keeps_the_mutex() {
+        let (condvar, mutex) = (CondVar::new().unwrap(), Mutex::new().unwrap());
+        lock(&mutex);
+        let start = monotonic_now();
+        assert!(!wait(&condvar, &mutex, Duration::from_millis(50)));
+        assert!(monotonic_now() - start >= Duration::from_millis(50));
+        assert!(mutex.is_owned());
+        assert_eq!(condvar.waiters(), 0);
+    }
+
+    #[test]
+    fn a_signal_with_no_waiter_is_not_remembered() {
+        let (condvar, mutex) = (CondVar::new().unwrap(), Mutex::new().unwrap());
+        condvar.signal();
+        condvar.broadcast();
+        lock(&mutex);
+        assert!(!wait(&condvar, &mutex, Duration::from_millis(50)));
+    }
+
+    #[test]
+    fn a_signal_after_the_ticket_is_never_lost() {
+        let condvar = CondVar::new().unwrap();
+        let ticket = condvar.ticket();
+        condvar.signal();
+        assert_eq!(
+            ticket
+                .wait_until(monotonic_now() + Duration::from_secs(5))
+                .unwrap(),
+            Some(())
+        );
+    }
+
+    #[test]
+    fn ping_pong_between_processes_loses_no_wakeup() {
+        let condvar = CondVar::new().unwrap();
+        let mutex = Mutex::new().unwrap();
+        let turn = SharedRegion::new(8).unwrap();
+        const ROUNDS: u64 = 2_000;
+        let play = |me: u64| {
+            lock(&mutex);
+            for round in 0..ROUNDS {
+                while turn.read::<u64>(0).unwrap() % 2 != me {
+                    assert!(
+                        wait(&condvar, &mutex, Duration::from_secs(10)),
+                        "lost wake-up in round {round}"
+                    );
+                }
+                turn.write::<u64>(0, turn.read::<u64>(0).unwrap() + 1)
+                    .unwrap();
+                condvar.signal();
+            }
+            mutex.unlock().unwrap();
+        };
+        let child = fork_and(|| {
+            play(1);
+            0
+        });
+        play(0);
+        assert_eq!(exit_code(child), 0);
+        assert_eq!(turn.read::<u64>(0).unwrap(), 2 * ROUNDS);
+    }
+
+    #[test]
+    fn broadcast_wakes_every_waiting_thread() {
+        let condvar = Arc::new(CondVar::new().unwrap());
+        let mutex = Arc::new(Mutex::new().unwrap());
+        let threads: Vec<_> = (0..4)
+            .map(|_| {
+                let (condvar, mutex) = (Arc::clone(&condvar), Arc::clone(&mutex));
+                std::thread::spawn(move || {
+                    lock(&mutex);
+                    let woken = wait(&condvar, &mutex, Duration::from_secs(10));
+                    mutex.unlock().unwrap();
+                    woken
+                })
+            })
+            .collect();
+        while condvar.waiters() < 4 {
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        lock(&mutex);
+        condvar.broadcast();
+        mutex.unlock().unwrap();
+        for thread in threads {
+            assert!(thread.join().unwrap());
+        }
+    }
+}

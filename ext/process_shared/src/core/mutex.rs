@@ -1,0 +1,654 @@
+//! A lock shared across fork whose owner is one thread of one process, with
+//! an optional reentrancy depth (for `Monitor`), and recovery from a holder
+//! that died.
+//!
+//! # Layout (one shared page)
+//!
+//! | field        | type    | meaning                                              |
+//! |--------------|---------|------------------------------------------------------|
+//! | `owner`      | u64     | 0 when free, else the holder's process key           |
+//! | `thread`     | u64     | the holding thread's token (0 while none recorded)   |
+//! | `depth`      | u64     | reentrancy depth; only the holder touches it         |
+//! | `waiters`    | u32     | threads sleeping, or about to sleep, on `wake`       |
+//! | `owner_died` | u32     | 1 while the current hold was taken from a dead holder |
+//! | `wake`       | sem_t   | POSIX semaphore: the wake-up channel for waiters     |
+//!
+//! # Algorithm
+//!
+//! The lock *is* the `owner` word: taking it is one compare-and-swap from 0
+//! to the caller's process key (pid and start time, packed). A process thus
+//! never holds the lock without the word naming it, whatever instruction it
+//! is killed at, which is what lets a waiter recognize a dead holder and take
+//! the lock over with another compare-and-swap from the dead key.
+//!
+//! Which thread of the holding process owns it is recorded in `thread` just
+//! after taking the word and cleared just before releasing it. Only a thread
+//! ever writes its own token there, so a thread that reads its own token
+//! knows it holds the lock: `owned?`, `locked?` and the owner checks of
+//! `unlock` are plain loads, no system call.
+//!
+//! The semaphore only puts waiters to sleep. A waiter counts itself in
+//! `waiters`, then retries the compare-and-swap after every wake-up.
+//! `unlock` clears the word and posts once if anyone waits and no wake-up is
+//! already pending, so the semaphore's value stays tiny even when a waiter
+//! died while counted. Both sides put a sequentially consistent fence
+//! between their write and their read (waiter: count, fence, try the word;
+//! unlocker: clear the word, fence, read the count and the semaphore), so
+//! either the waiter sees the lock free or the unlocker sees the waiter and
+//! wakes someone: no lost wake-up. Uncontended `lock`/`unlock` make no
+//! system call.
+
+use super::error::{CoreError, CoreResult};
+use super::identity::{current_process, current_thread_token, ProcessIdentity};
+use super::region::SharedRegion;
+use crate::platform::{self, RawSemaphore, WaitOutcome};
+use std::sync::atomic::{fence, AtomicU32, AtomicU64, Ordering};
+use std::time::Duration;
+
+/// Bits of a process key holding the pid (Linux pids stay below 2^22).
+const PID_BITS: u32 = 22;
+/// Bits holding the start time in clock ticks since boot (2^42 ticks at
+/// 100 Hz is over a thousand years of uptime).
+const START_BITS: u32 = 64 - PID_BITS;
+const START_MASK: u64 = (1 << START_BITS) - 1;
+
+/// The process key stored in the lock word: never zero (pids start at 1).
+fn process_key(process: ProcessIdentity) -> u64 {
+    (u64::from(process.pid) << START_BITS) | (process.start_time & START_MASK)
+}
+
+fn my_key() -> u64 {
+    process_key(current_process())
+}
+
+/// Whether the process a key names has certainly exited (a start time of 0
+/// means "unknown", and only the pid's disappearance counts then).
+fn holder_is_gone(key: u64) -> bool {
+    let pid = (key >> START_BITS) as u32;
+    platform::process_is_gone(pid, key & START_MASK, START_MASK)
+}
+
+#[repr(C)]
+struct State {
+    owner: AtomicU64,
+    thread: AtomicU64,
+    depth: AtomicU64,
+    waiters: AtomicU32,
+    owner_died: AtomicU32,
+    wake: RawSemaphore,
+}
+
+/// What a non-blocking attempt to lock found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TryLock {
+    /// The caller now holds the lock.
+    Acquired,
+    /// Someone else holds it.
+    Busy,
+    /// The calling thread already holds it.
+    AlreadyOwned,
+}
+
+/// A lock shared with every process forked after it was made.
+#[derive(Debug)]
+pub struct Mutex {
+    region: SharedRegion,
+}
+
+impl Mutex {
+    /// A new, unlocked lock in its own shared page.
+    pub fn new() -> CoreResult<Self> {
+        let region = SharedRegion::new(std::mem::size_of::<State>())?;
+        let state = region.base().cast::<State>();
+        // SAFETY: the region is a fresh, zero-filled, page-aligned mapping
+        // large enough for a State; all-zero atomics are valid, and the
+        // semaphore is initialized in place before any use.
+        unsafe { RawSemaphore::init(std::ptr::addr_of_mut!((*state).wake), 0)? };
+        Ok(Mutex { region })
+    }
+
+    fn state(&self) -> &State {
+        // SAFETY: `new` initialized a State at the region's base; every
+        // field is an atomic or a semaphore, which tolerate concurrent use by
+        // other threads and processes; the region lives as long as `self`.
+        unsafe { &*self.region.base().cast::<State>() }
+    }
+
+    /// Held by anyone (a holder that died still counts until taken over).
+    pub fn is_locked(&self) -> bool {
+        self.state().owner.load(Ordering::Acquire) != 0
+    }
+
+    /// Held by the calling thread of this process.
+    pub fn is_owned(&self) -> bool {
+        let state = self.state();
+        state.thread.load(Ordering::Relaxed) == current_thread_token()
+            && state.owner.load(Ordering::Relaxed) == my_key()
+    }
+
+    /// True while the caller holds the lock and took it over from a holder
+    /// that died holding it.
+    pub fn previous_owner_died(&self) -> bool {
+        self.is_owned() && self.state().owner_died.load(Ordering::Relaxed) != 0
+    }
+
+    fn record_hold(&self, owner_died: bool) {
+        let state = self.state();
+        state
+            .thread
+            .store(current_thread_token(), Ordering::Relaxed);
+        state.depth.store(1, Ordering::Relaxed);
+        state
+            .owner_died
+            .store(u32::from(owner_died), Ordering::Relaxed);
+    }
+
+    /// Takes the lock if it is free: one compare-and-swap, no system call.
+    /// Does not check whether the caller already holds it.
+    pub fn try_acquire(&self) -> bool {
+        let taken = self
+            .state()
+            .owner
+            .compare_exchange(0, my_key(), Ordering::Acquire, Ordering::Relaxed)
+            .is_ok();
+        if taken {
+            self.record_hold(false);
+        }
+        taken
+    }
+
+    /// Takes the lock over if its holder has exited without releasing it.
+    /// Reads `/proc`, so only called when the lock is busy.
+    pub fn try_take_over(&self) -> bool {
+        let state = self.state();
+        let holder = state.owner.load(Ordering::Acquire);
+        if holder == 0 || holder == my_key() || !holder_is_gone(holder) {
+            return false;
+        }
+        let taken = state
+            .owner
+            .compare_exchange(holder, my_key(), Ordering::Acquire, Ordering::Relaxed)
+            .is_ok();
+        if taken {
+            self.record_hold(true);
+        }
+        taken
+    }
+
+    /// The fast path of a blocking lock: no system call, ever.
+    pub fn lock_fast(&self) -> TryLock {
+        if self.is_owned() {
+            TryLock::AlreadyOwned
+        } else if self.try_acquire() {
+            TryLock::Acquired
+        } else {
+            TryLock::Busy
+        }
+    }
+
+    /// A non-blocking lock: also takes over from a holder that died.
+    pub fn try_lock(&self) -> TryLock {
+        match self.lock_fast() {
+            TryLock::Busy if self.try_take_over() => TryLock::Acquired,
+            outcome => outcome,
+        }
+    }
+
+    /// Counts the caller as a waiter until the returned guard is dropped;
+    /// the guard's `wait_until` does the waiting.
+    pub fn waiter(&self) -> Waiter<'_> {
+        self.state().waiters.fetch_add(1, Ordering::Relaxed);
+        Waiter { mutex: self }
+    }
+
+    /// Releases a lock the calling thread holds, whatever its depth.
+    pub fn unlock(&self) -> CoreResult<()> {
+        self.check_owner()?;
+        self.release();
+        Ok(())
+    }
+
+    fn check_owner(&self) -> CoreResult<()> {
+        if self.is_owned() {
+            Ok(())
+        } else if self.is_locked() {
+            Err(CoreError::Misuse(
+                "Attempt to unlock a mutex which is locked by another thread or process".into(),
+            ))
+        } else {
+            Err(CoreError::Misuse(
+                "Attempt to unlock a mutex which is not locked".into(),
+            ))
+        }
+    }
+
+    /// Releases the lock; the caller must hold it.
+    fn release(&self) {
+        let state = self.state();
+        state.thread.store(0, Ordering::Relaxed);
+        state.owner_died.store(0, Ordering::Relaxed);
+        state.owner.store(0, Ordering::Release);
+        fence(Ordering::SeqCst);
+        // Where the value cannot be read (Mach), post anyway: an extra
+        // pending wake-up only costs a waiter a spurious retry.
+        let no_wake_pending = state.wake.value().is_none_or(|value| value == 0);
+        if state.waiters.load(Ordering::Relaxed) > 0 && no_wake_pending {
+            // Cannot overflow where readable: we only post at 0.
+            let _ = state.wake.post();
+        }
+    }
+
+    /// Reentrant entry (`Monitor#enter`'s fast path): if the caller holds
+    /// the lock, one level deeper and `true`; otherwise `false`.
+    pub fn reenter(&self) -> CoreResult<bool> {
+        if !self.is_owned() {
+            return Ok(false);
+        }
+        let depth = &self.state().depth;
+        let deeper = depth
+            .load(Ordering::Relaxed)
+            .checked_add(1)
+            .ok_or_else(|| CoreError::OutOfRange("monitor entered too many times".to_string()))?;
+        depth.store(deeper, Ordering::Relaxed);
+        Ok(true)
+    }
+
+    /// Reentrant exit (`Monitor#exit`): one level up, releasing the lock
+    /// when the outermost entry exits. `Misuse` unless the caller holds it.
+    pub fn exit_once(&self) -> CoreResult<()> {
+        if !self.is_owned() {
+            return Err(CoreError::Misuse(
+                "current thread of this process does not own the monitor".into(),
+            ));
+        }
+        let depth = &self.state().depth;
+        match depth.load(Ordering::Relaxed) {
+            0 | 1 => self.release(),
+            deeper => depth.store(deeper - 1, Ordering::Relaxed),
+        }
+        Ok(())
+    }
+
+    /// Releases the caller's hold entirely for a condition wait and returns
+    /// the depth to restore with [`Mutex::resume_hold`] after locking again.
+    pub fn release_for_wait(&self) -> CoreResult<u64> {
+        self.check_owner()?;
+        let depth = self.state().depth.load(Ordering::Relaxed);
+        self.release();
+        Ok(depth)
+    }
+
+    /// Restores the depth saved by [`Mutex::release_for_wait`]; the caller
+    /// must hold the lock again.
+    pub fn resume_hold(&self, depth: u64) {
+        if self.is_owned() {
+            self.state().depth.store(depth.max(1), Ordering::Relaxed);
+        }
+    }
+}
+
+/// A thread counted as waiting for a [`Mutex`]; uncounted when dropped.
+pub struct Waiter<'a> {
+    mutex: &'a Mutex,
+}
+
+impl Waiter<'_> {
+    /// Waits for the lock until the monotonic `slice_end`. `Some(())` once
+    /// the caller holds it; `None` when the slice ended or a signal arrived,
+    /// with nothing changed. At the end of a slice, a holder that died is
+    /// taken over.
+    pub fn wait_until(&self, slice_end: Duration) -> CoreResult<Option<()>> {
+        let state = self.mutex.state();
+        loop {
+            // Pairs with the fence in `release` (see the module comment).
+            fence(Ordering::SeqCst);
+            if self.mutex.try_acquire() {
+                return Ok(Some(()));
+            }
+            match state.wake.wait_until(slice_end)? {
+                WaitOutcome::Acquired => continue,
+                WaitOutcome::TimedOut => return Ok(self.mutex.try_take_over().then_some(())),
+                WaitOutcome::Interrupted => return Ok(None),
+            }
+        }
+    }
+}
+
+impl Drop for Mutex {
+    fn drop(&mut self) {
+        // This process is done with the wake-up semaphore (frees the Mach
+        // port on macOS; nothing on Linux).
+        self.state().wake.release();
+    }
+}
+
+impl Drop for Waiter<'_> {
+    fn drop(&mut self) {
+        self.mutex.state().waiters.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::core::identity;
+    use crate::platform::monotonic_now;
+    use std::sync::Arc;
+
+    const SLICE: Duration = Duration::from_millis(100);
+
+    /// Blocks until locked, as the binding does (without Ruby).
+    fn lock(mutex: &Mutex) {
+        assert_ne!(mutex.lock_fast(), TryLock::AlreadyOwned);
+        if mutex.is_owned() {
+            return;
+        }
+        let waiter = mutex.waiter();
+        while waiter
+            .wait_until(monotonic_now() + SLICE)
+            .unwrap()
+            .is_none()
+        {}
+    }
+
+    fn waiters(mutex: &Mutex) -> u32 {
+        mutex.state().waiters.load(Ordering::Relaxed)
+    }
+
+    fn fork_and(child: impl FnOnce() -> i32) -> libc::pid_t {
+        identity::install();
+        // SAFETY: the child runs `child` and `_exit`s without returning into
+        // the test harness.
+        let pid = unsafe { libc::fork() };
+        if pid == 0 {
+            let code = std::panic::catch_unwind(std::panic::AssertUnwindSafe(child)).unwrap_or(99);
+            // SAFETY: ends the child at once.
+            unsafe { libc::_exit(code) };
+        }
+        pid
+    }
+
+    fn exit_code(pid: libc::pid_t) -> i32 {
+        let mut status = 0;
+        // SAFETY: reaping a child we forked.
+        unsafe { libc::waitpid(pid, &mut status, 0) };
+        if libc::WIFEXITED(status) {
+            libc::WEXITSTATUS(status)
+        } else {
+            -1
+        }
+    }
+
+    #[test]
+    fn locks_unlocks_and_knows_its_owner() {
+        let mutex = Mutex::new().unwrap();
+        assert!(!mutex.is_locked());
+        assert_eq!(mutex.lock_fast(), TryLock::Acquired);
+        assert!(mutex.is_locked() && mutex.is_owned());
+        assert_eq!(mutex.lock_fast(), TryLock::AlreadyOwned);
+        assert_eq!(mutex.try_lock(), TryLock::AlreadyOwned);
+        assert!(!mutex.previous_owner_died());
+        mutex.unlock().unwrap();
+        assert!(!mutex.is_locked() && !mutex.is_owned());
+        assert!(matches!(mutex.unlock(), Err(CoreError::Misuse(_))));
+    }
+
+    #[test]
+    fn another_thread_can_neither_unlock_nor_relock() {
+        let mutex = Arc::new(Mutex::new().unwrap());
+        assert_eq!(mutex.lock_fast(), TryLock::Acquired);
+        let other = Arc::clone(&mutex);
+        let (unlock, owned, try_lock) =
+            std::thread::spawn(move || (other.unlock(), other.is_owned(), other.try_lock()))
+                .join()
+                .unwrap();
+        assert!(matches!(unlock, Err(CoreError::Misuse(message)) if message.contains("another")));
+        assert!(!owned);
+        assert_eq!(try_lock, TryLock::Busy);
+        assert!(mutex.is_owned());
+        mutex.unlock().unwrap();
+    }
+
+    #[test]
+    fn threads_exclude_each_other() {
+        let mutex = Arc::new(Mutex::new().unwrap());
+        let counter = Arc::new(SharedRegion::new(8).unwrap());
+        let threads: Vec<_> = (0..4)
+            .map(|_| {
+                let (mutex, counter) = (Arc::clone(&mutex), Arc::clone(&counter));
+                std::thread::spawn(move || {
+                    for _ in 0..20_000 {
+                        lock(&mutex);
+                        let value = counter.read::<u64>(0).unwrap();
+                        counter.write::<u64>(0, value + 1).unwrap();
+                        mutex.unlock().unwrap();
+                    }
+                })
+            })
+            .collect();
+        for thread in threads {
+            thread.join().unwrap();
+        }
+        assert_eq!(counter.read::<u64>(0).unwrap(), 80_000);
+        assert_eq!(waiters(&mutex), 0);
+        assert!(!mutex.is_locked());
+    }
+
+    #[test]
+    fn processes_and_their_threads_exclude_each_other() {
+        let mutex = Arc::new(Mutex::new().unwrap());
+        let counter = Arc::new(SharedRegion::new(8).unwrap());
+        let children: Vec<_> = (0..4)
+            .map(|_| {
+                let (mutex, counter) = (Arc::clone(&mutex), Arc::clone(&counter));
+                fork_and(move || {
+                    let threads: Vec<_> = (0..2)
+                        .map(|_| {
+                            let (mutex, counter) = (Arc::clone(&mutex), Arc::clone(&counter));
+                            std::thread::spawn(move || {
+                                for _ in 0..10_000 {
+                                    lock(&mutex);
+                                    let value = counter.read::<u64>(0).unwrap();
+                                    counter.write::<u64>(0, value + 1).unwrap();
+                                    mutex.unlock().unwrap();
+                                }
+                            })
+                        })
+                        .collect();
+                    let joined: Vec<bool> = threads.into_iter().map(|t| t.join().is_ok()).collect();
+                    i32::from(!joined.iter().all(|&ok| ok))
+                })
+            })
+            .collect();
+        for child in children {
+            assert_eq!(exit_code(child), 0);
+        }
+        assert_eq!(counter.read::<u64>(0).unwrap(), 80_000);
+        assert!(!mutex.is_locked());
+    }
+
+    #[test]
+    fn a_forked_child_is_not_the_owner_of_its_parents_lock() {
+        let mutex = Mutex::new().unwrap();
+        assert_eq!(mutex.lock_fast(), TryLock::Acquired);
+        let child = fork_and(|| {
+            let refused = matches!(mutex.unlock(), Err(CoreError::Misuse(_)));
+            let busy = mutex.try_lock() == TryLock::Busy;
+            i32::from(!(refused && busy && !mutex.is_owned() && mutex.is_locked()))
+        });
+        assert_eq!(exit_code(child), 0);
+        assert!(mutex.is_owned());
+        mutex.unlock().unwrap();
+    }
+
+    #[test]
+    fn a_waiter_wakes_when_another_process_unlocks() {
+        let mutex = Mutex::new().unwrap();
+        let ready = crate::core::semaphore::Semaphore::new(0).unwrap();
+        let child = fork_and(|| {
+            assert_eq!(mutex.lock_fast(), TryLock::Acquired);
+            ready.post().unwrap();
+            std::thread::sleep(Duration::from_millis(150));
+            mutex.unlock().map_or(1, |()| 0)
+        });
+        assert_eq!(
+            ready
+                .wait_until(monotonic_now() + Duration::from_secs(10))
+                .unwrap(),
+            WaitOutcome::Acquired
+        );
+        let start = monotonic_now();
+        lock(&mutex);
+        assert!(monotonic_now() - start < Duration::from_secs(5));
+        assert!(!mutex.previous_owner_died());
+        mutex.unlock().unwrap();
+        assert_eq!(exit_code(child), 0);
+    }
+
+    #[test]
+    fn a_waiter_that_gives_up_leaves_the_lock_as_it_was() {
+        let mutex = Arc::new(Mutex::new().unwrap());
+        assert_eq!(mutex.lock_fast(), TryLock::Acquired);
+        let other = Arc::clone(&mutex);
+        let outcome = std::thread::spawn(move || {
+            let waiter = other.waiter();
+            waiter
+                .wait_until(monotonic_now() + Duration::from_millis(30))
+                .unwrap()
+        })
+        .join()
+        .unwrap();
+        assert_eq!(outcome, None);
+        assert!(mutex.is_owned());
+        assert_eq!(waiters(&mutex), 0);
+        mutex.unlock().unwrap();
+    }
+
+    #[test]
+    fn a_lock_whose_holder_died_is_taken_over_and_says_so() {
+        let mutex = Mutex::new().unwrap();
+        let child = fork_and(|| i32::from(mutex.lock_fast() != TryLock::Acquired));
+        assert_eq!(exit_code(child), 0);
+        assert!(mutex.is_locked() && !mutex.is_owned());
+        let start = monotonic_now();
+        lock(&mutex);
+        assert!(monotonic_now() - start < Duration::from_secs(1));
+        assert!(mutex.previous_owner_died());
+        mutex.unlock().unwrap();
+        assert_eq!(mutex.lock_fast(), TryLock::Acquired);
+        assert!(!mutex.previous_owner_died());
+        mutex.unlock().unwrap();
+    }
+
+    #[test]
+    fn try_lock_takes_over_from_a_dead_holder_too() {
+        let mutex = Mutex::new().unwrap();
+        let child = fork_and(|| i32::from(mutex.lock_fast() != TryLock::Acquired));
+        assert_eq!(exit_code(child), 0);
+        assert_eq!(mutex.lock_fast(), TryLock::Busy);
+        assert_eq!(mutex.try_lock(), TryLock::Acquired);
+        assert!(mutex.previous_owner_died());
+        mutex.unlock().unwrap();
+    }
+
+    #[test]
+    fn a_live_holder_is_never_taken_over() {
+        let mutex = Mutex::new().unwrap();
+        let ready = crate::core::semaphore::Semaphore::new(0).unwrap();
+        let done = crate::core::semaphore::Semaphore::new(0).unwrap();
+        let child = fork_and(|| {
+            assert_eq!(mutex.lock_fast(), TryLock::Acquired);
+            ready.post().unwrap();
+            let outcome = done.wait_until(monotonic_now() + Duration::from_secs(20));
+            i32::from(!(mutex.is_owned() && outcome.is_ok()))
+        });
+        ready
+            .wait_until(monotonic_now() + Duration::from_secs(10))
+            .unwrap();
+        {
+            let waiter = mutex.waiter();
+            for _ in 0..3 {
+                assert_eq!(waiter.wait_until(monotonic_now() + SLICE).unwrap(), None);
+            }
+        }
+        assert_eq!(mutex.try_lock(), TryLock::Busy);
+        done.post().unwrap();
+        assert_eq!(exit_code(child), 0);
+    }
+
+    #[test]
+    fn a_waiter_killed_while_waiting_leaves_the_lock_working() {
+        let mutex = Mutex::new().unwrap();
+        assert_eq!(mutex.lock_fast(), TryLock::Acquired);
+        let child = fork_and(|| {
+            lock(&mutex);
+            0
+        });
+        while waiters(&mutex) == 0 {
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        // SAFETY: killing and reaping the child we forked.
+        unsafe { libc::kill(child, libc::SIGKILL) };
+        assert_eq!(exit_code(child), -1);
+        assert_eq!(waiters(&mutex), 1, "the dead waiter stays counted");
+        mutex.unlock().unwrap();
+        for _ in 0..1_000 {
+            lock(&mutex);
+            mutex.unlock().unwrap();
+        }
+        // At most one wake-up is ever pending, however many unlocks saw the
+        // dead waiter.
+        assert!(mutex.state().wake.value().unwrap_or(0) <= 1);
+        let second = fork_and(|| {
+            lock(&mutex);
+            i32::from(mutex.unlock().is_err())
+        });
+        assert_eq!(exit_code(second), 0);
+        assert!(!mutex.is_locked());
+    }
+
+    #[test]
+    fn a_reused_pid_does_not_pass_for_the_dead_holder() {
+        let me = current_process();
+        let impostor = ProcessIdentity {
+            start_time: me.start_time + 1,
+            ..me
+        };
+        assert!(!holder_is_gone(process_key(me)));
+        assert!(holder_is_gone(process_key(impostor)));
+        let unknown_start = ProcessIdentity {
+            start_time: 0,
+            ..me
+        };
+        assert!(!holder_is_gone(process_key(unknown_start)));
+    }
+
+    #[test]
+    fn process_keys_are_never_zero_and_round_trip() {
+        let me = current_process();
+        let key = process_key(me);
+        assert_ne!(key, 0);
+        assert_eq!((key >> START_BITS) as u32, me.pid);
+        assert_eq!(key & START_MASK, me.start_time);
+    }
+
+    #[test]
+    fn reentrant_depth_counts_entries_and_survives_a_condition_wait() {
+        let mutex = Mutex::new().unwrap();
+        assert!(!mutex.reenter().unwrap());
+        assert_eq!(mutex.lock_fast(), TryLock::Acquired);
+        assert!(mutex.reenter().unwrap());
+        assert!(mutex.reenter().unwrap());
+        let depth = mutex.release_for_wait().unwrap();
+        assert_eq!(depth, 3);
+        assert!(!mutex.is_locked());
+        assert_eq!(mutex.lock_fast(), TryLock::Acquired);
+        mutex.resume_hold(depth);
+        mutex.exit_once().unwrap();
+        mutex.exit_once().unwrap();
+        assert!(mutex.is_owned());
+        mutex.exit_once().unwrap();
+        assert!(!mutex.is_locked());
+        assert!(matches!(mutex.exit_once(), Err(CoreError::Misuse(_))));
+    }
+}

@@ -1,0 +1,48 @@
+# frozen_string_literal: true
+
+require "process_shared/open"
+
+module ProcessShared
+  # A condition variable shared across fork, with the interface of
+  # `Thread::ConditionVariable`, for a {Mutex} or a {Monitor}.
+  #
+  # A signal sent after a waiter released the mutex inside {#wait} is never
+  # lost; a signal sent when nobody waits is not remembered. Spurious
+  # wake-ups can happen, as with core Ruby: wait in a loop that checks the
+  # condition.
+  #
+  # @example
+  #   mutex = ProcessShared::Mutex.new
+  #   ready = ProcessShared::ConditionVariable.new
+  #   flag = ProcessShared::SharedMemory.new(:int)
+  #   fork { mutex.synchronize { flag.put_int(0, 1); ready.signal } }
+  #   mutex.synchronize { ready.wait(mutex) while flag.get_int(0).zero? }
+  class ConditionVariable
+    extend Open
+
+    # @!method wait(mutex, timeout = nil)
+    #   Releases `mutex` (a {Mutex}, or a {Monitor} however deeply entered),
+    #   waits for {#signal} or {#broadcast} or the timeout, and holds `mutex`
+    #   again (at the same depth) before returning, also on timeout and when
+    #   an exception (`Thread#raise`, `Timeout`, `Interrupt`) ends the wait.
+    #   @return [Integer, nil] as `Thread::ConditionVariable#wait` on Ruby 3.1:
+    #     the whole seconds waited when woken, `nil` when the timeout passed
+    #   @raise [ProcessError] unless the calling thread holds `mutex`
+    #   @raise [TypeError] if `mutex` is not a {Mutex} or {Monitor}
+
+    # @!method signal
+    #   Wakes one waiting thread, in any process, if there is one.
+    #   @return [self]
+
+    # @!method broadcast
+    #   Wakes every waiting thread, in every process.
+    #   @return [self]
+
+    # @!method close
+    #   Releases this process's handle; idempotent.
+    #   @return [nil]
+
+    # @!method closed?
+    #   @return [Boolean]
+  end
+end

@@ -1,0 +1,143 @@
+# frozen_string_literal: true
+
+require "process_shared/open"
+require "process_shared/condition_variable"
+
+module ProcessShared
+  # Ruby's `MonitorMixin` across processes: makes an object a reentrant lock
+  # shared across fork, with `mon_`-prefixed methods and conditions.
+  #
+  #   buffer = []
+  #   buffer.extend(ProcessShared::MonitorMixin)
+  #
+  #   class Account
+  #     include ProcessShared::MonitorMixin
+  #     def initialize
+  #       super() # sets the monitor up
+  #     end
+  #   end
+  #
+  # The object and its conditions ({#new_cond}) must be created before the
+  # processes that share them are forked.
+  module MonitorMixin
+    # A condition bound to a monitor, as `MonitorMixin::ConditionVariable`:
+    # every method requires the calling thread to own the monitor.
+    class ConditionVariable
+      # @param monitor [ProcessShared::Monitor]
+      def initialize(monitor)
+        @monitor = monitor
+        @cond = ProcessShared::ConditionVariable.new
+      end
+
+      # Releases the monitor (however deeply entered), waits for a signal or
+      # the timeout, and enters it again to the same depth.
+      # @param timeout [Numeric, nil] seconds
+      # @return [Boolean] true when signalled, false when the timeout passed
+      # @raise [ProcessError] unless the calling thread owns the monitor
+      def wait(timeout = nil)
+        @monitor.mon_check_owner
+        @monitor.wait_for_cond(@cond, timeout)
+      end
+
+      # Waits while the block returns true.
+      # @return [nil]
+      def wait_while
+        wait while yield
+      end
+
+      # Waits until the block returns true.
+      # @return [nil]
+      def wait_until
+        wait until yield
+      end
+
+      # Wakes one thread waiting on this condition, in any process.
+      # @raise [ProcessError] unless the calling thread owns the monitor
+      def signal
+        @monitor.mon_check_owner
+        @cond.signal
+      end
+
+      # Wakes every thread waiting on this condition, in every process.
+      # @raise [ProcessError] unless the calling thread owns the monitor
+      def broadcast
+        @monitor.mon_check_owner
+        @cond.broadcast
+      end
+    end
+
+    # Sets the monitor up when an object is extended.
+    def self.extend_object(obj)
+      super
+      obj.__send__(:mon_initialize)
+    end
+
+    # Enters the monitor if that is possible without waiting.
+    # @return [Boolean]
+    def mon_try_enter
+      @mon_data.try_enter
+    end
+    alias try_mon_enter mon_try_enter
+
+    # Enters the monitor, waiting while another thread or process owns it.
+    # @return [nil]
+    def mon_enter
+      @mon_data.enter
+    end
+
+    # Exits the monitor once.
+    # @return [nil]
+    # @raise [ProcessError] unless the calling thread owns the monitor
+    def mon_exit
+      mon_check_owner
+      @mon_data.exit
+    end
+
+    # @return [Boolean] whether any thread of any process owns the monitor
+    def mon_locked?
+      @mon_data.mon_locked?
+    end
+
+    # @return [Boolean] whether the calling thread of this process owns it
+    def mon_owned?
+      @mon_data.mon_owned?
+    end
+
+    # Enters, yields, and exits even when the block raises.
+    # @return [Object] the block's value
+    def mon_synchronize(&)
+      @mon_data.synchronize(&)
+    end
+    alias synchronize mon_synchronize
+
+    # A new condition bound to this monitor; create it before forking.
+    # @return [MonitorMixin::ConditionVariable]
+    def new_cond
+      unless defined?(@mon_data)
+        mon_initialize
+        @mon_initialized_by_new_cond = true
+      end
+      ConditionVariable.new(@mon_data)
+    end
+
+    private
+
+    def initialize(...)
+      super
+      mon_initialize
+    end
+
+    def mon_initialize
+      if defined?(@mon_data)
+        return if defined?(@mon_initialized_by_new_cond)
+        raise ThreadError, "already initialized" if @mon_data_owner_object_id == object_id
+      end
+      @mon_data = ProcessShared::Monitor.new
+      @mon_data_owner_object_id = object_id
+    end
+
+    def mon_check_owner
+      @mon_data.mon_check_owner
+    end
+  end
+end
