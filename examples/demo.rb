@@ -1,15 +1,13 @@
 # frozen_string_literal: true
 
 # The README's usage example: two forked processes change one counter in
-# shared memory, one adding and one subtracting, under a shared lock.
+# shared memory, one adding and one subtracting, under a shared mutex.
 #
 # Run it with `rake demo` (which compiles the extension first).
 
 require "process_shared"
 
-# A semaphore with one unit is a lock (ProcessShared::Mutex will take its
-# place here once it exists).
-lock = ProcessShared::Semaphore.new(1)
+mutex = ProcessShared::Mutex.new
 mem = ProcessShared::SharedMemory.new(:int)
 mem.put_int(0, 0)
 
@@ -17,7 +15,7 @@ pid1 = fork do
   puts "in process 1 (#{Process.pid})"
   10.times do
     sleep 0.01
-    lock.synchronize do
+    mutex.synchronize do
       value = mem.get_int(0)
       sleep 0.01
       puts "process 1 (#{Process.pid}) incrementing"
@@ -30,7 +28,7 @@ pid2 = fork do
   puts "in process 2 (#{Process.pid})"
   10.times do
     sleep 0.01
-    lock.synchronize do
+    mutex.synchronize do
       value = mem.get_int(0)
       sleep 0.01
       puts "process 2 (#{Process.pid}) decrementing"

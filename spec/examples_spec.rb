@@ -5,7 +5,10 @@
 RSpec.describe "the examples" do
   root = File.expand_path("..", __dir__)
   lib = File.join(root, "lib")
-  readme_blocks = File.read(File.join(root, "README.md")).scan(/^```ruby\n(.*?)^```$/m).map(&:first)
+  # Fenced ruby blocks, also indented ones (inside list items), dedented.
+  readme_blocks = File.read(File.join(root, "README.md"))
+                      .scan(/^( *)```ruby\n(.*?)^\1```$/m)
+                      .map { |indent, code| code.gsub(/^#{indent}/, "") }
   demo = File.read(File.join(root, "examples/demo.rb"))
 
   # The lines a block promises to print: `p x # => shown` or `puts x # => shown`.
