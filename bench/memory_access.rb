@@ -44,3 +44,37 @@ Bench.compare("put_int64", "FFI::MemoryPointer#put_int64",
                   i += 1
                 end
               })
+
+array = ProcessShared::SharedArray.new(:int64, 16)
+
+Bench.compare("SharedArray#[] vs get_int64", "FFI::MemoryPointer#get_int64",
+              "FFI::MemoryPointer#get_int64" => lambda { |n|
+                i = 0
+                while i < n
+                  pointer.get_int64(8)
+                  i += 1
+                end
+              },
+              "SharedArray#[]" => lambda { |n|
+                i = 0
+                while i < n
+                  array[1]
+                  i += 1
+                end
+              })
+
+Bench.compare("SharedArray#[]= vs put_int64", "FFI::MemoryPointer#put_int64",
+              "FFI::MemoryPointer#put_int64" => lambda { |n|
+                i = 0
+                while i < n
+                  pointer.put_int64(8, value)
+                  i += 1
+                end
+              },
+              "SharedArray#[]=" => lambda { |n|
+                i = 0
+                while i < n
+                  array[1] = value
+                  i += 1
+                end
+              })

@@ -66,6 +66,21 @@ impl<T> Handle<T> {
         }
     }
 
+    /// The open resource, with neither a reference count nor a borrow
+    /// guard: for the C entry points of `fast_path`.
+    ///
+    /// # Safety
+    /// The caller holds the GVL and calls no Ruby code while it uses the
+    /// reference (only Ruby code can close the handle).
+    pub unsafe fn peek(&self) -> Option<&T> {
+        // SAFETY: no `borrow_mut` can happen while the reference is used:
+        // that needs Ruby code to run (see the contract).
+        match unsafe { self.state.try_borrow_unguarded() } {
+            Ok(State::Open(resource)) => Some(resource),
+            _ => None,
+        }
+    }
+
     /// Drops this process's hold; idempotent. The memory is unmapped once no
     /// blocked thread uses it any more.
     pub fn close(&self) {

@@ -6,6 +6,7 @@ mod blocking;
 mod condition_variable;
 mod convert;
 mod errors;
+mod fast_path;
 mod fork_hook;
 mod gc;
 mod handle;

@@ -3,6 +3,7 @@
 //! The Ruby shim adds `Enumerable` and the enumerator forms.
 
 use super::errors::{index_error, type_error, OrRaise};
+use super::fast_path;
 use super::shared_memory::{RubyScalar, SharedMemory};
 use super::typed::This;
 use crate::core::scalar::ScalarType;
@@ -160,8 +161,10 @@ fn length(ruby: &Ruby, rb_self: This<SharedMemory>) -> Result<usize, Error> {
 pub fn init(_ruby: &Ruby, namespace: RModule) -> Result<(), Error> {
     let shared_memory: RClass = namespace.const_get("SharedMemory")?;
     let class = namespace.define_class("SharedArray", shared_memory)?;
-    class.define_method("[]", method!(get, 1))?;
-    class.define_method("[]=", method!(set, 2))?;
+    // The checked [] and []=; the public ones are fast_path's.
+    class.define_private_method(&fast_path::slow_name("[]"), method!(get, 1))?;
+    class.define_private_method(&fast_path::slow_name("[]="), method!(set, 2))?;
+    fast_path::init_shared_array(class)?;
     class.define_private_method("each_element", method!(each_element, 0))?;
     class.define_method("to_a", method!(to_a, 0))?;
     class.define_method("size", method!(length, 0))?;

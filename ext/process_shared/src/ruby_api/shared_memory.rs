@@ -6,6 +6,7 @@
 
 use super::convert;
 use super::errors::{argument_error, index_error, range_error, type_error, OrRaise};
+use super::fast_path;
 use super::handle::Handle;
 use super::typed::This;
 use crate::core::object_record::{self, RecordError};
@@ -523,8 +524,15 @@ impl SharedMemory {
 macro_rules! define_typed {
     ($class:expr, $name:expr, $t:ty) => {{
         let (class, name): (RClass, &str) = ($class, $name);
-        class.define_method(format!("get_{name}"), method!(SharedMemory::get::<$t>, 1))?;
-        class.define_method(format!("put_{name}"), method!(SharedMemory::put::<$t>, 2))?;
+        // The checked get_/put_; the public ones are fast_path's.
+        class.define_private_method(
+            &fast_path::slow_name(&format!("get_{name}")),
+            method!(SharedMemory::get::<$t>, 1),
+        )?;
+        class.define_private_method(
+            &fast_path::slow_name(&format!("put_{name}")),
+            method!(SharedMemory::put::<$t>, 2),
+        )?;
         class.define_method(format!("read_{name}"), method!(SharedMemory::read::<$t>, 0))?;
         class.define_method(
             format!("write_{name}"),
@@ -574,6 +582,7 @@ pub fn init(ruby: &Ruby, namespace: RModule) -> Result<(), Error> {
             ScalarType::Float64 => define_typed!(class, name, f64),
         }
     }
+    fast_path::init_shared_memory(class)?;
     class.define_method("get_bytes", method!(SharedMemory::get_bytes, 2))?;
     class.define_method("put_bytes", method!(SharedMemory::put_bytes, -1))?;
     class.define_method("read_bytes", method!(SharedMemory::read_bytes, 1))?;
