@@ -58,3 +58,31 @@ Bench.compare("lock+unlock (uncontended)", "Thread::Mutex#lock+unlock",
                   i += 1
                 end
               })
+
+require "monitor"
+core_monitor = Monitor.new
+monitor = ProcessShared::Monitor.new
+binary = ProcessShared::BinarySemaphore.new
+
+Bench.compare("reentrant and binary locks: synchronize {} (uncontended)", "::Monitor#synchronize",
+              "::Monitor#synchronize" => lambda { |n|
+                i = 0
+                while i < n
+                  core_monitor.synchronize {}
+                  i += 1
+                end
+              },
+              "ProcessShared::Monitor#synchronize" => lambda { |n|
+                i = 0
+                while i < n
+                  monitor.synchronize {}
+                  i += 1
+                end
+              },
+              "BinarySemaphore#synchronize" => lambda { |n|
+                i = 0
+                while i < n
+                  binary.synchronize {}
+                  i += 1
+                end
+              })

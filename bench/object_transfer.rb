@@ -17,8 +17,7 @@
 # Environment: BENCH_ROUNDS (default 6), BENCH_TIME and BENCH_WARMUP
 # (seconds per report and round, default 2 and 1), BENCH_PAIRS (default 100).
 
-require "benchmark/ips"
-require "process_shared"
+require_relative "support"
 
 OBJECT = Array.new(100_000) { |i| "s#{i.to_s.rjust(6, '0')}".b }.freeze
 DUMPED = Marshal.dump(OBJECT).freeze
@@ -71,7 +70,8 @@ def median(values)
   sorted.size.odd? ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2
 end
 
-puts "Ruby #{RUBY_VERSION}, object: Array of #{OBJECT.size} Strings, #{DUMPED.bytesize} bytes marshaled"
+Bench.banner
+puts "object: Array of #{OBJECT.size} Strings, #{DUMPED.bytesize} bytes marshaled"
 puts "#{ROUNDS} rounds of #{WARMUP}s warmup + #{TIME}s per report"
 
 CASES.each do |name, reports|

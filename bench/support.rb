@@ -52,7 +52,7 @@ module Bench
     width = costs.keys.map(&:length).max
     costs.each do |label, cost|
       ratio = cost / costs.fetch(baseline)
-      puts format("  %-#{width}s  %12.1f %s  %6.2fx %s", label, cost, unit, ratio,
+      puts format("  %-#{width}s  %12.1f %s  %7.3gx %s", label, cost, unit, ratio,
                   label == baseline ? "(baseline)" : "")
     end
     costs

@@ -13,5 +13,6 @@ pub mod port_registry;
 pub mod region;
 pub mod scalar;
 pub mod semaphore;
+pub mod spin_wait;
 
 pub use error::{CoreError, CoreResult};

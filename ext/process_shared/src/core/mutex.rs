@@ -41,6 +41,7 @@
 use super::error::{CoreError, CoreResult};
 use super::identity::{current_process, current_thread_token, ProcessIdentity};
 use super::region::SharedRegion;
+use super::spin_wait::SpinWait;
 use crate::platform::{self, RawSemaphore, WaitOutcome};
 use std::sync::atomic::{fence, AtomicU32, AtomicU64, Ordering};
 use std::time::Duration;
@@ -184,6 +185,20 @@ impl Mutex {
         } else {
             TryLock::Busy
         }
+    }
+
+    /// Spins briefly (see `spin_wait`) for a busy lock to be released, and
+    /// takes it if so; `false` when it is time to sleep instead. Spins only
+    /// while the lock is held by someone else, never on a lock the caller
+    /// holds, and makes no system call but `sched_yield`.
+    pub fn spin_acquire(&self) -> bool {
+        let mut spin = SpinWait::default();
+        while spin.spin() {
+            if self.state().owner.load(Ordering::Relaxed) == 0 && self.try_acquire() {
+                return true;
+            }
+        }
+        false
     }
 
     /// A non-blocking lock: also takes over from a holder that died.

@@ -49,7 +49,13 @@ fn lock_handle(ruby: &Ruby, handle: &Handle<CoreMutex>) -> Result<(), Error> {
     match handle.with(ruby, CoreMutex::lock_fast)? {
         TryLock::Acquired => Ok(()),
         TryLock::AlreadyOwned => Err(process_error(ruby, "deadlock; recursive locking")),
-        TryLock::Busy => lock_blocking(ruby, &*handle.get(ruby)?, None).map(drop),
+        TryLock::Busy => {
+            let mutex = handle.get(ruby)?;
+            if mutex.spin_acquire() {
+                return Ok(());
+            }
+            lock_blocking(ruby, &mutex, None).map(drop)
+        }
     }
 }
 
