@@ -1,0 +1,52 @@
+# frozen_string_literal: true
+
+require "open3"
+require "tmpdir"
+
+# Uncontended operations make no system call: a program doing a million of
+# them makes exactly as many system calls as one that does none (counted by
+# `strace -f -c`, which bin/setup installs).
+RSpec.describe "system calls on the uncontended path", :integration do
+  root = File.expand_path("../..", __dir__)
+  operations = 1_000_000
+
+  def syscall_counts(root, code)
+    Dir.mktmpdir do |dir|
+      summary = File.join(dir, "strace.txt")
+      _, status = Timeout.timeout(120) do
+        Open3.capture2e("strace", "-f", "-c", "-o", summary,
+                        RbConfig.ruby, "-I", File.join(root, "lib"), "-rprocess_shared", "-e", code)
+      end
+      raise "strace failed:\n#{File.read(summary)}" unless status.success?
+
+      File.foreach(summary).filter_map do |line|
+        fields = line.split
+        [fields.last, Integer(fields[3])] if fields.size >= 5 && fields[3].match?(/\A\d+\z/)
+      end.to_h
+    end
+  end
+
+  baseline_code = "x = 0"
+  {
+    "Mutex#synchronize" => "m = ProcessShared::Mutex.new; N.times { m.synchronize {} }",
+    "Mutex#lock + #unlock" => "m = ProcessShared::Mutex.new; N.times { m.lock; m.unlock }",
+    "Semaphore#synchronize" => "s = ProcessShared::Semaphore.new(1); N.times { s.synchronize {} }",
+    "Semaphore#wait + #post" => "s = ProcessShared::Semaphore.new(1); N.times { s.wait; s.post }",
+    "Semaphore#to_mtx#synchronize" => "m = ProcessShared::Semaphore.new(1).to_mtx; N.times { m.synchronize {} }",
+    "BinarySemaphore#synchronize" => "b = ProcessShared::BinarySemaphore.new; N.times { b.synchronize {} }",
+    "Monitor#synchronize" => "m = ProcessShared::Monitor.new; N.times { m.synchronize { m.synchronize {} } }",
+    "ConditionVariable#signal (no waiter)" => "c = ProcessShared::ConditionVariable.new; N.times { c.signal }",
+    "SharedMemory#get_int64 + #put_int64" =>
+      "m = ProcessShared::SharedMemory.new(:int64); N.times { |i| m.put_int64(0, m.get_int64(0) + i) }"
+  }.each do |name, code|
+    it "#{name}: #{operations} calls make no system call" do
+      # Objects are created in both programs, so only the loop differs.
+      setup, loop_code = code.split("; ", 2)
+      baseline = syscall_counts(root, "#{setup}; #{baseline_code}")
+      measured = syscall_counts(root, "N = #{operations}; #{setup}; #{loop_code}")
+      expect(measured.fetch("futex", 0)).to eq(baseline.fetch("futex", 0))
+      # A few calls of slack for the allocator growing Ruby's heap.
+      expect(measured.fetch("total")).to be_within(20).of(baseline.fetch("total"))
+    end
+  end
+end
