@@ -1,80 +1,23 @@
 # frozen_string_literal: true
 
-# Target: SharedMemory#get_int64/#put_int64 at least as fast as
-# FFI::MemoryPointer's on the same values.
-#
-# Each entry loops itself (benchmark-ips passes the iteration count), so the
-# figures are the operations' own cost, not a block call's.
+# Target 5: SharedMemory#get_int64/#put_int64 and SharedArray#[]/#[]= at
+# least as fast as FFI::MemoryPointer#get_int64/#put_int64 on the same values.
 
 require_relative "support"
 require "ffi"
 
 shared = ProcessShared::SharedMemory.new(:int64, 16)
+array = ProcessShared::SharedArray.new(:int64, 16)
 pointer = FFI::MemoryPointer.new(:int64, 16)
 value = 123_456_789
+here = binding
 
 Bench.compare("get_int64", "FFI::MemoryPointer#get_int64",
-              "FFI::MemoryPointer#get_int64" => lambda { |n|
-                i = 0
-                while i < n
-                  pointer.get_int64(8)
-                  i += 1
-                end
-              },
-              "SharedMemory#get_int64" => lambda { |n|
-                i = 0
-                while i < n
-                  shared.get_int64(8)
-                  i += 1
-                end
-              })
+              "FFI::MemoryPointer#get_int64" => Bench.looped(here, "pointer.get_int64(8)"),
+              "SharedMemory#get_int64" => Bench.looped(here, "shared.get_int64(8)"),
+              "SharedArray#[]" => Bench.looped(here, "array[1]"))
 
 Bench.compare("put_int64", "FFI::MemoryPointer#put_int64",
-              "FFI::MemoryPointer#put_int64" => lambda { |n|
-                i = 0
-                while i < n
-                  pointer.put_int64(8, value)
-                  i += 1
-                end
-              },
-              "SharedMemory#put_int64" => lambda { |n|
-                i = 0
-                while i < n
-                  shared.put_int64(8, value)
-                  i += 1
-                end
-              })
-
-array = ProcessShared::SharedArray.new(:int64, 16)
-
-Bench.compare("SharedArray#[] vs get_int64", "FFI::MemoryPointer#get_int64",
-              "FFI::MemoryPointer#get_int64" => lambda { |n|
-                i = 0
-                while i < n
-                  pointer.get_int64(8)
-                  i += 1
-                end
-              },
-              "SharedArray#[]" => lambda { |n|
-                i = 0
-                while i < n
-                  array[1]
-                  i += 1
-                end
-              })
-
-Bench.compare("SharedArray#[]= vs put_int64", "FFI::MemoryPointer#put_int64",
-              "FFI::MemoryPointer#put_int64" => lambda { |n|
-                i = 0
-                while i < n
-                  pointer.put_int64(8, value)
-                  i += 1
-                end
-              },
-              "SharedArray#[]=" => lambda { |n|
-                i = 0
-                while i < n
-                  array[1] = value
-                  i += 1
-                end
-              })
+              "FFI::MemoryPointer#put_int64" => Bench.looped(here, "pointer.put_int64(8, value)"),
+              "SharedMemory#put_int64" => Bench.looped(here, "shared.put_int64(8, value)"),
+              "SharedArray#[]=" => Bench.looped(here, "array[1] = value"))

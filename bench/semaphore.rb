@@ -7,37 +7,12 @@ require_relative "support"
 
 mutex = Thread::Mutex.new
 semaphore = ProcessShared::Semaphore.new(1)
+here = binding
 
 Bench.compare("wait+post vs lock+unlock (uncontended)", "Thread::Mutex#lock+unlock",
-              "Thread::Mutex#lock+unlock" => lambda { |n|
-                i = 0
-                while i < n
-                  mutex.lock
-                  mutex.unlock
-                  i += 1
-                end
-              },
-              "Semaphore#wait+post" => lambda { |n|
-                i = 0
-                while i < n
-                  semaphore.wait
-                  semaphore.post
-                  i += 1
-                end
-              })
+              "Thread::Mutex#lock+unlock" => Bench.looped(here, "mutex.lock; mutex.unlock"),
+              "Semaphore#wait+post" => Bench.looped(here, "semaphore.wait; semaphore.post"))
 
 Bench.compare("synchronize {} (uncontended)", "Thread::Mutex#synchronize",
-              "Thread::Mutex#synchronize" => lambda { |n|
-                i = 0
-                while i < n
-                  mutex.synchronize {}
-                  i += 1
-                end
-              },
-              "Semaphore#synchronize" => lambda { |n|
-                i = 0
-                while i < n
-                  semaphore.synchronize {}
-                  i += 1
-                end
-              })
+              "Thread::Mutex#synchronize" => Bench.looped(here, "mutex.synchronize {}"),
+              "Semaphore#synchronize" => Bench.looped(here, "semaphore.synchronize {}"))

@@ -34,6 +34,21 @@ module Bench
     end
   end
 
+  # A benchmark-ips entry that runs `code` n times in a plain while loop
+  # (benchmark-ips passes n), so no block call is measured with it. `code`
+  # sees the local variables of `context`, a Binding.
+  def looped(context, code)
+    context.eval(<<~RUBY, __FILE__, __LINE__ + 1)
+      ->(n) do            # ->(n) do
+        i = 0             #   i = 0
+        while i < n       #   while i < n
+          #{code}         #     mutex.lock; mutex.unlock
+          i += 1          #     i += 1
+        end               #   end
+      end                 # end
+    RUBY
+  end
+
   # Runs each entry with benchmark-ips and prints a table: iterations per
   # second, nanoseconds per iteration and the time ratio to `baseline`.
   def compare(title, baseline, entries)
