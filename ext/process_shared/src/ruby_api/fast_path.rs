@@ -32,11 +32,14 @@ pub trait FastScalar: Scalar {
     fn from_ruby(value: VALUE) -> Option<Self>;
 }
 
-macro_rules! fast_signed {
-    ($($t:ty),*) => {$(
+/// Integers: a Fixnum in the type's range converts; anything else (a
+/// Bignum, a Float, a value out of range) takes the slow path. `$box` makes
+/// the Ruby Integer (`long2num` or `ulong2num`).
+macro_rules! fast_integer {
+    ($box:ident: $($t:ty),*) => {$(
         impl FastScalar for $t {
             fn to_ruby(self) -> VALUE {
-                get_default().long2num(self.into())
+                get_default().$box(self.into())
             }
             fn from_ruby(value: VALUE) -> Option<Self> {
                 let api = get_default();
@@ -48,25 +51,8 @@ macro_rules! fast_signed {
         }
     )*};
 }
-fast_signed!(i8, i16, i32, i64);
-
-macro_rules! fast_unsigned {
-    ($($t:ty),*) => {$(
-        impl FastScalar for $t {
-            fn to_ruby(self) -> VALUE {
-                get_default().ulong2num(self.into())
-            }
-            fn from_ruby(value: VALUE) -> Option<Self> {
-                let api = get_default();
-                if !api.fixnum_p(value) {
-                    return None;
-                }
-                <$t>::try_from(api.fix2long(value)).ok()
-            }
-        }
-    )*};
-}
-fast_unsigned!(u8, u16, u32, u64);
+fast_integer!(long2num: i8, i16, i32, i64);
+fast_integer!(ulong2num: u8, u16, u32, u64);
 
 fn float_from_ruby(value: VALUE) -> Option<f64> {
     let api = get_default();
