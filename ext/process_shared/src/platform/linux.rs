@@ -1,9 +1,10 @@
-//! Linux: anonymous `MAP_SHARED` memory and POSIX semaphores (`pshared = 1`).
+//! Linux: POSIX semaphores (`pshared = 1`), futexes, and process identity
+//! from `/proc`. The mappings and the clock are in `posix.rs`.
 
+use super::posix::{mix_in_clock_noise, no_such_process};
 use super::WaitOutcome;
 use std::cell::UnsafeCell;
 use std::io;
-use std::ptr::NonNull;
 use std::sync::atomic::AtomicU32;
 use std::time::Duration;
 
@@ -15,62 +16,6 @@ extern "C" {
         clock: libc::clockid_t,
         abstime: *const libc::timespec,
     ) -> libc::c_int;
-}
-
-/// Maps `len` bytes of zero-filled memory that stays shared with every child
-/// forked afterwards. No file descriptor is held and no name is created.
-pub fn map_shared(len: usize) -> io::Result<NonNull<u8>> {
-    // SAFETY: an anonymous mapping with a null hint touches no existing memory;
-    // the result is checked for MAP_FAILED before use.
-    let ptr = unsafe {
-        libc::mmap(
-            std::ptr::null_mut(),
-            len,
-            libc::PROT_READ | libc::PROT_WRITE,
-            libc::MAP_SHARED | libc::MAP_ANONYMOUS,
-            -1,
-            0,
-        )
-    };
-    if ptr == libc::MAP_FAILED {
-        return Err(io::Error::last_os_error());
-    }
-    NonNull::new(ptr.cast()).ok_or_else(|| io::Error::from(io::ErrorKind::OutOfMemory))
-}
-
-/// Unmaps memory returned by [`map_shared`].
-///
-/// # Safety
-/// `ptr`/`len` must be exactly one earlier `map_shared` result, not yet
-/// unmapped, and nothing may use the memory afterwards.
-pub unsafe fn unmap(ptr: NonNull<u8>, len: usize) {
-    // SAFETY: guaranteed by the caller; munmap of a valid mapping cannot fail
-    // in a way we could act on.
-    unsafe { libc::munmap(ptr.as_ptr().cast(), len) };
-}
-
-/// The size of one page, the granularity of every mapping.
-pub fn page_size() -> usize {
-    // SAFETY: sysconf has no preconditions.
-    let size = unsafe { libc::sysconf(libc::_SC_PAGESIZE) };
-    usize::try_from(size).unwrap_or(4096)
-}
-
-/// Now, on the monotonic clock that deadlines are measured on.
-pub fn monotonic_now() -> Duration {
-    let mut now = libc::timespec {
-        tv_sec: 0,
-        tv_nsec: 0,
-    };
-    // SAFETY: `now` is a valid out-pointer; CLOCK_MONOTONIC always exists.
-    unsafe { libc::clock_gettime(libc::CLOCK_MONOTONIC, &mut now) };
-    Duration::new(now.tv_sec as u64, now.tv_nsec as u32)
-}
-
-/// This process's id, straight from the kernel (glibc no longer caches it).
-pub fn current_pid() -> u32 {
-    // SAFETY: getpid has no preconditions and cannot fail.
-    unsafe { libc::getpid() as u32 }
 }
 
 /// A POSIX semaphore placed inside shared memory.
@@ -242,12 +187,7 @@ pub fn process_is_gone(pid: u32, start_time: u64, start_mask: u64) -> bool {
             || state == "X"
             || (start_time != 0 && started & start_mask != start_time);
     }
-    let Ok(pid) = libc::pid_t::try_from(pid) else {
-        return false;
-    };
-    // SAFETY: signal 0 sends nothing; it only asks whether `pid` exists.
-    let rc = unsafe { libc::kill(pid, 0) };
-    rc == -1 && io::Error::last_os_error().raw_os_error() == Some(libc::ESRCH)
+    no_such_process(pid)
 }
 
 /// Fills `buf` with random bytes from the kernel.
@@ -260,12 +200,8 @@ pub fn random_bytes(buf: &mut [u8]) {
         if got > 0 {
             filled += got as usize;
         } else if io::Error::last_os_error().raw_os_error() != Some(libc::EINTR) {
-            // No entropy source at all: fall back to the clock, which is
-            // still unique enough to tell processes apart.
-            let fallback = monotonic_now().as_nanos().to_ne_bytes();
-            for (byte, noise) in buf[filled..].iter_mut().zip(fallback.iter().cycle()) {
-                *byte ^= noise;
-            }
+            // No entropy source at all.
+            mix_in_clock_noise(&mut buf[filled..]);
             return;
         }
     }

@@ -1,4 +1,5 @@
-//! macOS: anonymous `MAP_SHARED` memory and Mach semaphores.
+//! macOS: Mach semaphores and process identity from `proc_pidinfo`. The
+//! mappings and the clock are in `posix.rs`.
 //!
 //! macOS's POSIX semaphores have no timed wait; Mach semaphores do. A Mach
 //! semaphore is a kernel object named by a port, not memory, so the shared
@@ -13,7 +14,8 @@
 //!
 //! NOTE: this file has only been type-checked for macOS, never run there.
 
-use super::WaitOutcome;
+use super::posix::mix_in_clock_noise;
+use super::{current_pid, monotonic_now, WaitOutcome};
 use crate::core::fork_protocol::{ChildTask, MachError, MachOps, PortName};
 use crate::core::port_registry::OPEN_SEMAPHORES;
 use mach2::clock_types::mach_timespec_t;
@@ -36,7 +38,6 @@ use mach2::sync_policy::SYNC_POLICY_FIFO;
 use mach2::task::{task_get_special_port, task_special_port_t, TASK_BOOTSTRAP_PORT};
 use mach2::traps::mach_task_self;
 use std::io;
-use std::ptr::NonNull;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
@@ -54,61 +55,6 @@ extern "C" {
     /// The C library's copy of the bootstrap port, read at start and in
     /// the child of every fork.
     static mut bootstrap_port: mach_port_t;
-}
-
-/// Maps `len` bytes of zero-filled memory that stays shared with every child
-/// forked afterwards. No file descriptor is held and no name is created.
-pub fn map_shared(len: usize) -> io::Result<NonNull<u8>> {
-    // SAFETY: an anonymous mapping with a null hint touches no existing memory;
-    // the result is checked for MAP_FAILED before use.
-    let ptr = unsafe {
-        libc::mmap(
-            std::ptr::null_mut(),
-            len,
-            libc::PROT_READ | libc::PROT_WRITE,
-            libc::MAP_SHARED | libc::MAP_ANON,
-            -1,
-            0,
-        )
-    };
-    if ptr == libc::MAP_FAILED {
-        return Err(io::Error::last_os_error());
-    }
-    NonNull::new(ptr.cast()).ok_or_else(|| io::Error::from(io::ErrorKind::OutOfMemory))
-}
-
-/// Unmaps memory returned by [`map_shared`].
-///
-/// # Safety
-/// `ptr`/`len` must be exactly one earlier `map_shared` result, not yet
-/// unmapped, and nothing may use the memory afterwards.
-pub unsafe fn unmap(ptr: NonNull<u8>, len: usize) {
-    // SAFETY: guaranteed by the caller.
-    unsafe { libc::munmap(ptr.as_ptr().cast(), len) };
-}
-
-/// The size of one page, the granularity of every mapping.
-pub fn page_size() -> usize {
-    // SAFETY: sysconf has no preconditions.
-    let size = unsafe { libc::sysconf(libc::_SC_PAGESIZE) };
-    usize::try_from(size).unwrap_or(16384)
-}
-
-/// Now, on the monotonic clock that deadlines are measured on.
-pub fn monotonic_now() -> Duration {
-    let mut now = libc::timespec {
-        tv_sec: 0,
-        tv_nsec: 0,
-    };
-    // SAFETY: `now` is a valid out-pointer; CLOCK_MONOTONIC always exists.
-    unsafe { libc::clock_gettime(libc::CLOCK_MONOTONIC, &mut now) };
-    Duration::new(now.tv_sec as u64, now.tv_nsec as u32)
-}
-
-/// This process's id.
-pub fn current_pid() -> u32 {
-    // SAFETY: getpid has no preconditions and cannot fail.
-    unsafe { libc::getpid() as u32 }
 }
 
 /// When the process `pid` started, in microseconds since the epoch, or
@@ -140,11 +86,8 @@ pub fn random_bytes(buf: &mut [u8]) {
     for chunk in buf.chunks_mut(256) {
         // SAFETY: the pointer and length describe `chunk`.
         if unsafe { libc::getentropy(chunk.as_mut_ptr().cast(), chunk.len()) } != 0 {
-            // No entropy source: the clock still tells processes apart.
-            let fallback = monotonic_now().as_nanos().to_ne_bytes();
-            for (byte, noise) in chunk.iter_mut().zip(fallback.iter().cycle()) {
-                *byte ^= noise;
-            }
+            // No entropy source.
+            mix_in_clock_noise(chunk);
         }
     }
 }

@@ -1,13 +1,20 @@
 //! The operating-system layer: shared mappings and the semaphores that block.
 //!
-//! Everything above this module is platform-neutral. Each platform provides
+//! Everything above this module is platform-neutral. Both platforms provide
 //! the same small surface: `map_shared`/`unmap` for anonymous memory shared
 //! across `fork`, a `RawSemaphore` that lives inside such memory (`init`,
 //! `try_wait`, `wait_until`, `post`, `value`, and `release` when this process
 //! drops it), a futex-like wait on a 32-bit word in such memory
 //! (`futex_wait`/`futex_wake`), a monotonic clock, random bytes, and the
-//! process identity used for lock ownership. macOS also provides `Mach`, the
+//! process identity used for lock ownership (`current_pid`,
+//! `process_start_time`, `process_is_gone`). macOS also provides `Mach`, the
 //! Mach calls of the fork protocol.
+//!
+//! What both do through the same POSIX calls lives in `posix.rs`; `linux.rs`
+//! and `macos.rs` hold only what differs.
+
+mod posix;
+pub use posix::{current_pid, map_shared, monotonic_now, page_size, unmap};
 
 #[cfg(target_os = "linux")]
 mod linux;
