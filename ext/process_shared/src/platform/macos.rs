@@ -14,7 +14,7 @@
 //!
 //! NOTE: this file has only been type-checked for macOS, never run there.
 
-use super::posix::mix_in_clock_noise;
+use super::posix::{mix_in_clock_noise, no_such_process};
 use super::{current_pid, monotonic_now, WaitOutcome};
 use crate::core::fork_protocol::{ChildTask, MachError, MachOps, PortName};
 use crate::core::port_registry::OPEN_SEMAPHORES;
@@ -57,9 +57,12 @@ extern "C" {
     static mut bootstrap_port: mach_port_t;
 }
 
-/// When the process `pid` started, in microseconds since the epoch, or
-/// `None` if no such process is alive (zombies count as dead).
-pub fn process_start_time(pid: u32) -> Option<u64> {
+/// The BSD information of process `pid`, zombies included (`arg` 1 asks
+/// `proc_pidinfo` to find them too; with 0 a zombie looks like no process at
+/// all, and `kill(pid, 0)` would then call it alive). `None` if there is no
+/// such process or we may not inspect it (another user's: `EPERM`).
+fn bsd_info(pid: u32) -> Option<libc::proc_bsdinfo> {
+    const FIND_ZOMBIES: u64 = 1;
     let pid = libc::c_int::try_from(pid).ok()?;
     // SAFETY: proc_bsdinfo is plain data, for which all zeroes is valid.
     let mut info: libc::proc_bsdinfo = unsafe { std::mem::zeroed() };
@@ -69,15 +72,47 @@ pub fn process_start_time(pid: u32) -> Option<u64> {
         libc::proc_pidinfo(
             pid,
             libc::PROC_PIDTBSDINFO,
-            0,
+            FIND_ZOMBIES,
             std::ptr::addr_of_mut!(info).cast(),
             size,
         )
     };
-    if written != size || info.pbi_status == libc::SZOMB {
-        return None;
+    (written == size).then_some(info)
+}
+
+/// A process's start time in microseconds since the epoch.
+fn start_time_of(info: &libc::proc_bsdinfo) -> u64 {
+    info.pbi_start_tvsec
+        .saturating_mul(1_000_000)
+        .saturating_add(info.pbi_start_tvusec)
+}
+
+/// When the process `pid` started, in microseconds since the epoch, or
+/// `None` if no such process is alive (zombies count as dead). Together with
+/// the pid this names one process for ever: a later process reusing the pid
+/// starts later.
+pub fn process_start_time(pid: u32) -> Option<u64> {
+    let info = bsd_info(pid)?;
+    (info.pbi_status != libc::SZOMB).then(|| start_time_of(&info))
+}
+
+/// Whether the process `pid` that started at `start_time` (compared on the
+/// bits in `start_mask`; 0 means unknown) is certainly gone: it exited (a
+/// zombie runs no more code), or its pid now names a process that started
+/// at another time. A process we may not inspect (another user's) is never
+/// called gone unless the kernel says no such pid exists, so a live lock
+/// holder is never mistaken for a dead one. The same rules as on Linux.
+///
+/// The mutex keeps 42 bits of the start time; in microseconds they wrap
+/// every 51 days, so a process reusing the pid is mistaken for the holder
+/// only if it started at the very same microsecond modulo 51 days.
+pub fn process_is_gone(pid: u32, start_time: u64, start_mask: u64) -> bool {
+    if let Some(info) = bsd_info(pid) {
+        let start_time = start_time & start_mask;
+        return info.pbi_status == libc::SZOMB
+            || (start_time != 0 && start_time_of(&info) & start_mask != start_time);
     }
-    Some(info.pbi_start_tvsec * 1_000_000 + info.pbi_start_tvusec)
+    no_such_process(pid)
 }
 
 /// Fills `buf` with random bytes from the kernel.
