@@ -1,5 +1,5 @@
-//! macOS: Mach semaphores and process identity from `proc_pidinfo`. The
-//! mappings and the clock are in `posix.rs`.
+//! macOS: Mach semaphores, `__ulock` futexes, and process identity from
+//! `proc_pidinfo`. The mappings and the clock are in `posix.rs`.
 //!
 //! macOS's POSIX semaphores have no timed wait; Mach semaphores do. A Mach
 //! semaphore is a kernel object named by a port, not memory, so the shared
@@ -125,6 +125,110 @@ pub fn random_bytes(buf: &mut [u8]) {
             mix_in_clock_noise(chunk);
         }
     }
+}
+
+// The futex of macOS. `__ulock_wait`/`__ulock_wake` are the kernel's
+// compare-and-wait calls: private to Apple but a stable ABI, on which
+// libc++'s `std::atomic::wait` and Rust's std are built. We use them rather
+// than the public `os_sync_wait_on_address_with_timeout` because that
+// exists only from macOS 14.4 on: linking to it would keep the extension
+// from loading on every older macOS. `UL_COMPARE_AND_WAIT_SHARED` (XNU from
+// about macOS 10.15 on; an older kernel answers EINVAL: an error, never a
+// hang) keys a
+// wait by the VM object and offset of the word rather than by the address
+// in one task, so a waiter and a waker in different processes sharing
+// the mapping meet, as with a Linux futex without FUTEX_PRIVATE_FLAG.
+extern "C" {
+    fn __ulock_wait(
+        operation: u32,
+        addr: *mut libc::c_void,
+        value: u64,
+        timeout_us: u32,
+    ) -> libc::c_int;
+    fn __ulock_wake(operation: u32, addr: *mut libc::c_void, wake_value: u64) -> libc::c_int;
+}
+
+/// Compare a 32-bit word; wait and wake across processes.
+const UL_COMPARE_AND_WAIT_SHARED: u32 = 3;
+/// `__ulock_wake`: wake every waiter, not just one.
+const ULF_WAKE_ALL: u32 = 0x100;
+/// Return `-errno` instead of setting `errno`.
+const ULF_NO_ERRNO: u32 = 0x0100_0000;
+
+/// Sleeps while `*word == expected`, until [`futex_wake`] wakes it, the
+/// monotonic clock reaches `deadline`, or a signal arrives; the outcomes
+/// are those of Linux's `futex_wait`.
+///
+/// `Acquired` means "woken, or the word no longer held `expected`" (which
+/// includes rare spurious wakeups): callers re-check their condition.
+/// `TimedOut` only once the monotonic clock has reached `deadline`: the
+/// kernel takes a relative timeout in whole microseconds (0 meaning
+/// "forever", at most about 71 minutes, and measured on a clock that stops
+/// while the machine sleeps), so it is recomputed from the deadline and the
+/// wait resumed until the deadline has really passed. Past the deadline a
+/// changed word still counts as `Acquired`, as on Linux.
+///
+/// `Interrupted` when a signal arrived. Ruby's unblocking function
+/// (`RUBY_UBF_IO`) interrupts a blocked thread by sending it a signal, and
+/// we assume, from the XNU source, that the wait then ends with EINTR: it
+/// sleeps abortably (`THREAD_ABORTSAFE`), an interrupted sleep becomes
+/// EINTR, and the kernel restarts a system call only on ERESTART, whatever
+/// `SA_RESTART` says. Not observed on a Mac. Were it wrong, an interrupt
+/// would still be seen at the end of the caller's wait slice (≤ 100 ms).
+pub fn futex_wait(word: &AtomicU32, expected: u32, deadline: Duration) -> io::Result<WaitOutcome> {
+    loop {
+        let remaining = deadline.saturating_sub(monotonic_now());
+        let timeout_us = remaining
+            .as_nanos()
+            .div_ceil(1000)
+            .min(u128::from(u32::MAX)) as u32;
+        if timeout_us == 0 {
+            return Ok(if word.load(Ordering::SeqCst) == expected {
+                WaitOutcome::TimedOut
+            } else {
+                WaitOutcome::Acquired
+            });
+        }
+        // SAFETY: `word` is a live, 4-byte aligned atomic in our address
+        // space; the kernel only reads it (and reports a bad address as an
+        // error, not undefined behaviour).
+        let rc = unsafe {
+            __ulock_wait(
+                UL_COMPARE_AND_WAIT_SHARED | ULF_NO_ERRNO,
+                word.as_ptr().cast(),
+                u64::from(expected),
+                timeout_us,
+            )
+        };
+        // Success is the number of other waiters left; errors are -errno.
+        match rc {
+            0.. => return Ok(WaitOutcome::Acquired),
+            rc if rc == -libc::ETIMEDOUT => continue,
+            rc if rc == -libc::EINTR => return Ok(WaitOutcome::Interrupted),
+            // The kernel reads the word without taking page faults: the
+            // caller's next load of the word brings the page back.
+            rc if rc == -libc::EFAULT => return Ok(WaitOutcome::Acquired),
+            rc => return Err(io::Error::from_raw_os_error(-rc)),
+        }
+    }
+}
+
+/// Wakes threads sleeping in [`futex_wait`] on `word`, in any process: one
+/// if `count` is 1, every one if it is more (the kernel cannot wake exactly
+/// `count`; waking more is a spurious wakeup, which callers tolerate).
+/// Returns 1 if anyone was waiting and 0 if nobody was: unlike Linux, the
+/// kernel does not say how many it woke.
+pub fn futex_wake(word: &AtomicU32, count: u32) -> usize {
+    let operation = match count {
+        0 => return 0,
+        1 => UL_COMPARE_AND_WAIT_SHARED | ULF_NO_ERRNO,
+        _ => UL_COMPARE_AND_WAIT_SHARED | ULF_NO_ERRNO | ULF_WAKE_ALL,
+    };
+    // SAFETY: `word` is a live, 4-byte aligned atomic in our address space;
+    // the kernel uses its address only to find the waiters.
+    let rc = unsafe { __ulock_wake(operation, word.as_ptr().cast(), 0) };
+    // -ENOENT: nobody was waiting on the word.
+    usize::from(rc == 0)
 }
 
 fn mach_io_error(call: &str, code: kern_return_t) -> io::Error {
