@@ -623,6 +623,111 @@ mod tests {
         assert!(!holder_is_gone(process_key(unknown_start)));
     }
 
+    /// A lock whose owner word names `holder`, as if that process had
+    /// locked it and then died or lived on.
+    fn held_by(holder: ProcessIdentity) -> Mutex {
+        let mutex = Mutex::new().unwrap();
+        mutex
+            .state()
+            .owner
+            .store(process_key(holder), Ordering::Release);
+        mutex
+    }
+
+    /// Whether a waiter takes the lock over at the end of one wait slice.
+    fn waiter_takes_over(mutex: &Mutex) -> bool {
+        let waiter = mutex.waiter();
+        waiter
+            .wait_until(monotonic_now() + Duration::from_millis(20))
+            .unwrap()
+            .is_some()
+    }
+
+    /// A live child that stands for "a new process with the dead holder's
+    /// pid": it waits until `done` is posted (at most 20 s).
+    fn live_child(done: &crate::core::semaphore::Semaphore) -> (libc::pid_t, ProcessIdentity) {
+        let child = fork_and(|| {
+            let outcome = done.wait_until(monotonic_now() + Duration::from_secs(20));
+            i32::from(outcome.is_err())
+        });
+        let started = platform::process_start_time(child as u32).expect("child is alive");
+        let identity = ProcessIdentity {
+            pid: child as u32,
+            start_time: started,
+        };
+        (child, identity)
+    }
+
+    #[test]
+    fn a_live_process_that_reuses_a_dead_holders_pid_is_not_taken_for_it() {
+        let done = crate::core::semaphore::Semaphore::new(0).unwrap();
+        let (child, reuser) = live_child(&done);
+        // The dead holder had the child's pid but started earlier.
+        let dead_holder = ProcessIdentity {
+            start_time: reuser.start_time - 1,
+            ..reuser
+        };
+        assert!(holder_is_gone(process_key(dead_holder)));
+        assert!(!holder_is_gone(process_key(reuser)));
+
+        let by_try_lock = held_by(dead_holder);
+        assert_eq!(by_try_lock.try_lock(), TryLock::Acquired);
+        assert!(by_try_lock.previous_owner_died());
+        by_try_lock.unlock().unwrap();
+
+        let by_waiter = held_by(dead_holder);
+        assert!(waiter_takes_over(&by_waiter));
+        assert!(by_waiter.previous_owner_died());
+
+        // The same pid with the reuser's own start time is a live holder.
+        let live = held_by(reuser);
+        assert_eq!(live.try_lock(), TryLock::Busy);
+        assert!(!waiter_takes_over(&live));
+        assert!(live.is_locked() && !live.is_owned());
+
+        done.post().unwrap();
+        assert_eq!(exit_code(child), 0);
+        // Once the reuser itself has exited (and been reaped), it is gone.
+        assert_eq!(live.try_lock(), TryLock::Acquired);
+        assert!(live.previous_owner_died());
+    }
+
+    #[test]
+    fn a_dead_holder_whose_pid_is_now_the_callers_is_taken_over() {
+        let me = current_process();
+        let dead_holder = ProcessIdentity {
+            start_time: me.start_time - 1,
+            ..me
+        };
+        let mutex = held_by(dead_holder);
+        assert!(mutex.is_locked() && !mutex.is_owned());
+        assert!(matches!(mutex.unlock(), Err(CoreError::Misuse(_))));
+        assert_eq!(mutex.try_lock(), TryLock::Acquired);
+        assert!(mutex.is_owned() && mutex.previous_owner_died());
+        mutex.unlock().unwrap();
+
+        let by_waiter = held_by(dead_holder);
+        assert!(waiter_takes_over(&by_waiter));
+        assert!(by_waiter.previous_owner_died());
+    }
+
+    #[test]
+    fn a_holder_of_unknown_start_time_is_gone_only_when_its_pid_is() {
+        let done = crate::core::semaphore::Semaphore::new(0).unwrap();
+        let (child, reuser) = live_child(&done);
+        let unknown_start = ProcessIdentity {
+            start_time: 0,
+            ..reuser
+        };
+        let mutex = held_by(unknown_start);
+        assert_eq!(mutex.try_lock(), TryLock::Busy);
+        assert!(!waiter_takes_over(&mutex));
+        done.post().unwrap();
+        assert_eq!(exit_code(child), 0);
+        assert_eq!(mutex.try_lock(), TryLock::Acquired);
+        assert!(mutex.previous_owner_died());
+    }
+
     #[test]
     fn process_keys_are_never_zero_and_round_trip() {
         let me = current_process();
