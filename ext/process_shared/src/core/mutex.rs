@@ -295,8 +295,8 @@ pub struct Waiter<'a> {
 impl Waiter<'_> {
     /// Waits for the lock until the monotonic `slice_end`. `Some(())` once
     /// the caller holds it; `None` when the slice ended or a signal arrived,
-    /// with nothing changed. At the end of a slice, a holder that died is
-    /// taken over.
+    /// with nothing changed. Whenever the sleep ends without a wake-up (the
+    /// slice ended, or a signal arrived), a holder that died is taken over.
     pub fn wait_until(&self, slice_end: Duration) -> CoreResult<Option<()>> {
         let state = self.mutex.state();
         loop {
@@ -307,8 +307,13 @@ impl Waiter<'_> {
             }
             match state.wake.wait_until(slice_end)? {
                 WaitOutcome::Acquired => continue,
-                WaitOutcome::TimedOut => return Ok(self.mutex.try_take_over().then_some(())),
-                WaitOutcome::Interrupted => return Ok(None),
+                // Also after a signal: the caller starts a fresh slice after
+                // one, so a process that gets signals more often than once a
+                // slice (SIGCHLD from many children, a timer) would never
+                // reach the slice's end and never take over.
+                WaitOutcome::TimedOut | WaitOutcome::Interrupted => {
+                    return Ok(self.mutex.try_take_over().then_some(()))
+                }
             }
         }
     }
@@ -549,6 +554,49 @@ mod tests {
         assert_eq!(mutex.try_lock(), TryLock::Acquired);
         assert!(mutex.previous_owner_died());
         mutex.unlock().unwrap();
+    }
+
+    extern "C" fn ignore_signal(_: libc::c_int) {}
+
+    #[test]
+    fn a_waiter_interrupted_more_often_than_once_a_slice_still_takes_over() {
+        let mutex = Arc::new(Mutex::new().unwrap());
+        let child = fork_and(|| i32::from(mutex.lock_fast() != TryLock::Acquired));
+        assert_eq!(exit_code(child), 0);
+        // SAFETY: a zeroed sigaction with a handler that does nothing and no
+        // SA_RESTART, installed for SIGUSR2, which no other test uses.
+        unsafe {
+            let mut action: libc::sigaction = std::mem::zeroed();
+            action.sa_sigaction = ignore_signal as extern "C" fn(libc::c_int) as usize;
+            libc::sigaction(libc::SIGUSR2, &action, std::ptr::null_mut());
+        }
+        let waiting = Arc::clone(&mutex);
+        let (thread_tx, thread_rx) = std::sync::mpsc::channel();
+        let waiter = std::thread::spawn(move || {
+            // SAFETY: pthread_self has no preconditions.
+            thread_tx.send(unsafe { libc::pthread_self() }).unwrap();
+            let waiter = waiting.waiter();
+            let give_up = monotonic_now() + Duration::from_secs(2);
+            // As `block_until` does: a fresh slice after every interruption.
+            while monotonic_now() < give_up {
+                if waiter
+                    .wait_until(monotonic_now() + SLICE)
+                    .unwrap()
+                    .is_some()
+                {
+                    return waiting.previous_owner_died();
+                }
+            }
+            false
+        });
+        let thread = thread_rx.recv().unwrap();
+        while !waiter.is_finished() {
+            // SAFETY: the thread is alive (not finished, and joined only
+            // below), and SIGUSR2 has a handler.
+            unsafe { libc::pthread_kill(thread, libc::SIGUSR2) };
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        assert!(waiter.join().unwrap(), "the dead holder was not taken over");
     }
 
     #[test]
