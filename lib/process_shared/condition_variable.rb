@@ -9,7 +9,10 @@ module ProcessShared
   # A signal sent after a waiter released the mutex inside {#wait} is never
   # lost; a signal sent when nobody waits is not remembered. Spurious
   # wake-ups can happen, as with core Ruby: wait in a loop that checks the
-  # condition.
+  # condition. A waiter whose process dies while it waits takes nothing
+  # with it: later signals and broadcasts wake the remaining waiters. When
+  # {#wait} takes the mutex again, it may take it over from a process that
+  # died holding it: check `previous_owner_died?` after waiting too.
   #
   # @example
   #   mutex = ProcessShared::Mutex.new

@@ -103,6 +103,15 @@ module ProcessShared
       @mon_data.mon_owned?
     end
 
+    # True while the calling thread owns the monitor and took it over from a
+    # process that died owning it: the state the monitor protects may be
+    # half-updated, and this owner should repair it. False again after the
+    # next ordinary entry.
+    # @return [Boolean]
+    def mon_previous_owner_died?
+      @mon_data.previous_owner_died?
+    end
+
     # Enters, yields, and exits even when the block raises.
     # @return [Object] the block's value
     def mon_synchronize(&)

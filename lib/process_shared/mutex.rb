@@ -10,7 +10,12 @@ module ProcessShared
   #
   # When the process holding the lock dies (even by `SIGKILL`), a waiting or
   # later locker takes the lock over within about 100 ms, and
-  # {#previous_owner_died?} tells it so while it holds the lock.
+  # {#previous_owner_died?} tells it so while it holds the lock. A live
+  # holder never loses the lock, however long it holds it (also while
+  # stopped), and a later process that gets the dead holder's pid is not
+  # mistaken for it. A thread that ends without unlocking, in a process that
+  # lives on, leaves the lock held until that process exits (unlike
+  # `Thread::Mutex`, which is released when its thread dies).
   #
   # @example Processes taking turns
   #   mutex = ProcessShared::Mutex.new

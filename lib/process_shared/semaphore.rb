@@ -6,6 +6,12 @@ module ProcessShared
   # A counting semaphore shared across fork. Native methods: #wait, #post,
   # #try_wait, #value, #synchronize, #close, #closed?.
   #
+  # As with POSIX semaphores, a semaphore does not know who took its units:
+  # a process that dies between a wait and its post (even inside
+  # {#synchronize}, when killed by `SIGKILL`) takes the unit with it, and the
+  # value stays lower for good. Use a {Mutex} where a dead holder must not
+  # keep a resource.
+  #
   # On macOS it is a Mach semaphore: the fork hook ({ProcessShared::ForkHook})
   # gives each child a right to it, it cannot report its value, and it stops
   # working once the process that created it has exited.

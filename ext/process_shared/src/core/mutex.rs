@@ -310,8 +310,8 @@ pub struct Waiter<'a> {
 impl Waiter<'_> {
     /// Waits for the lock until the monotonic `slice_end`. `Some(())` once
     /// the caller holds it; `None` when the slice ended or a signal arrived,
-    /// with nothing changed. At the end of a slice, a holder that died is
-    /// taken over.
+    /// with nothing changed. Whenever the sleep ends without a wake-up (the
+    /// slice ended, or a signal arrived), a holder that died is taken over.
     pub fn wait_until(&self, slice_end: Duration) -> CoreResult<Option<()>> {
         let state = self.mutex.state();
         loop {
@@ -322,8 +322,13 @@ impl Waiter<'_> {
             }
             match state.wake.wait_until(slice_end)? {
                 WaitOutcome::Acquired => continue,
-                WaitOutcome::TimedOut => return Ok(self.mutex.try_take_over().then_some(())),
-                WaitOutcome::Interrupted => return Ok(None),
+                // Also after a signal: the caller starts a fresh slice after
+                // one, so a process that gets signals more often than once a
+                // slice (SIGCHLD from many children, a timer) would never
+                // reach the slice's end and never take over.
+                WaitOutcome::TimedOut | WaitOutcome::Interrupted => {
+                    return Ok(self.mutex.try_take_over().then_some(()))
+                }
             }
         }
     }
@@ -566,6 +571,49 @@ mod tests {
         mutex.unlock().unwrap();
     }
 
+    extern "C" fn ignore_signal(_: libc::c_int) {}
+
+    #[test]
+    fn a_waiter_interrupted_more_often_than_once_a_slice_still_takes_over() {
+        let mutex = Arc::new(Mutex::new().unwrap());
+        let child = fork_and(|| i32::from(mutex.lock_fast() != TryLock::Acquired));
+        assert_eq!(exit_code(child), 0);
+        // SAFETY: a zeroed sigaction with a handler that does nothing and no
+        // SA_RESTART, installed for SIGUSR2, which no other test uses.
+        unsafe {
+            let mut action: libc::sigaction = std::mem::zeroed();
+            action.sa_sigaction = ignore_signal as extern "C" fn(libc::c_int) as usize;
+            libc::sigaction(libc::SIGUSR2, &action, std::ptr::null_mut());
+        }
+        let waiting = Arc::clone(&mutex);
+        let (thread_tx, thread_rx) = std::sync::mpsc::channel();
+        let waiter = std::thread::spawn(move || {
+            // SAFETY: pthread_self has no preconditions.
+            thread_tx.send(unsafe { libc::pthread_self() }).unwrap();
+            let waiter = waiting.waiter();
+            let give_up = monotonic_now() + Duration::from_secs(2);
+            // As `block_until` does: a fresh slice after every interruption.
+            while monotonic_now() < give_up {
+                if waiter
+                    .wait_until(monotonic_now() + SLICE)
+                    .unwrap()
+                    .is_some()
+                {
+                    return waiting.previous_owner_died();
+                }
+            }
+            false
+        });
+        let thread = thread_rx.recv().unwrap();
+        while !waiter.is_finished() {
+            // SAFETY: the thread is alive (not finished, and joined only
+            // below), and SIGUSR2 has a handler.
+            unsafe { libc::pthread_kill(thread, libc::SIGUSR2) };
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        assert!(waiter.join().unwrap(), "the dead holder was not taken over");
+    }
+
     #[test]
     fn a_live_holder_is_never_taken_over() {
         let mutex = Mutex::new().unwrap();
@@ -636,6 +684,111 @@ mod tests {
             ..me
         };
         assert!(!holder_is_gone(process_key(unknown_start)));
+    }
+
+    /// A lock whose owner word names `holder`, as if that process had
+    /// locked it and then died or lived on.
+    fn held_by(holder: ProcessIdentity) -> Mutex {
+        let mutex = Mutex::new().unwrap();
+        mutex
+            .state()
+            .owner
+            .store(process_key(holder), Ordering::Release);
+        mutex
+    }
+
+    /// Whether a waiter takes the lock over at the end of one wait slice.
+    fn waiter_takes_over(mutex: &Mutex) -> bool {
+        let waiter = mutex.waiter();
+        waiter
+            .wait_until(monotonic_now() + Duration::from_millis(20))
+            .unwrap()
+            .is_some()
+    }
+
+    /// A live child that stands for "a new process with the dead holder's
+    /// pid": it waits until `done` is posted (at most 20 s).
+    fn live_child(done: &crate::core::semaphore::Semaphore) -> (libc::pid_t, ProcessIdentity) {
+        let child = fork_and(|| {
+            let outcome = done.wait_until(monotonic_now() + Duration::from_secs(20));
+            i32::from(outcome.is_err())
+        });
+        let started = platform::process_start_time(child as u32).expect("child is alive");
+        let identity = ProcessIdentity {
+            pid: child as u32,
+            start_time: started,
+        };
+        (child, identity)
+    }
+
+    #[test]
+    fn a_live_process_that_reuses_a_dead_holders_pid_is_not_taken_for_it() {
+        let done = crate::core::semaphore::Semaphore::new(0).unwrap();
+        let (child, reuser) = live_child(&done);
+        // The dead holder had the child's pid but started earlier.
+        let dead_holder = ProcessIdentity {
+            start_time: reuser.start_time - 1,
+            ..reuser
+        };
+        assert!(holder_is_gone(process_key(dead_holder)));
+        assert!(!holder_is_gone(process_key(reuser)));
+
+        let by_try_lock = held_by(dead_holder);
+        assert_eq!(by_try_lock.try_lock(), TryLock::Acquired);
+        assert!(by_try_lock.previous_owner_died());
+        by_try_lock.unlock().unwrap();
+
+        let by_waiter = held_by(dead_holder);
+        assert!(waiter_takes_over(&by_waiter));
+        assert!(by_waiter.previous_owner_died());
+
+        // The same pid with the reuser's own start time is a live holder.
+        let live = held_by(reuser);
+        assert_eq!(live.try_lock(), TryLock::Busy);
+        assert!(!waiter_takes_over(&live));
+        assert!(live.is_locked() && !live.is_owned());
+
+        done.post().unwrap();
+        assert_eq!(exit_code(child), 0);
+        // Once the reuser itself has exited (and been reaped), it is gone.
+        assert_eq!(live.try_lock(), TryLock::Acquired);
+        assert!(live.previous_owner_died());
+    }
+
+    #[test]
+    fn a_dead_holder_whose_pid_is_now_the_callers_is_taken_over() {
+        let me = current_process();
+        let dead_holder = ProcessIdentity {
+            start_time: me.start_time - 1,
+            ..me
+        };
+        let mutex = held_by(dead_holder);
+        assert!(mutex.is_locked() && !mutex.is_owned());
+        assert!(matches!(mutex.unlock(), Err(CoreError::Misuse(_))));
+        assert_eq!(mutex.try_lock(), TryLock::Acquired);
+        assert!(mutex.is_owned() && mutex.previous_owner_died());
+        mutex.unlock().unwrap();
+
+        let by_waiter = held_by(dead_holder);
+        assert!(waiter_takes_over(&by_waiter));
+        assert!(by_waiter.previous_owner_died());
+    }
+
+    #[test]
+    fn a_holder_of_unknown_start_time_is_gone_only_when_its_pid_is() {
+        let done = crate::core::semaphore::Semaphore::new(0).unwrap();
+        let (child, reuser) = live_child(&done);
+        let unknown_start = ProcessIdentity {
+            start_time: 0,
+            ..reuser
+        };
+        let mutex = held_by(unknown_start);
+        assert_eq!(mutex.try_lock(), TryLock::Busy);
+        assert!(!waiter_takes_over(&mutex));
+        done.post().unwrap();
+        assert_eq!(exit_code(child), 0);
+        assert_eq!(mutex.try_lock(), TryLock::Acquired);
+        assert!(mutex.previous_owner_died());
     }
 
     #[test]
