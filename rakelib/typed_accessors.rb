@@ -138,12 +138,14 @@ module TypedAccessors
       <<~RUBY
         # frozen_string_literal: true
 
-        # Documentation only, for YARD: nothing requires this file. The typed
-        # accessors of SharedMemory are native; `rake generate:typed_accessors`
-        # writes this file (rakelib/typed_accessors.rb).
-
         module ProcessShared
-          class SharedMemory # rubocop:disable Lint/EmptyClass -- only YARD directives
+          class SharedMemory
+            # Documentation only, for YARD: nothing requires this file. The
+            # typed accessors of SharedMemory are native; `rake
+            # generate:typed_accessors` writes this file
+            # (rakelib/typed_accessors.rb). No comment may precede `module`
+            # or `class` above: YARD would take it for their description.
+
         #{sections.join("\n").chomp}
           end
         end

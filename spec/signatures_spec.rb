@@ -37,32 +37,8 @@ RSpec.describe "sig/process_shared.rbs" do
     [fewest, most]
   end
 
-  # What is wrong with the RBS overloads of a method that Ruby defines as
-  # `method`, if anything: an overload that Ruby would refuse for its number
-  # of arguments, or (where Ruby's arity is exact) arities Ruby accepts that
-  # no overload allows.
   def arity_problems(rbs_method, method)
-    fewest, most, exact = PublicAPI.arity_range(method)
-    ranges = rbs_method.method_types.map { |method_type| rbs_arity(method_type) }
-    problems = ranges.reject { |range| accepted?(range, fewest, most) }.map do |low, high|
-      "overload taking #{low}..#{high || 'any'} arguments"
-    end
-    exact ? problems + uncovered(ranges, fewest, most) : problems
-  end
-
-  def accepted?((low, high), fewest, most)
-    low >= fewest && (most.nil? || (high && high <= most))
-  end
-
-  # Ruby's fewest, and its most if bounded (a Ruby method taking *args may
-  # still accept only a few: it forwards them), that no overload matches.
-  def uncovered(ranges, fewest, most)
-    lows, highs = ranges.transpose
-    widest = highs.include?(nil) ? nil : highs.max
-    problems = []
-    problems << "no overload requires exactly #{fewest} arguments, as Ruby does" unless lows.include?(fewest)
-    problems << "no overload takes up to #{most} arguments, as Ruby does" unless most.nil? || widest == most
-    problems
+    PublicAPI.arity_problems(rbs_method.method_types.map { |method_type| rbs_arity(method_type) }, method)
   end
 
   PublicAPI.namespaces.each do |namespace|

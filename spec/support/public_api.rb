@@ -45,4 +45,32 @@ module PublicAPI
     exact = !(method.source_location.nil? && method.arity.negative?)
     [fewest, most, exact]
   end
+
+  # What is wrong with `ranges` (the fewest and most positional arguments,
+  # most nil when unbounded, of each declared signature: RBS overloads, YARD
+  # signatures) as a description of `method`, if anything: a signature that
+  # Ruby would refuse, or (where Ruby's arity is exact) arities that Ruby
+  # accepts and no signature allows.
+  def arity_problems(ranges, method)
+    fewest, most, exact = arity_range(method)
+    problems = ranges.reject { |low, high| low >= fewest && within?(high, most) }
+                     .map { |low, high| "a signature taking #{low}..#{high || 'any'} arguments" }
+    exact ? problems + uncovered(ranges, fewest, most) : problems
+  end
+
+  # Whether a most of `high` arguments (nil: any) is within Ruby's `most`.
+  def within?(high, most)
+    most.nil? || (!high.nil? && high <= most)
+  end
+
+  # Ruby's fewest, and its most if bounded (a Ruby method taking *args may
+  # still accept only a few: it forwards them), unless a signature matches.
+  def uncovered(ranges, fewest, most)
+    lows, highs = ranges.transpose
+    widest = highs.include?(nil) ? nil : highs.max
+    problems = []
+    problems << "no signature requires exactly #{fewest} arguments, as Ruby does" unless lows.include?(fewest)
+    problems << "no signature takes up to #{most} arguments, as Ruby does" unless most.nil? || widest == most
+    problems
+  end
 end

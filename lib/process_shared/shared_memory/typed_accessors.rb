@@ -1,11 +1,13 @@
 # frozen_string_literal: true
 
-# Documentation only, for YARD: nothing requires this file. The typed
-# accessors of SharedMemory are native; `rake generate:typed_accessors`
-# writes this file (rakelib/typed_accessors.rb).
-
 module ProcessShared
-  class SharedMemory # rubocop:disable Lint/EmptyClass -- only YARD directives
+  class SharedMemory
+    # Documentation only, for YARD: nothing requires this file. The
+    # typed accessors of SharedMemory are native; `rake
+    # generate:typed_accessors` writes this file
+    # (rakelib/typed_accessors.rb). No comment may precede `module`
+    # or `class` above: YARD would take it for their description.
+
     # @!group Typed access: char (1 byte, a C char, signed as in FFI)
 
     # @!method get_char(offset)
