@@ -87,8 +87,7 @@ RSpec.describe "the types in sig/process_shared.rbs" do
     check(mutex, :try_lock, 1)
     mutex.unlock
     sleeper = Thread.new { mutex.synchronize { check(mutex, :sleep) } }
-    # Thread#wakeup only wakes a sleeping thread: wake it until it ends.
-    sleeper.wakeup until sleeper.join(0.05)
+    wake_until_done(sleeper)
     check(mutex, :synchronize) { :inside }
     check(condition, :close)
     check(condition, :closed?)
@@ -196,13 +195,7 @@ RSpec.describe "the types in sig/process_shared.rbs" do
   end
 
   it "hold for SharedMemory#to_ptr with FFI loaded" do
-    skip_reason = nil
-    begin
-      require "ffi"
-    rescue LoadError => e
-      skip_reason = e
-    end
-    raise "the ffi gem is needed here (ruby-ffi): #{skip_reason}" if skip_reason
+    require "ffi" # ruby-ffi, installed by bin/setup
 
     check(ProcessShared::SharedMemory.new(8), :to_ptr)
     expect(signature_mismatches).to be_empty, signature_mismatches.join("\n")
@@ -303,6 +296,18 @@ RSpec.describe "the types in sig/process_shared.rbs" do
       raise "not called: #{unchecked}" unless unchecked == [".after_fork_child"]
     end
     expect_children_to_succeed([pid])
+  end
+
+  # Thread#wakeup only wakes a thread that sleeps already: wakes `thread`
+  # until it ends.
+  def wake_until_done(thread)
+    until thread.join(0.05)
+      begin
+        thread.wakeup
+      rescue ThreadError
+        nil # it ended since the join
+      end
+    end
   end
 
   # A module that, prepended to the fork hook's singleton class, checks
