@@ -23,29 +23,46 @@ module ProcessShared
   class ConditionVariable
     extend Open
 
+    # @!method initialize
+    #   A new condition variable, shared with the processes forked after
+    #   this.
+
     # @!method wait(mutex, timeout = nil)
     #   Releases `mutex` (a {Mutex}, or a {Monitor} however deeply entered),
     #   waits for {#signal} or {#broadcast} or the timeout, and holds `mutex`
     #   again (at the same depth) before returning, also on timeout and when
     #   an exception (`Thread#raise`, `Timeout`, `Interrupt`) ends the wait.
-    #   @return [Integer, nil] as `Thread::ConditionVariable#wait` on Ruby 3.1:
-    #     the whole seconds waited when woken, `nil` when the timeout passed
+    #   Blocks, with the GVL released.
+    #   @param mutex [Mutex, Monitor] held by the calling thread
+    #   @param timeout [Integer, Float, nil] seconds; `nil` waits until
+    #     signalled
+    #   @return [Integer, nil] as `Thread::ConditionVariable#wait` on Ruby
+    #     3.1: the whole seconds waited when woken, `nil` when the timeout
+    #     passed
     #   @raise [ProcessError] unless the calling thread holds `mutex`
-    #   @raise [TypeError] if `mutex` is not a {Mutex} or {Monitor}
+    #   @raise [TypeError] if `mutex` is not a {Mutex} or {Monitor}, or
+    #     `timeout` not an Integer or a Float
+    #   @raise [ArgumentError] if `timeout` is negative or NaN
+    #   @raise [ClosedError] if this condition or `mutex` is closed
 
     # @!method signal
-    #   Wakes one waiting thread, in any process, if there is one.
+    #   Wakes one waiting thread, in any process, if there is one. Need not
+    #   be called with the mutex held; never blocks.
     #   @return [self]
+    #   @raise [ClosedError] after {#close}
 
     # @!method broadcast
-    #   Wakes every waiting thread, in every process.
+    #   Wakes every thread waiting now, in every process. Never blocks.
     #   @return [self]
+    #   @raise [ClosedError] after {#close}
 
     # @!method close
-    #   Releases this process's handle; idempotent.
+    #   Releases this process's handle; other processes keep theirs.
+    #   Idempotent; any later use of this object raises {ClosedError}.
     #   @return [nil]
 
     # @!method closed?
+    #   Whether {#close} was called on this object in this process.
     #   @return [Boolean]
   end
 end

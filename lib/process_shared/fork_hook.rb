@@ -21,30 +21,54 @@ module ProcessShared
   # {ProcessShared::ForkError} in the child, and in the parent after ending
   # and reaping that child, each within a bounded time.
   #
-  # @!method self.before_fork
-  #   Native. Called in the parent just before `fork`.
-  #   @return [nil]
-  #   @raise [ProcessShared::ForkError] if the copy to the child cannot be set up
-  # @!method self.after_fork_parent(child_pid)
-  #   Native. Called in the parent after `fork` created `child_pid`.
-  #   @return [nil]
-  #   @raise [ProcessShared::ForkError] if the child could not be given its
-  #     semaphores (it has then been ended and reaped)
-  # @!method self.after_fork_child
-  #   Native. Called in the child first thing after `fork`.
-  #   @return [nil]
-  #   @raise [ProcessShared::ForkError] if the semaphores could not be received
-  # @!method self.fork_failed
-  #   Native. Called in the parent when `fork` raised after {before_fork}.
-  #   @return [nil]
-  # @!method self.generation
-  #   Native. A number that changes in the child of every fork: two processes
-  #   see the same generation only if neither forked from the other since.
-  #   @return [Integer]
+  # The native functions ({before_fork}, {after_fork_parent},
+  # {after_fork_child}, {fork_failed}, {generation}) are module functions;
+  # only the hook needs to call them.
   module ForkHook
+    # @!method self.before_fork
+    #   Native. Called in the parent just before `fork`; never blocks.
+    #   @return [nil]
+    #   @raise [ProcessShared::ForkError] if the copy to the child cannot be
+    #     set up (macOS)
+
+    # @!method self.after_fork_parent(child_pid)
+    #   Native. Called in the parent after `fork` created `child_pid`. On
+    #   macOS it waits (boundedly, GVL released) until the child has its
+    #   semaphores; elsewhere it does nothing.
+    #   @param child_pid [Integer] the pid `fork` returned
+    #   @return [nil]
+    #   @raise [ArgumentError] if `child_pid` is not a positive pid
+    #   @raise [ProcessShared::ForkError] if the child could not be given
+    #     its semaphores (it has then been ended and reaped)
+
+    # @!method self.after_fork_child
+    #   Native. Called in the child first thing after `fork`: gives it its
+    #   own identity for lock ownership (and, on macOS, receives its
+    #   semaphores). Never blocks on Linux.
+    #   @return [nil]
+    #   @raise [ProcessShared::ForkError] if the semaphores could not be
+    #     received (macOS)
+
+    # @!method self.fork_failed
+    #   Native. Called in the parent when `fork` raised after
+    #   {before_fork}; never blocks.
+    #   @return [nil]
+
+    # @!method self.generation
+    #   Native. A number that changes in the child of every fork: two
+    #   processes see the same generation only if neither forked from the
+    #   other since. Never blocks.
+    #   @return [Integer]
+
     # Prepended to `Process.singleton_class` on Ruby 3.1 and later.
+    # @api private
     module ProcessFork
+      # `Process._fork`, which every fork made through Ruby calls, between
+      # the native hooks ({ForkHook.around_fork}).
+      #
       # @return [Integer] the child's pid in the parent, 0 in the child
+      # @raise [ProcessShared::ForkError] (macOS) as {ForkHook.around_fork}
+      # @raise [SystemCallError] if the system cannot fork (`Errno::EAGAIN`…)
       def _fork
         ForkHook.around_fork { super }
       end
@@ -52,7 +76,16 @@ module ProcessShared
 
     # On a Ruby without `Process._fork`: prepended to
     # `Kernel.singleton_class` and `Process.singleton_class`.
+    # @api private
     module KernelFork
+      # `fork` between the native hooks ({ForkHook.around_fork}), with or
+      # without a block, as `Kernel#fork`.
+      #
+      # @yield in the child, which exits when the block ends
+      # @return [Integer, nil] the child's pid in the parent; nil in the
+      #   child (without a block)
+      # @raise [ProcessShared::ForkError] (macOS) as {ForkHook.around_fork}
+      # @raise [SystemCallError] if the system cannot fork
       def fork(&block)
         return ForkHook.around_fork { super() } unless block
 
@@ -69,13 +102,16 @@ module ProcessShared
 
     # On a Ruby without `Process._fork`: prepended to `Object`, for the
     # private `Kernel#fork`.
+    # @api private
     module PrivateKernelFork
       include KernelFork
       private :fork
     end
 
     class << self
-      # Installs the hook, once per process, however often it is called.
+      # Installs the hook, once per process, however often it is called;
+      # requiring any part of process_shared calls it.
+      #
       # @return [void]
       def install
         return if @installed
@@ -90,10 +126,18 @@ module ProcessShared
         end
       end
 
-      # Runs the fork that the block makes between the native hooks. The
-      # block returns the child's pid in the parent, and 0 or nil in the
-      # child (if it returns there at all).
+      # Runs the fork that the block makes between the native hooks:
+      # {before_fork}, then in the parent {after_fork_parent} (or
+      # {fork_failed} if the block raised) and in the child
+      # {after_fork_child}.
+      #
       # @api private
+      # @yieldreturn [Integer, nil] the child's pid in the parent, and 0 or
+      #   nil in the child (if the block returns there at all)
+      # @return [Integer, nil] the block's value
+      # @raise [ProcessShared::ForkError] (macOS) if the child cannot be
+      #   given its semaphores
+      # @raise [Exception] whatever the block raised, after {fork_failed}
       def around_fork
         forking_pid = Process.pid
         before_fork

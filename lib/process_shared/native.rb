@@ -6,3 +6,25 @@
 require "process_shared/version"
 require "process_shared/process_shared"
 require "process_shared/fork_hook"
+
+# The exception classes are native; for YARD:
+#
+# @!parse
+#   module ProcessShared
+#     # Raised for lock misuse, as core Ruby raises `ThreadError`: unlocking
+#     # a {Mutex} or exiting a {Monitor} that the calling thread of this
+#     # process does not hold, locking a {Mutex} it already holds, posting a
+#     # {BinarySemaphore} that is at 1, waiting on a condition without
+#     # holding its lock, signalling a monitor's condition without owning
+#     # the monitor.
+#     class ProcessError < ThreadError; end
+#
+#     # Raised by any use of an object after its `close` in this process (or
+#     # of one never initialized, such as `Klass.allocate`).
+#     class ClosedError < IOError; end
+#
+#     # Raised by `fork` when the shared objects cannot follow it into the
+#     # child (macOS only: for example when a sandbox refuses to pass task
+#     # ports). See {ForkHook}.
+#     class ForkError < StandardError; end
+#   end

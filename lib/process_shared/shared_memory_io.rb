@@ -4,12 +4,7 @@ require "process_shared/shared_memory"
 
 module ProcessShared
   # An IO-like, binary stream over a {SharedMemory}, for code that wants a
-  # stream, such as +Marshal.dump(obj, io)+ and +Marshal.load(io)+.
-  #
-  #   io = ProcessShared::SharedMemoryIO.new(memory)
-  #   Marshal.dump(obj, io)
-  #   io.rewind
-  #   Marshal.load(io)
+  # stream, such as `Marshal.dump(obj, io)` and `Marshal.load(io)`.
   #
   # The position belongs to this object in this process: other
   # SharedMemoryIO objects, and other processes, have their own. The bytes
@@ -18,13 +13,18 @@ module ProcessShared
   # Reads stop at the end of the memory, as a file's at its end; a write
   # that would run past the end raises IndexError and writes nothing. The
   # position may be set past the end (reads then find EOF), but not before
-  # the start (Errno::EINVAL). Every +read+ and +write+ is one copy in native
+  # the start (Errno::EINVAL). Every `read` and `write` is one copy in native
   # code. Strings read are binary (ASCII-8BIT).
   #
   # Closing the stream does not close the memory. Methods of IO that need a
   # file descriptor or a process ({NOT_IMPLEMENTED}) raise
-  # NotImplementedError, and +respond_to?+ is false for them, as for core
-  # methods a platform lacks.
+  # NotImplementedError, and `respond_to?` is false for them, as for core
+  # methods a platform lacks. No method blocks.
+  #
+  # @example Marshal through shared memory
+  #   memory = ProcessShared::SharedMemory.new(4096)
+  #   Process.wait(fork { Marshal.dump({ "pid" => Process.pid }, ProcessShared::SharedMemoryIO.new(memory)) })
+  #   Marshal.load(ProcessShared::SharedMemoryIO.new(memory)) # => {"pid"=>12345}
   class SharedMemoryIO # rubocop:disable Metrics/ClassLength -- IO's interface is large
     # IO methods that have no meaning over memory.
     NOT_IMPLEMENTED = %i[
@@ -33,12 +33,17 @@ module ProcessShared
       sysread sysseek syswrite to_i to_io ungetbyte ungetc write_nonblock
     ].freeze
 
-    # @return [SharedMemory] the memory this stream reads and writes
+    # The memory this stream reads and writes.
+    #
+    # @return [SharedMemory]
     attr_reader :memory
 
-    # @param memory [SharedMemory]
-    # @raise [TypeError] if +memory+ is not a {SharedMemory}
-    # @raise [ClosedError] if +memory+ is closed
+    # A stream at the start of `memory`.
+    #
+    # @param memory [SharedMemory] the memory to read and write (a
+    #   {SharedArray} too: the stream sees its bytes)
+    # @raise [TypeError] if `memory` is not a {SharedMemory}
+    # @raise [ClosedError] if `memory` is closed
     def initialize(memory)
       raise TypeError, "expected a ProcessShared::SharedMemory, got #{memory.class}" unless memory.is_a?(SharedMemory)
 
@@ -49,15 +54,20 @@ module ProcessShared
       @closed = false
     end
 
-    # Reads +length+ bytes, or up to the end without a length, as IO#read:
-    # at the end +read+ gives "" and +read(length)+ gives nil; +read(0)+ is
-    # always "". With +buffer+, the bytes replace its contents and it is
+    # Reads `length` bytes, or up to the end without a length, as IO#read:
+    # at the end `read` gives "" and `read(length)` gives nil; `read(0)` is
+    # always "". With `buffer`, the bytes replace its contents and it is
     # returned.
     #
-    # @param length [Integer, nil]
-    # @param buffer [String, nil]
-    # @return [String, nil]
-    # @raise [ArgumentError] if +length+ is negative
+    # @param length [Integer, nil] bytes to read; nil for all up to the end
+    # @param buffer [String, nil] a String to receive the bytes
+    # @return [String, nil] the bytes (binary), or nil for `read(length)`
+    #   at the end
+    # @raise [ArgumentError] if `length` is negative
+    # @raise [TypeError] if `length` is not an Integer or `buffer` not a
+    #   String
+    # @raise [FrozenError] if `buffer` is frozen
+    # @raise [ClosedError] if the stream or its memory is closed
     def read(length = nil, buffer = nil)
       ensure_open
       length = integer(length) unless length.nil?
@@ -72,11 +82,15 @@ module ProcessShared
       fill(buffer, data)
     end
 
-    # Reads 1 to +maxlen+ bytes, as IO#readpartial: like {#read}, but at the
-    # end it raises EOFError (+readpartial(0)+ is still "").
+    # Reads 1 to `maxlen` bytes, as IO#readpartial: like {#read}, but at the
+    # end it raises EOFError (`readpartial(0)` is still "").
     #
-    # @return [String]
+    # @param maxlen [Integer] the most bytes to read
+    # @param buffer [String, nil] a String to receive the bytes
+    # @return [String] the bytes (binary)
     # @raise [EOFError] at the end
+    # @raise [ArgumentError] if `maxlen` is negative
+    # @raise [ClosedError] if the stream or its memory is closed
     def readpartial(maxlen, buffer = nil)
       data = read(maxlen, buffer)
       raise EOFError, "end of file reached" if data.nil?
@@ -84,12 +98,14 @@ module ProcessShared
       data
     end
 
-    # Writes the objects (converted with +to_s+) at the position and moves
+    # Writes the objects (converted with `to_s`) at the position and moves
     # past them. All of them are written, or (when they do not fit before
     # the end) none.
     #
+    # @param objects [Array<#to_s>] what to write
     # @return [Integer] the number of bytes written
     # @raise [IndexError] if the bytes do not fit; nothing is written
+    # @raise [ClosedError] if the stream or its memory is closed
     def write(*objects)
       ensure_open
       data = objects.length == 1 ? objects.first.to_s : objects.map(&:to_s).join
@@ -100,15 +116,21 @@ module ProcessShared
       data.bytesize
     end
 
-    # Writes +object+ (with +to_s+).
+    # Writes `object` (with `to_s`), as {#write}.
     #
+    # @param object [#to_s]
     # @return [self]
+    # @raise [IndexError] if the bytes do not fit; nothing is written
+    # @raise [ClosedError] if the stream or its memory is closed
     def <<(object)
       write(object)
       self
     end
 
-    # @return [Integer, nil] the next byte, or nil at the end
+    # Reads the next byte.
+    #
+    # @return [Integer, nil] the byte (0..255), or nil at the end
+    # @raise [ClosedError] if the stream or its memory is closed
     def getbyte
       ensure_open
       return nil if @pos >= @size
@@ -118,27 +140,39 @@ module ProcessShared
       byte
     end
 
-    # @return [Integer] the next byte
+    # Reads the next byte, as {#getbyte} but raising at the end.
+    #
+    # @return [Integer] the byte (0..255)
     # @raise [EOFError] at the end
+    # @raise [ClosedError] if the stream or its memory is closed
     def readbyte
       getbyte or raise EOFError, "end of file reached"
     end
 
-    # @return [String, nil] the next byte as a one-byte binary String, or
-    #   nil at the end
+    # Reads the next byte as a one-byte String: the stream is binary, so a
+    # character is a byte.
+    #
+    # @return [String, nil] a one-byte binary String, or nil at the end
+    # @raise [ClosedError] if the stream or its memory is closed
     def getc
       read(1)
     end
 
-    # @return [String] the next byte as a one-byte binary String
+    # Reads the next byte as a one-byte String, as {#getc} but raising at
+    # the end.
+    #
+    # @return [String] a one-byte binary String
     # @raise [EOFError] at the end
+    # @raise [ClosedError] if the stream or its memory is closed
     def readchar
       getc or raise EOFError, "end of file reached"
     end
 
-    # Yields each byte from the position to the end.
+    # Yields each byte from the position to the end, moving past it.
     #
+    # @yieldparam byte [Integer] 0..255
     # @return [self, Enumerator] self; an Enumerator without a block
+    # @raise [ClosedError] if the stream or its memory is closed
     def each_byte
       return enum_for(:each_byte) unless block_given?
 
@@ -148,11 +182,15 @@ module ProcessShared
       self
     end
 
-    # Moves the position, as IO#seek: +whence+ is +IO::SEEK_SET+ (or +:SET+),
-    # +IO::SEEK_CUR+ (+:CUR+) or +IO::SEEK_END+ (+:END+).
+    # Moves the position, as IO#seek: `whence` is `IO::SEEK_SET` (or `:SET`),
+    # `IO::SEEK_CUR` (`:CUR`) or `IO::SEEK_END` (`:END`).
     #
+    # @param amount [Integer] bytes from `whence`
+    # @param whence [Integer, Symbol]
     # @return [0]
     # @raise [Errno::EINVAL] for a position before the start, or another whence
+    # @raise [TypeError] if `amount` is not an Integer
+    # @raise [ClosedError] if the stream or its memory is closed
     def seek(amount, whence = IO::SEEK_SET)
       ensure_open
       base = case whence
@@ -165,15 +203,24 @@ module ProcessShared
       0
     end
 
-    # @return [Integer] the position, in bytes from the start
+    # The position, in bytes from the start. Also {#tell}.
+    #
+    # @return [Integer]
+    # @raise [ClosedError] if the stream or its memory is closed
     def pos
       ensure_open
       @pos
     end
     alias tell pos
 
+    # Moves to byte `position`, which may lie past the end (reads then find
+    # the end).
+    #
     # @param position [Integer]
-    # @raise [Errno::EINVAL] if +position+ is negative
+    # @return [Integer] `position`
+    # @raise [Errno::EINVAL] if `position` is negative
+    # @raise [TypeError] if `position` is not an Integer
+    # @raise [ClosedError] if the stream or its memory is closed
     def pos=(position)
       ensure_open
       position = integer(position)
@@ -185,35 +232,44 @@ module ProcessShared
     # Moves to the start.
     #
     # @return [0]
+    # @raise [ClosedError] if the stream or its memory is closed
     def rewind
       self.pos = 0
       0
     end
 
-    # @return [Boolean] whether the position is at (or past) the end
+    # Whether the position is at (or past) the end. Also {#eof}.
+    #
+    # @return [Boolean]
+    # @raise [ClosedError] if the stream or its memory is closed
     def eof?
       ensure_open
       @pos >= @size
     end
     alias eof eof?
 
-    # Always binary: does nothing.
+    # Does nothing: the stream is always binary.
     #
     # @return [self]
+    # @raise [ClosedError] if the stream or its memory is closed
     def binmode
       ensure_open
       self
     end
 
+    # Always true: the stream is binary.
+    #
     # @return [true]
+    # @raise [ClosedError] if the stream or its memory is closed
     def binmode?
       ensure_open
       true
     end
 
-    # Memory needs no flushing: always true.
+    # Always true: writes reach the memory at once.
     #
     # @return [true]
+    # @raise [ClosedError] if the stream or its memory is closed
     def sync
       ensure_open
       true
@@ -222,19 +278,25 @@ module ProcessShared
     # Ignored (writes always reach the memory at once), as StringIO does.
     #
     # @param _value [Boolean]
+    # @return [nil] (`io.sync = x` evaluates to `x`, as any assignment)
+    # @raise [ClosedError] if the stream or its memory is closed
     def sync=(_value)
       ensure_open
     end
 
-    # Nothing to flush.
+    # Does nothing: there is nothing to flush.
     #
     # @return [self]
+    # @raise [ClosedError] if the stream or its memory is closed
     def flush
       ensure_open
       self
     end
 
+    # Always false: memory is no terminal. Also {#isatty}.
+    #
     # @return [false]
+    # @raise [ClosedError] if the stream or its memory is closed
     def tty?
       ensure_open
       false
@@ -249,10 +311,160 @@ module ProcessShared
       nil
     end
 
-    # @return [Boolean] whether this stream (or its memory) is closed
+    # Whether this stream, or its memory, is closed.
+    #
+    # @return [Boolean]
     def closed?
       @closed || @memory.closed?
     end
+
+    # @!group Not supported (NotImplementedError)
+
+    # @!method advise(*args)
+    #   Not supported: raises NotImplementedError (`respond_to?` is false).
+    #   @param args [Array] ignored
+    #   @return [void] never returns
+    #   @raise [NotImplementedError] always
+
+    # @!method autoclose=(*args)
+    #   Not supported: raises NotImplementedError (`respond_to?` is false).
+    #   @param args [Array] ignored
+    #   @return [void] never returns
+    #   @raise [NotImplementedError] always
+
+    # @!method autoclose?(*args)
+    #   Not supported: raises NotImplementedError (`respond_to?` is false).
+    #   @param args [Array] ignored
+    #   @return [void] never returns
+    #   @raise [NotImplementedError] always
+
+    # @!method close_on_exec=(*args)
+    #   Not supported: raises NotImplementedError (`respond_to?` is false).
+    #   @param args [Array] ignored
+    #   @return [void] never returns
+    #   @raise [NotImplementedError] always
+
+    # @!method close_on_exec?(*args)
+    #   Not supported: raises NotImplementedError (`respond_to?` is false).
+    #   @param args [Array] ignored
+    #   @return [void] never returns
+    #   @raise [NotImplementedError] always
+
+    # @!method close_read(*args)
+    #   Not supported: raises NotImplementedError (`respond_to?` is false).
+    #   @param args [Array] ignored
+    #   @return [void] never returns
+    #   @raise [NotImplementedError] always
+
+    # @!method close_write(*args)
+    #   Not supported: raises NotImplementedError (`respond_to?` is false).
+    #   @param args [Array] ignored
+    #   @return [void] never returns
+    #   @raise [NotImplementedError] always
+
+    # @!method fcntl(*args)
+    #   Not supported: raises NotImplementedError (`respond_to?` is false).
+    #   @param args [Array] ignored
+    #   @return [void] never returns
+    #   @raise [NotImplementedError] always
+
+    # @!method fdatasync(*args)
+    #   Not supported: raises NotImplementedError (`respond_to?` is false).
+    #   @param args [Array] ignored
+    #   @return [void] never returns
+    #   @raise [NotImplementedError] always
+
+    # @!method fileno(*args)
+    #   Not supported: raises NotImplementedError (`respond_to?` is false).
+    #   @param args [Array] ignored
+    #   @return [void] never returns
+    #   @raise [NotImplementedError] always
+
+    # @!method fsync(*args)
+    #   Not supported: raises NotImplementedError (`respond_to?` is false).
+    #   @param args [Array] ignored
+    #   @return [void] never returns
+    #   @raise [NotImplementedError] always
+
+    # @!method ioctl(*args)
+    #   Not supported: raises NotImplementedError (`respond_to?` is false).
+    #   @param args [Array] ignored
+    #   @return [void] never returns
+    #   @raise [NotImplementedError] always
+
+    # @!method pid(*args)
+    #   Not supported: raises NotImplementedError (`respond_to?` is false).
+    #   @param args [Array] ignored
+    #   @return [void] never returns
+    #   @raise [NotImplementedError] always
+
+    # @!method read_nonblock(*args)
+    #   Not supported: raises NotImplementedError (`respond_to?` is false).
+    #   @param args [Array] ignored
+    #   @return [void] never returns
+    #   @raise [NotImplementedError] always
+
+    # @!method reopen(*args)
+    #   Not supported: raises NotImplementedError (`respond_to?` is false).
+    #   @param args [Array] ignored
+    #   @return [void] never returns
+    #   @raise [NotImplementedError] always
+
+    # @!method stat(*args)
+    #   Not supported: raises NotImplementedError (`respond_to?` is false).
+    #   @param args [Array] ignored
+    #   @return [void] never returns
+    #   @raise [NotImplementedError] always
+
+    # @!method sysread(*args)
+    #   Not supported: raises NotImplementedError (`respond_to?` is false).
+    #   @param args [Array] ignored
+    #   @return [void] never returns
+    #   @raise [NotImplementedError] always
+
+    # @!method sysseek(*args)
+    #   Not supported: raises NotImplementedError (`respond_to?` is false).
+    #   @param args [Array] ignored
+    #   @return [void] never returns
+    #   @raise [NotImplementedError] always
+
+    # @!method syswrite(*args)
+    #   Not supported: raises NotImplementedError (`respond_to?` is false).
+    #   @param args [Array] ignored
+    #   @return [void] never returns
+    #   @raise [NotImplementedError] always
+
+    # @!method to_i(*args)
+    #   Not supported: raises NotImplementedError (`respond_to?` is false).
+    #   @param args [Array] ignored
+    #   @return [void] never returns
+    #   @raise [NotImplementedError] always
+
+    # @!method to_io(*args)
+    #   Not supported: raises NotImplementedError (`respond_to?` is false).
+    #   @param args [Array] ignored
+    #   @return [void] never returns
+    #   @raise [NotImplementedError] always
+
+    # @!method ungetbyte(*args)
+    #   Not supported: raises NotImplementedError (`respond_to?` is false).
+    #   @param args [Array] ignored
+    #   @return [void] never returns
+    #   @raise [NotImplementedError] always
+
+    # @!method ungetc(*args)
+    #   Not supported: raises NotImplementedError (`respond_to?` is false).
+    #   @param args [Array] ignored
+    #   @return [void] never returns
+    #   @raise [NotImplementedError] always
+
+    # @!method write_nonblock(*args)
+    #   Not supported: raises NotImplementedError (`respond_to?` is false).
+    #   @param args [Array] ignored
+    #   @return [void] never returns
+    #   @raise [NotImplementedError] always
+
+    # @!endgroup
 
     NOT_IMPLEMENTED.each do |name|
       define_method(name) do |*|
@@ -260,8 +472,12 @@ module ProcessShared
       end
     end
 
-    # False for {NOT_IMPLEMENTED} methods, as for core methods that a
-    # platform lacks.
+    # As `Object#respond_to?`, but false for the {NOT_IMPLEMENTED} methods,
+    # as for core methods that a platform lacks.
+    #
+    # @param name [Symbol, String]
+    # @param include_all [Boolean] whether private and protected methods count
+    # @return [Boolean]
     def respond_to?(name, include_all = false) # rubocop:disable Style/OptionalBooleanParameter
       return false if NOT_IMPLEMENTED.include?(name.to_sym)
 
@@ -275,14 +491,14 @@ module ProcessShared
       raise ClosedError, "the shared memory is closed" if @memory.closed?
     end
 
-    # The next +length+ bytes (within the memory), moving past them.
+    # The next `length` bytes (within the memory), moving past them.
     def take(length)
       data = length.zero? ? String.new(encoding: Encoding::BINARY) : @memory.get_bytes(@pos, length)
       @pos += length
       data
     end
 
-    # +buffer+ if it may receive the bytes read, checked before reading.
+    # `buffer` if it may receive the bytes read, checked before reading.
     def writable_buffer(buffer)
       return nil if buffer.nil?
 
@@ -293,7 +509,7 @@ module ProcessShared
       string
     end
 
-    # IO#read's result: +data+, or +buffer+ with +data+ in it.
+    # IO#read's result: `data`, or `buffer` with `data` in it.
     def fill(buffer, data)
       return data if buffer.nil?
 
