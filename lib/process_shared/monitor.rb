@@ -1,7 +1,7 @@
 # frozen_string_literal: true
 
 require "process_shared/open"
-require "process_shared/monitor_mixin"
+require "process_shared/monitor_mixin/condition_variable"
 
 module ProcessShared
   # A reentrant lock shared across fork, with the interface of Ruby's
