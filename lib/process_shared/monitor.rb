@@ -62,7 +62,9 @@ module ProcessShared
 
     # A new condition bound to this monitor; create it before forking.
     # @return [MonitorMixin::ConditionVariable]
+    # @raise [ClosedError] after {#close}
     def new_cond
+      mon_locked? # raises ClosedError when closed or never initialized
       MonitorMixin::ConditionVariable.new(self)
     end
 

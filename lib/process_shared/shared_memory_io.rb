@@ -249,13 +249,16 @@ module ProcessShared
       nil
     end
 
-    # @return [Boolean] whether this stream (or its memory) is closed
+    # @return [Boolean] whether this stream (or its memory) is closed; false
+    #   for one never initialized (whose methods raise {ClosedError} all the same)
     def closed?
-      @closed || @memory.closed?
+      @closed || (!@memory.nil? && @memory.closed?)
     end
 
+    # As on a closed IO, a closed stream raises {ClosedError} first.
     NOT_IMPLEMENTED.each do |name|
       define_method(name) do |*|
+        ensure_open
         raise NotImplementedError, "#{self.class}##{name} is not supported: shared memory is not a file"
       end
     end
@@ -271,6 +274,7 @@ module ProcessShared
     private
 
     def ensure_open
+      raise ClosedError, "not initialized" if @memory.nil?
       raise ClosedError, "closed stream" if @closed
       raise ClosedError, "the shared memory is closed" if @memory.closed?
     end
