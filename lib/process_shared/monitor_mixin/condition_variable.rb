@@ -20,7 +20,7 @@ module ProcessShared
       # @return [Boolean] true when signalled, false when the timeout passed
       # @raise [ProcessError] unless the calling thread owns the monitor
       def wait(timeout = nil)
-        @monitor.mon_check_owner
+        monitor.mon_check_owner
         @monitor.wait_for_cond(@cond, timeout)
       end
 
@@ -39,15 +39,22 @@ module ProcessShared
       # Wakes one thread waiting on this condition, in any process.
       # @raise [ProcessError] unless the calling thread owns the monitor
       def signal
-        @monitor.mon_check_owner
+        monitor.mon_check_owner
         @cond.signal
       end
 
       # Wakes every thread waiting on this condition, in every process.
       # @raise [ProcessError] unless the calling thread owns the monitor
       def broadcast
-        @monitor.mon_check_owner
+        monitor.mon_check_owner
         @cond.broadcast
+      end
+
+      private
+
+      # The monitor, or ClosedError for a condition never initialized.
+      def monitor
+        @monitor or raise ClosedError, "condition not initialized"
       end
     end
   end
