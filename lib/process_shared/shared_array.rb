@@ -28,14 +28,12 @@ module ProcessShared
     #   +count+ bytes (+:uchar+ elements, 0..255), as in the original gem.
     # @raise [ArgumentError] for unknown types and counts that are not
     #   positive
+    # @raise [TypeError] if +type_or_count+ is neither a Symbol nor an Integer
     def initialize(type_or_count = 1, count = 1)
-      if type_or_count.is_a?(Symbol)
-        super
-      else
-        raise ArgumentError, "a count alone takes no second count; use new(:type, count)" unless count == 1
+      return super unless type_or_count.is_a?(Integer)
+      raise ArgumentError, "a count alone takes no second count; use new(:type, count)" unless count == 1
 
-        super(:uchar, type_or_count)
-      end
+      super(:uchar, type_or_count)
     end
 
     # Yields each element, in order.

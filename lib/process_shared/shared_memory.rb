@@ -95,6 +95,9 @@ module ProcessShared
     #     +:double+, …) or, alone, a size in bytes
     #   @param count [Integer] number of elements of the type
     #   @raise [ArgumentError] for unknown types and sizes that are not positive
+    #   @raise [TypeError] if +type_or_count+ is neither a Symbol nor an
+    #     Integer (type names are Symbols: +:int+, not "int"), or +count+ is
+    #     not an Integer
     # @!method size
     #   @return [Integer] the size in bytes
     # @!method type

@@ -164,7 +164,7 @@ impl SharedMemory {
                 };
                 (type_name, scalar, count)
             }
-            Some(value) => {
+            Some(value) if Integer::from_value(value).is_some() => {
                 if count.is_some() {
                     return Err(argument_error(
                         ruby,
@@ -176,6 +176,16 @@ impl SharedMemory {
                     ScalarType::UInt8,
                     convert::count(ruby, value, "size")?,
                 )
+            }
+            Some(value) => {
+                return Err(type_error(
+                    ruby,
+                    format!(
+                        "expected an element type (a Symbol such as :int) or a size in bytes \
+                         (an Integer), got {}",
+                        convert::class_name(value)
+                    ),
+                ))
             }
             None => ("uchar", ScalarType::UInt8, 1),
         };
