@@ -117,6 +117,8 @@ module ProcessShared
     # @!method put_bytes(offset, string, index = 0, length = nil)
     #   Writes +string[index, length]+ at +offset+.
     #   @return [self]
-    #   @raise [IndexError] outside the region; nothing is written
+    #   @raise [IndexError] outside the region, or when +index+ (negative
+    #     included) or +length+ lies outside +string+; nothing is written
+    #   @raise [ArgumentError] if +length+ is negative
   end
 end

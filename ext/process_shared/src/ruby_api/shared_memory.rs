@@ -434,7 +434,7 @@ impl SharedMemory {
         nul_terminated: bool,
     ) -> Result<(), Error> {
         let index = match index {
-            Some(index) => convert::length(ruby, index)?,
+            Some(index) => convert::string_index(ruby, index)?,
             None => 0,
         };
         let length = match length.filter(|length| !length.is_nil()) {
