@@ -4,11 +4,12 @@
 use super::blocking::{block_until, deadline_after};
 use super::convert;
 use super::errors::{errno_error, OrRaise};
+use super::guard::method;
 use super::handle::Handle;
 use super::semaphore::around_block;
 use super::typed::This;
 use crate::core::binary_semaphore::BinarySemaphore as CoreBinarySemaphore;
-use magnus::{method, prelude::*, scan_args::scan_args, Error, RModule, Ruby, Value};
+use magnus::{prelude::*, scan_args::scan_args, Error, RModule, Ruby, Value};
 use std::time::Duration;
 
 #[magnus::wrap(class = "ProcessShared::BinarySemaphore", free_immediately, size)]

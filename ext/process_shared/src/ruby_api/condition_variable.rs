@@ -4,6 +4,7 @@
 use super::blocking::{block_until, deadline_after};
 use super::convert;
 use super::errors::{type_error, OrRaise};
+use super::guard::method;
 use super::handle::Handle;
 use super::monitor::Monitor;
 use super::mutex::{relock, Mutex};
@@ -13,8 +14,7 @@ use crate::core::condvar::CondVar;
 use crate::core::mutex::Mutex as CoreMutex;
 use crate::platform::monotonic_now;
 use magnus::{
-    method, prelude::*, scan_args::scan_args, typed_data::Obj, Error, IntoValue, RModule, Ruby,
-    Value,
+    prelude::*, scan_args::scan_args, typed_data::Obj, Error, IntoValue, RModule, Ruby, Value,
 };
 use std::sync::Arc;
 

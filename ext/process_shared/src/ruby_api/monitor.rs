@@ -4,12 +4,13 @@
 
 use super::blocking::deadline_after;
 use super::errors::{process_error, OrRaise};
+use super::guard::method;
 use super::handle::Handle;
 use super::mutex::{lock_blocking, optional_timeout, timeout_given};
 use super::semaphore::around_block;
 use super::typed::This;
 use crate::core::mutex::{Mutex as CoreMutex, TryLock};
-use magnus::{method, prelude::*, Error, RModule, Ruby, Value};
+use magnus::{prelude::*, Error, RModule, Ruby, Value};
 
 #[magnus::wrap(class = "ProcessShared::Monitor", free_immediately, size)]
 #[derive(Default)]

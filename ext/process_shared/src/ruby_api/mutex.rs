@@ -4,12 +4,13 @@
 use super::blocking::{block_until, deadline_after};
 use super::convert;
 use super::errors::{process_error, OrRaise};
+use super::guard::method;
 use super::handle::Handle;
 use super::semaphore::around_block;
 use super::typed::This;
 use super::uninterruptible::{block_until_done, sleep_then_relock, with_interrupts_deferred};
 use crate::core::mutex::{Mutex as CoreMutex, TryLock};
-use magnus::{method, prelude::*, scan_args::scan_args, Error, RModule, Ruby, Value};
+use magnus::{prelude::*, scan_args::scan_args, Error, RModule, Ruby, Value};
 use std::sync::Arc;
 use std::time::Duration;
 

@@ -6,6 +6,7 @@
 
 use super::convert;
 use super::errors::{argument_error, index_error, range_error, type_error, OrRaise};
+use super::guard::method;
 use super::handle::Handle;
 use super::typed::This;
 use crate::core::object_record::{self, RecordError};
@@ -13,8 +14,8 @@ use crate::core::region::SharedRegion;
 use crate::core::scalar::{Scalar, ScalarType, TYPE_NAMES};
 use magnus::rb_sys::AsRawValue;
 use magnus::{
-    method, prelude::*, scan_args::scan_args, Error, Float, Integer, IntoValue, RArray, RClass,
-    RModule, RString, Ruby, Symbol, Value,
+    prelude::*, scan_args::scan_args, Error, Float, Integer, IntoValue, RArray, RClass, RModule,
+    RString, Ruby, Symbol, Value,
 };
 use std::mem::MaybeUninit;
 use std::os::raw::c_long;
