@@ -30,10 +30,13 @@ module ProcessShared
     #   positive
     # @raise [TypeError] if +type_or_count+ is neither a Symbol nor an Integer
     def initialize(type_or_count = 1, count = 1)
-      return super unless type_or_count.is_a?(Integer)
-      raise ArgumentError, "a count alone takes no second count; use new(:type, count)" unless count == 1
+      if type_or_count.is_a?(Integer)
+        raise ArgumentError, "a count alone takes no second count; use new(:type, count)" unless count == 1
 
-      super(:uchar, type_or_count)
+        super(:uchar, type_or_count)
+      else
+        super # a type, or something the native code refuses with TypeError
+      end
     end
 
     # Yields each element, in order.
