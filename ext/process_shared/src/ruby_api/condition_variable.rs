@@ -4,6 +4,7 @@
 use super::blocking::{block_until, deadline_after};
 use super::convert;
 use super::errors::{type_error, OrRaise};
+use super::gc;
 use super::guard::method;
 use super::handle::Handle;
 use super::monitor::Monitor;
@@ -43,7 +44,8 @@ fn lock_of(ruby: &Ruby, value: Value) -> Result<Arc<CoreMutex>, Error> {
 
 impl ConditionVariable {
     fn initialize(ruby: &Ruby, rb_self: This<Self>) -> Result<(), Error> {
-        rb_self.handle.open(ruby, CondVar::new().or_raise(ruby)?)
+        let condvar = gc::allocate(ruby, crate::platform::page_size(), CondVar::new)?;
+        rb_self.handle.open(ruby, condvar)
     }
 
     fn initialize_copy(ruby: &Ruby, rb_self: This<Self>, original: &Self) -> Result<(), Error> {

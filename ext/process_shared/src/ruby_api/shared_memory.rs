@@ -6,6 +6,7 @@
 
 use super::convert;
 use super::errors::{argument_error, index_error, range_error, type_error, OrRaise};
+use super::gc;
 use super::guard::method;
 use super::handle::Handle;
 use super::typed::This;
@@ -198,7 +199,9 @@ impl SharedMemory {
         let size = count
             .checked_mul(scalar.size())
             .ok_or_else(|| argument_error(ruby, format!("count {count} is too large")))?;
-        let region = SharedRegion::new(size).or_raise(ruby)?;
+        let page = crate::platform::page_size();
+        let mapped = size.div_ceil(page).saturating_mul(page);
+        let region = gc::allocate(ruby, mapped, || SharedRegion::new(size))?;
         rb_self.handle.open(
             ruby,
             Memory {
