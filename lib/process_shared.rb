@@ -30,6 +30,34 @@ require "process_shared/shared_memory_io"
 # `require "process_shared"` loads every class; each can also be required on
 # its own (`require "process_shared/mutex"`, …).
 #
+# What every class has in common:
+#
+# - After `close` (`mon_close` for {MonitorMixin}), and on an object never
+#   initialized (`allocate`, or a subclass whose `initialize` does not call
+#   `super`), every method but `close` and `closed?` raises {ClosedError}.
+#   `close` is idempotent.
+# - `dup` and `clone` give another handle on the same shared object, as
+#   `IO#dup` gives another descriptor for the same file: closing one leaves
+#   the other open (closing a {Mutex} or {Monitor} that the calling thread
+#   holds releases it, whichever handle is closed). `clone(freeze: true)` is
+#   a frozen handle that still works. Copying a closed lock or memory raises
+#   {ClosedError}.
+# - `initialize` called again raises TypeError: an object never changes the
+#   shared object it stands for. ({SharedMemoryIO} is a view and may be
+#   pointed at another memory, as `StringIO#initialize`; {MonitorMixin}
+#   raises ThreadError, as the stdlib's.)
+# - `Marshal.dump` raises TypeError: a shared object cannot be serialized.
+# - Subclasses work, with or without an `initialize` of their own that calls
+#   `super`.
+# - Sizes, counts, offsets, lengths and indexes must be Integers, and element
+#   values Integers (or, for `:float` and `:double`, Integers or Floats);
+#   timeouts are Integers or Floats (`nil` and `Float::INFINITY`: no limit).
+#   Anything else is a TypeError: there is no implicit conversion (no `to_int`,
+#   no Float truncated to an Integer, no Rational), except in
+#   {SharedMemoryIO}, which converts as IO does.
+# - A bug that makes the native code panic raises RuntimeError ("internal
+#   error"), never `fatal`.
+#
 # @example A counter that forked processes increment under a lock
 #   require "process_shared"
 #

@@ -146,6 +146,8 @@ RSpec.describe "the types in sig/process_shared.rbs" do
     check(object, :mon_synchronize, type: mixin) { :inside }
     check(object, :synchronize, type: mixin) { :inside }
     check(object, :new_cond, type: mixin)
+    check(object, :mon_closed?, type: mixin)
+    check(object, :mon_close, type: mixin)
 
     expect_signatures_to_hold(ProcessShared::Monitor, mixin, mixin::ConditionVariable)
   end

@@ -1,7 +1,7 @@
 # frozen_string_literal: true
 
 require "process_shared/open"
-require "process_shared/monitor_mixin"
+require "process_shared/monitor_mixin/condition_variable"
 
 module ProcessShared
   # A reentrant lock shared across fork, with the interface of Ruby's
@@ -156,7 +156,9 @@ module ProcessShared
     # blocks; its methods raise {ClosedError} once the monitor is closed.
     #
     # @return [MonitorMixin::ConditionVariable]
+    # @raise [ClosedError] after {#close}
     def new_cond
+      mon_locked? # raises ClosedError when closed or never initialized
       MonitorMixin::ConditionVariable.new(self)
     end
 

@@ -1,7 +1,7 @@
 # frozen_string_literal: true
 
 require "process_shared/open"
-require "process_shared/condition_variable"
+require "process_shared/monitor"
 
 module ProcessShared
   # Ruby's `MonitorMixin` across processes: makes an object a reentrant lock
@@ -30,87 +30,6 @@ module ProcessShared
   #     end
   #   end
   module MonitorMixin
-    # A condition bound to a monitor, as `MonitorMixin::ConditionVariable`:
-    # what {MonitorMixin#new_cond} and {Monitor#new_cond} return. Every
-    # method requires the calling thread to own the monitor.
-    #
-    # @example
-    #   monitor = ProcessShared::Monitor.new
-    #   ready = monitor.new_cond
-    #   monitor.synchronize { ready.wait(0.1) } # => false: nobody signalled
-    class ConditionVariable
-      # A new condition, shared with the processes forked after this; made
-      # by `new_cond`.
-      #
-      # @param monitor [ProcessShared::Monitor]
-      # @raise [ClosedError] if the shared condition cannot be created
-      def initialize(monitor)
-        @monitor = monitor
-        @cond = ProcessShared::ConditionVariable.new
-      end
-
-      # Releases the monitor (however deeply entered), waits for a signal or
-      # the timeout, and enters it again to the same depth before returning,
-      # also when an exception ends the wait. Blocks, with the GVL released.
-      #
-      # @param timeout [Integer, Float, nil] seconds; `nil` waits until
-      #   signalled
-      # @return [Boolean] true when signalled, false when the timeout passed
-      # @raise [ProcessError] unless the calling thread owns the monitor
-      # @raise [ArgumentError] if `timeout` is negative or NaN
-      # @raise [ClosedError] if the monitor is closed
-      def wait(timeout = nil)
-        @monitor.mon_check_owner
-        @monitor.wait_for_cond(@cond, timeout)
-      end
-
-      # Waits (as {#wait}, without a timeout) as long as the block returns a
-      # true value; returns at once if it returns false first.
-      #
-      # @yieldreturn [Boolean] whether to keep waiting
-      # @return [nil]
-      # @raise [ProcessError] unless the calling thread owns the monitor
-      # @raise [ClosedError] if the monitor is closed
-      def wait_while
-        wait while yield
-      end
-
-      # Waits (as {#wait}, without a timeout) until the block returns a true
-      # value; returns at once if it does first.
-      #
-      # @yieldreturn [Boolean] whether to stop waiting
-      # @return [nil]
-      # @raise [ProcessError] unless the calling thread owns the monitor
-      # @raise [ClosedError] if the monitor is closed
-      def wait_until
-        wait until yield
-      end
-
-      # Wakes one thread waiting on this condition, in any process, if there
-      # is one. Never blocks.
-      #
-      # @return [ProcessShared::ConditionVariable] the underlying condition
-      #   variable, as Ruby's returns its `Thread::ConditionVariable`
-      # @raise [ProcessError] unless the calling thread owns the monitor
-      # @raise [ClosedError] if the monitor is closed
-      def signal
-        @monitor.mon_check_owner
-        @cond.signal
-      end
-
-      # Wakes every thread waiting on this condition now, in every process.
-      # Never blocks.
-      #
-      # @return [ProcessShared::ConditionVariable] the underlying condition
-      #   variable, as Ruby's returns its `Thread::ConditionVariable`
-      # @raise [ProcessError] unless the calling thread owns the monitor
-      # @raise [ClosedError] if the monitor is closed
-      def broadcast
-        @monitor.mon_check_owner
-        @cond.broadcast
-      end
-    end
-
     # Sets the monitor up when an object is extended with this module
     # (`obj.extend(ProcessShared::MonitorMixin)`); Ruby calls it.
     #
@@ -128,7 +47,7 @@ module ProcessShared
     #
     # @return [Boolean] whether the calling thread entered
     def mon_try_enter
-      @mon_data.try_enter
+      mon_data.try_enter
     end
     alias try_mon_enter mon_try_enter
 
@@ -138,7 +57,7 @@ module ProcessShared
     #
     # @return [nil]
     def mon_enter
-      @mon_data.enter
+      mon_data.enter
     end
 
     # Exits the monitor once; it is released (waking one waiter) when the
@@ -149,30 +68,33 @@ module ProcessShared
     #   the monitor
     def mon_exit
       mon_check_owner
-      @mon_data.exit
+      mon_data.exit
     end
 
     # Whether any thread of any process owns the monitor (a snapshot).
     #
     # @return [Boolean]
     def mon_locked?
-      @mon_data.mon_locked?
+      mon_data.mon_locked?
     end
 
     # Whether the calling thread of this process owns the monitor.
     #
     # @return [Boolean]
     def mon_owned?
-      @mon_data.mon_owned?
+      mon_data.mon_owned?
     end
 
     # True while the calling thread owns the monitor and took it over from a
     # process that died owning it: the state the monitor protects may be
     # half-updated, and this owner should repair it. False again after the
-    # next ordinary entry.
+    # next ordinary entry. Never blocks.
+    #
     # @return [Boolean]
+    # @raise [ClosedError] after {#mon_close}, or if the monitor was never
+    #   set up
     def mon_previous_owner_died?
-      @mon_data.previous_owner_died?
+      mon_data.previous_owner_died?
     end
 
     # Enters (blocking as {#mon_enter}), yields, and exits when the block
@@ -182,20 +104,40 @@ module ProcessShared
     # @return [Object] the block's value
     # @raise [ThreadError] without a block
     def mon_synchronize(&)
-      @mon_data.synchronize(&)
+      mon_data.synchronize(&)
     end
     alias synchronize mon_synchronize
+
+    # Releases this process's handle on the monitor (releasing the monitor
+    # first if the calling thread owns it), as {Monitor#close}; idempotent.
+    # Afterwards the `mon_` methods and the conditions raise {ClosedError}.
+    # Not in the stdlib's MonitorMixin, which needs no closing.
+    #
+    # @return [nil]
+    def mon_close
+      @mon_data&.close
+      nil
+    end
+
+    # Whether {#mon_close} was called. Never blocks.
+    #
+    # @return [Boolean] false also for an object whose monitor was never set
+    #   up
+    def mon_closed?
+      @mon_data ? @mon_data.closed? : false
+    end
 
     # A new condition bound to this object's monitor; create it before
     # forking. Never blocks.
     #
     # @return [MonitorMixin::ConditionVariable]
+    # @raise [ClosedError] after {#mon_close}
     def new_cond
       unless defined?(@mon_data)
         mon_initialize
         @mon_initialized_by_new_cond = true
       end
-      ConditionVariable.new(@mon_data)
+      mon_data.new_cond
     end
 
     private
@@ -222,7 +164,13 @@ module ProcessShared
 
     # @raise [ProcessError] unless the calling thread owns the monitor
     def mon_check_owner
-      @mon_data.mon_check_owner
+      mon_data.mon_check_owner
+    end
+
+    # The monitor, or ClosedError when it was never set up (an object made
+    # with `allocate`, or whose `initialize` does not call `super()`).
+    def mon_data
+      @mon_data or raise ClosedError, "monitor not initialized: call super() in initialize"
     end
   end
 end

@@ -36,15 +36,16 @@ module ProcessShared
     #   @param count [Integer] number of elements
     # @raise [ArgumentError] for an unknown type, a count that is not
     #   positive, or a second count after a count
-    # @raise [TypeError] if a count is not an Integer
+    # @raise [TypeError] if `type_or_count` is neither a Symbol nor an
+    #   Integer, or a count is not an Integer
     # @raise [Errno::ENOMEM] if the system cannot map that much memory
     def initialize(type_or_count = 1, count = 1)
-      if type_or_count.is_a?(Symbol)
-        super
-      else
+      if type_or_count.is_a?(Integer)
         raise ArgumentError, "a count alone takes no second count; use new(:type, count)" unless count == 1
 
         super(:uchar, type_or_count)
+      else
+        super # a type, or something the native code refuses with TypeError
       end
     end
 

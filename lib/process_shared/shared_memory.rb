@@ -151,7 +151,9 @@ module ProcessShared
     #   @param count [Integer] number of elements of the type
     #   @raise [ArgumentError] for an unknown type, a size or count that is
     #     not positive or above 1 TiB, or a count after a byte size
-    #   @raise [TypeError] if a size or count is not an Integer
+    #   @raise [TypeError] if `type_or_count` is neither a Symbol nor an
+    #     Integer (type names are Symbols: `:int`, not "int"), or a count is
+    #     not an Integer
     #   @raise [Errno::ENOMEM] if the system cannot map that much memory
 
     # @!method size
@@ -207,9 +209,9 @@ module ProcessShared
     #   @param length [Integer, nil] how many bytes of `string` to write
     #   @return [self]
     #   @raise [IndexError] unless every byte written lies inside the memory,
-    #     or if `index` and `length` reach past the end of `string`; nothing
-    #     is written
-    #   @raise [ArgumentError] if `index` or `length` is negative
+    #     or if `index` (negative included) and `length` reach outside
+    #     `string`; nothing is written
+    #   @raise [ArgumentError] if `length` is negative
     #   @raise [TypeError] if `string` is not a String, or `offset`, `index`
     #     or `length` not an Integer
     #   @raise [ClosedError] after {#close}
@@ -231,9 +233,9 @@ module ProcessShared
     #   @param length [Integer, nil] how many bytes of `string` to write
     #   @return [self]
     #   @raise [IndexError] if the bytes do not fit in the memory, or if
-    #     `index` and `length` reach past the end of `string`; nothing is
-    #     written
-    #   @raise [ArgumentError] if `index` or `length` is negative
+    #     `index` (negative included) and `length` reach outside `string`;
+    #     nothing is written
+    #   @raise [ArgumentError] if `length` is negative
     #   @raise [TypeError] if `string` is not a String
     #   @raise [ClosedError] after {#close}
 

@@ -311,14 +311,17 @@ module ProcessShared
       nil
     end
 
-    # Whether this stream, or its memory, is closed.
+    # Whether this stream, or its memory, is closed (false for one never
+    # initialized, whose methods raise {ClosedError} all the same).
     #
     # @return [Boolean]
     def closed?
-      @closed || @memory.closed?
+      @closed || (!@memory.nil? && @memory.closed?)
     end
 
     # @!group Not supported (NotImplementedError)
+
+    # As on a closed IO, a closed stream raises {ClosedError} first.
 
     # @!method advise(*args)
     #   Not supported: raises NotImplementedError (`respond_to?` is false).
@@ -468,6 +471,7 @@ module ProcessShared
 
     NOT_IMPLEMENTED.each do |name|
       define_method(name) do |*|
+        ensure_open
         raise NotImplementedError, "#{self.class}##{name} is not supported: shared memory is not a file"
       end
     end
@@ -487,6 +491,7 @@ module ProcessShared
     private
 
     def ensure_open
+      raise ClosedError, "not initialized" if @memory.nil?
       raise ClosedError, "closed stream" if @closed
       raise ClosedError, "the shared memory is closed" if @memory.closed?
     end

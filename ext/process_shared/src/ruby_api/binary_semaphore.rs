@@ -4,11 +4,13 @@
 use super::blocking::{block_until, deadline_after};
 use super::convert;
 use super::errors::{errno_error, OrRaise};
+use super::gc;
+use super::guard::method;
 use super::handle::Handle;
 use super::semaphore::around_block;
 use super::typed::This;
 use crate::core::binary_semaphore::BinarySemaphore as CoreBinarySemaphore;
-use magnus::{method, prelude::*, scan_args::scan_args, Error, RModule, Ruby, Value};
+use magnus::{prelude::*, scan_args::scan_args, Error, RModule, Ruby, Value};
 use std::time::Duration;
 
 #[magnus::wrap(class = "ProcessShared::BinarySemaphore", free_immediately, size)]
@@ -39,9 +41,10 @@ impl BinarySemaphore {
             Some(value) => convert::count(ruby, value, "initial value")?,
             None => 1,
         };
-        rb_self
-            .handle
-            .open(ruby, CoreBinarySemaphore::new(initial).or_raise(ruby)?)
+        let semaphore = gc::allocate(ruby, crate::platform::page_size(), || {
+            CoreBinarySemaphore::new(initial)
+        })?;
+        rb_self.handle.open(ruby, semaphore)
     }
 
     fn initialize_copy(ruby: &Ruby, rb_self: This<Self>, original: &Self) -> Result<(), Error> {

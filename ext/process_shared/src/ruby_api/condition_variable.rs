@@ -4,6 +4,8 @@
 use super::blocking::{block_until, deadline_after};
 use super::convert;
 use super::errors::{type_error, OrRaise};
+use super::gc;
+use super::guard::method;
 use super::handle::Handle;
 use super::monitor::Monitor;
 use super::mutex::{relock, Mutex};
@@ -13,8 +15,7 @@ use crate::core::condvar::CondVar;
 use crate::core::mutex::Mutex as CoreMutex;
 use crate::platform::monotonic_now;
 use magnus::{
-    method, prelude::*, scan_args::scan_args, typed_data::Obj, Error, IntoValue, RModule, Ruby,
-    Value,
+    prelude::*, scan_args::scan_args, typed_data::Obj, Error, IntoValue, RModule, Ruby, Value,
 };
 use std::sync::Arc;
 
@@ -43,7 +44,8 @@ fn lock_of(ruby: &Ruby, value: Value) -> Result<Arc<CoreMutex>, Error> {
 
 impl ConditionVariable {
     fn initialize(ruby: &Ruby, rb_self: This<Self>) -> Result<(), Error> {
-        rb_self.handle.open(ruby, CondVar::new().or_raise(ruby)?)
+        let condvar = gc::allocate(ruby, crate::platform::page_size(), CondVar::new)?;
+        rb_self.handle.open(ruby, condvar)
     }
 
     fn initialize_copy(ruby: &Ruby, rb_self: This<Self>, original: &Self) -> Result<(), Error> {

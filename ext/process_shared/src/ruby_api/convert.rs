@@ -52,6 +52,22 @@ pub fn offset(ruby: &Ruby, value: Value) -> Result<u64, Error> {
         .map_err(|_| index_error(ruby, format!("offset {integer} is out of range")))
 }
 
+/// An index into a String (`put_bytes(offset, string, index)`): an Integer
+/// (`TypeError` otherwise); negative or absurdly large ones lie outside any
+/// String, an `IndexError`.
+pub fn string_index(ruby: &Ruby, value: Value) -> Result<usize, Error> {
+    let integer = integer(ruby, value, "index")?;
+    let outside = || index_error(ruby, format!("index {integer} is outside the string"));
+    if is_negative(integer) {
+        return Err(outside());
+    }
+    integer
+        .to_u64()
+        .ok()
+        .and_then(|index| usize::try_from(index).ok())
+        .ok_or_else(outside)
+}
+
 /// A length in bytes or elements: like [`count`], but one that cannot fit
 /// any region is an `IndexError` rather than an `ArgumentError`.
 pub fn length(ruby: &Ruby, value: Value) -> Result<usize, Error> {

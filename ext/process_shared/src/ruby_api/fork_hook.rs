@@ -4,9 +4,10 @@
 
 use super::blocking::without_gvl;
 use super::errors::{argument_error, fork_error};
+use super::guard::function;
 use crate::core::fork;
 use crate::core::fork_protocol::ForkError;
-use magnus::{function, prelude::*, Error, RModule, Ruby};
+use magnus::{prelude::*, Error, RModule, Ruby};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
 fn raise(ruby: &Ruby, result: std::thread::Result<Result<(), ForkError>>) -> Result<(), Error> {

@@ -3,9 +3,10 @@
 //! Each object's mapping lives outside Ruby's heap, so a loop that creates
 //! objects and drops them without `close` would not make the GC run soon
 //! enough, and the process could reach the kernel's limit on mappings
-//! (`vm.max_map_count`) with most of them garbage. We report every mapping
-//! as allocated memory, which makes the GC run in proportion, and if the
-//! kernel still refuses a mapping we collect garbage once and try again.
+//! (`vm.max_map_count`) or run out of address space with most of them
+//! garbage. We report every mapping as allocated memory, which makes the GC
+//! run in proportion, and if the kernel still refuses a mapping we collect
+//! garbage once and try again. Every class that maps memory is made here.
 
 use super::errors::core_error;
 use crate::core::{CoreError, CoreResult};
@@ -34,5 +35,10 @@ pub fn allocate<T>(
     // SAFETY: called with the GVL held (we are in a Ruby method); Ruby only
     // adds the figure to its malloc counter.
     unsafe { rb_sys::rb_gc_adjust_memory_usage(reported as _) };
+    // Ruby compares that counter with its limit only when it mallocs, and
+    // a loop that makes our objects may malloc nothing: a one-byte malloc
+    // lets it start the (minor) GC the counter calls for now.
+    // SAFETY: with the GVL held, as above; the block is freed at once.
+    unsafe { rb_sys::ruby_xfree(rb_sys::ruby_xmalloc(1)) };
     Ok(made)
 }

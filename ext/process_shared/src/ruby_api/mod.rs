@@ -9,6 +9,7 @@ mod errors;
 mod fast_path;
 mod fork_hook;
 mod gc;
+mod guard;
 mod handle;
 mod monitor;
 mod mutex;
@@ -26,6 +27,7 @@ pub fn init(ruby: &Ruby) -> Result<(), Error> {
     crate::core::identity::install();
     let namespace = ruby.define_module("ProcessShared")?;
     errors::init(ruby, namespace)?;
+    guard::init(ruby, namespace)?;
     fork_hook::init(ruby, namespace)?;
     semaphore::init(ruby, namespace)?;
     shared_memory::init(ruby, namespace)?;

@@ -4,12 +4,14 @@
 
 use super::blocking::deadline_after;
 use super::errors::{process_error, OrRaise};
+use super::gc;
+use super::guard::method;
 use super::handle::Handle;
 use super::mutex::{lock_blocking, optional_timeout, timeout_given};
 use super::semaphore::around_block;
 use super::typed::This;
 use crate::core::mutex::{Mutex as CoreMutex, TryLock};
-use magnus::{method, prelude::*, Error, RModule, Ruby, Value};
+use magnus::{prelude::*, Error, RModule, Ruby, Value};
 
 #[magnus::wrap(class = "ProcessShared::Monitor", free_immediately, size)]
 #[derive(Default)]
@@ -33,7 +35,8 @@ fn enter_handle(ruby: &Ruby, handle: &Handle<CoreMutex>) -> Result<(), Error> {
 
 impl Monitor {
     fn initialize(ruby: &Ruby, rb_self: This<Self>) -> Result<(), Error> {
-        rb_self.handle.open(ruby, CoreMutex::new().or_raise(ruby)?)
+        let monitor = gc::allocate(ruby, crate::platform::page_size(), CoreMutex::new)?;
+        rb_self.handle.open(ruby, monitor)
     }
 
     fn initialize_copy(ruby: &Ruby, rb_self: This<Self>, original: &Self) -> Result<(), Error> {

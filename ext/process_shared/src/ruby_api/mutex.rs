@@ -4,12 +4,14 @@
 use super::blocking::{block_until, deadline_after};
 use super::convert;
 use super::errors::{process_error, OrRaise};
+use super::gc;
+use super::guard::method;
 use super::handle::Handle;
 use super::semaphore::around_block;
 use super::typed::This;
 use super::uninterruptible::{block_until_done, sleep_then_relock, with_interrupts_deferred};
 use crate::core::mutex::{Mutex as CoreMutex, TryLock};
-use magnus::{method, prelude::*, scan_args::scan_args, Error, RModule, Ruby, Value};
+use magnus::{prelude::*, scan_args::scan_args, Error, RModule, Ruby, Value};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -73,7 +75,8 @@ pub fn timeout_given(args: &[Value]) -> bool {
 
 impl Mutex {
     fn initialize(ruby: &Ruby, rb_self: This<Self>) -> Result<(), Error> {
-        rb_self.handle.open(ruby, CoreMutex::new().or_raise(ruby)?)
+        let mutex = gc::allocate(ruby, crate::platform::page_size(), CoreMutex::new)?;
+        rb_self.handle.open(ruby, mutex)
     }
 
     fn initialize_copy(ruby: &Ruby, rb_self: This<Self>, original: &Self) -> Result<(), Error> {

@@ -4,11 +4,12 @@ use super::blocking::{block_until, deadline_after};
 use super::convert;
 use super::errors::{errno_error, OrRaise};
 use super::gc;
+use super::guard::method;
 use super::handle::Handle;
 use super::typed::This;
 use crate::core::semaphore::Semaphore as CoreSemaphore;
 use crate::platform::WaitOutcome;
-use magnus::{method, prelude::*, scan_args::scan_args, Error, RModule, Ruby, Value};
+use magnus::{prelude::*, scan_args::scan_args, Error, RModule, Ruby, Value};
 
 #[magnus::wrap(class = "ProcessShared::Semaphore", free_immediately, size)]
 #[derive(Default)]

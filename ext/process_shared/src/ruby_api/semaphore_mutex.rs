@@ -4,6 +4,7 @@
 
 use super::blocking::deadline_after;
 use super::errors::OrRaise;
+use super::guard::method;
 use super::handle::Handle;
 use super::mutex::{optional_timeout, timeout_given};
 use super::semaphore::{acquire, around_block, Semaphore};
@@ -11,7 +12,7 @@ use super::typed::This;
 use super::uninterruptible::{block_until_done, sleep_then_relock, with_interrupts_deferred};
 use crate::core::semaphore::Semaphore as CoreSemaphore;
 use crate::platform::WaitOutcome;
-use magnus::{method, prelude::*, typed_data::Obj, Error, RClass, RModule, Ruby, Value};
+use magnus::{prelude::*, typed_data::Obj, Error, RClass, RModule, Ruby, Value};
 
 #[magnus::wrap(class = "ProcessShared::SemaphoreMutex", free_immediately, size)]
 #[derive(Default)]

@@ -4,10 +4,11 @@
 
 use super::errors::{index_error, type_error, OrRaise};
 use super::fast_path;
+use super::guard::method;
 use super::shared_memory::{RubyScalar, SharedMemory};
 use super::typed::This;
 use crate::core::scalar::ScalarType;
-use magnus::{method, prelude::*, Error, Integer, RArray, RClass, RModule, Ruby, Value};
+use magnus::{prelude::*, Error, Integer, RArray, RClass, RModule, Ruby, Value};
 
 /// Calls `$f::<T>($args)` with `T` the Rust type of a `ScalarType`.
 macro_rules! with_element_type {

@@ -7,6 +7,8 @@
 use super::convert;
 use super::errors::{argument_error, index_error, range_error, type_error, OrRaise};
 use super::fast_path;
+use super::gc;
+use super::guard::method;
 use super::handle::Handle;
 use super::typed::This;
 use crate::core::object_record::{self, RecordError};
@@ -14,8 +16,8 @@ use crate::core::region::SharedRegion;
 use crate::core::scalar::{Scalar, ScalarType, TYPE_NAMES};
 use magnus::rb_sys::AsRawValue;
 use magnus::{
-    method, prelude::*, scan_args::scan_args, Error, Float, Integer, IntoValue, RArray, RClass,
-    RModule, RString, Ruby, Symbol, Value,
+    prelude::*, scan_args::scan_args, Error, Float, Integer, IntoValue, RArray, RClass, RModule,
+    RString, Ruby, Symbol, Value,
 };
 use std::mem::MaybeUninit;
 use std::os::raw::c_long;
@@ -165,7 +167,7 @@ impl SharedMemory {
                 };
                 (type_name, scalar, count)
             }
-            Some(value) => {
+            Some(value) if Integer::from_value(value).is_some() => {
                 if count.is_some() {
                     return Err(argument_error(
                         ruby,
@@ -178,6 +180,16 @@ impl SharedMemory {
                     convert::count(ruby, value, "size")?,
                 )
             }
+            Some(value) => {
+                return Err(type_error(
+                    ruby,
+                    format!(
+                        "expected an element type (a Symbol such as :int) or a size in bytes \
+                         (an Integer), got {}",
+                        convert::class_name(value)
+                    ),
+                ))
+            }
             None => ("uchar", ScalarType::UInt8, 1),
         };
         if count == 0 {
@@ -188,7 +200,9 @@ impl SharedMemory {
         let size = count
             .checked_mul(scalar.size())
             .ok_or_else(|| argument_error(ruby, format!("count {count} is too large")))?;
-        let region = SharedRegion::new(size).or_raise(ruby)?;
+        let page = crate::platform::page_size();
+        let mapped = size.div_ceil(page).saturating_mul(page);
+        let region = gc::allocate(ruby, mapped, || SharedRegion::new(size))?;
         rb_self.handle.open(
             ruby,
             Memory {
@@ -425,7 +439,7 @@ impl SharedMemory {
         nul_terminated: bool,
     ) -> Result<(), Error> {
         let index = match index {
-            Some(index) => convert::length(ruby, index)?,
+            Some(index) => convert::string_index(ruby, index)?,
             None => 0,
         };
         let length = match length.filter(|length| !length.is_nil()) {

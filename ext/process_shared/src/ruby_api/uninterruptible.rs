@@ -10,6 +10,7 @@
 //! right after, with the lock held.
 
 use super::blocking::block_until;
+use super::guard::catch_panic;
 use crate::core::CoreResult;
 use crate::platform::monotonic_now;
 use magnus::{error::ErrorType, prelude::*, Error, Ruby, Value};
@@ -24,8 +25,9 @@ where
     F: FnOnce(&Ruby) -> Result<(), Error> + Send + 'static,
 {
     let mut work = Some(work);
+    // magnus would raise a panic in the block as `fatal`: catch it first.
     let block = ruby.proc_from_fn(move |ruby, _args, _block| match work.take() {
-        Some(work) => work(ruby),
+        Some(work) => catch_panic(ruby, || work(ruby)),
         None => Ok(()),
     });
     let mask = ruby.hash_new();
