@@ -1,0 +1,70 @@
+# frozen_string_literal: true
+
+# Targets 1, 2 and 5 in instructions per operation, counted by valgrind's
+# callgrind: unlike wall-clock time on a shared 2-core machine, the count is
+# the same from run to run. Each figure is (instructions of a program doing
+# N operations - instructions of the same program doing none) / N, so it
+# includes the Ruby loop around the operation. Skipped where valgrind is
+# missing.
+
+require_relative "support"
+require "open3"
+require "tmpdir"
+
+OPERATIONS = Integer(ENV.fetch("BENCH_OPERATIONS", "100000"))
+
+SETUP = <<~RUBY
+  require "process_shared"
+  require "ffi"
+  thread_mutex = Thread::Mutex.new
+  mutex = ProcessShared::Mutex.new
+  semaphore = ProcessShared::Semaphore.new(1)
+  facade = ProcessShared::Semaphore.new(1).to_mtx
+  memory = ProcessShared::SharedMemory.new(:int64, 4)
+  array = ProcessShared::SharedArray.new(:int64, 4)
+  pointer = FFI::MemoryPointer.new(:int64, 4)
+RUBY
+
+COMPARISONS = {
+  "synchronize {}" => { "Thread::Mutex" => "thread_mutex.synchronize {}",
+                        "ProcessShared::Mutex" => "mutex.synchronize {}",
+                        "Semaphore" => "semaphore.synchronize {}",
+                        "Semaphore#to_mtx" => "facade.synchronize {}" },
+  "lock+unlock" => { "Thread::Mutex" => "thread_mutex.lock; thread_mutex.unlock",
+                     "ProcessShared::Mutex" => "mutex.lock; mutex.unlock",
+                     "Semaphore#wait+post" => "semaphore.wait; semaphore.post",
+                     "Semaphore#to_mtx" => "facade.lock; facade.unlock" },
+  "get_int64" => { "FFI::MemoryPointer#get_int64" => "pointer.get_int64(8)",
+                   "SharedMemory#get_int64" => "memory.get_int64(8)",
+                   "SharedArray#[]" => "array[1]" },
+  "put_int64" => { "FFI::MemoryPointer#put_int64" => "pointer.put_int64(8, 5)",
+                   "SharedMemory#put_int64" => "memory.put_int64(8, 5)",
+                   "SharedArray#[]=" => "array[1] = 5" }
+}.freeze
+
+def instructions(code, count)
+  Dir.mktmpdir do |dir|
+    script = File.join(dir, "ops.rb")
+    File.write(script, "#{SETUP}\ni = 0\nwhile i < #{count}\n  #{code}\n  i += 1\nend\n")
+    output, status = Open3.capture2e("valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null",
+                                     RbConfig.ruby, "-I", File.expand_path("../lib", __dir__), script)
+    raise "valgrind failed:\n#{output}" unless status.success?
+
+    Integer(output[/Collected : (\d+)/, 1])
+  end
+end
+
+unless system("valgrind --version", out: File::NULL, err: File::NULL)
+  puts "valgrind is not installed: no instruction counts"
+  exit
+end
+
+Bench.banner
+startup = instructions("nil", 0) # the setup alone, the same for every entry
+COMPARISONS.each do |title, entries|
+  baseline = entries.keys.first
+  costs = entries.to_h do |label, code|
+    [label, (instructions(code, OPERATIONS) - startup).fdiv(OPERATIONS)]
+  end
+  Bench.table("#{title}: instructions per operation (callgrind)", baseline, costs, unit: "instr")
+end
