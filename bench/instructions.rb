@@ -63,8 +63,6 @@ Bench.banner
 startup = instructions("nil", 0) # the setup alone, the same for every entry
 COMPARISONS.each do |title, entries|
   baseline = entries.keys.first
-  costs = entries.to_h do |label, code|
-    [label, (instructions(code, OPERATIONS) - startup).fdiv(OPERATIONS)]
-  end
+  costs = entries.transform_values { |code| (instructions(code, OPERATIONS) - startup).fdiv(OPERATIONS) }
   Bench.table("#{title}: instructions per operation (callgrind)", baseline, costs, unit: "instr")
 end
