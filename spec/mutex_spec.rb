@@ -147,6 +147,27 @@ RSpec.describe ProcessShared::Mutex do
       mutex.unlock
     end
 
+    it "is owned, when a child takes it, by the child's locking thread only" do
+      pid = fork_child do
+        mutex.lock
+        raise "the child's thread does not own it" unless mutex.owned?
+
+        other = Thread.new do
+          raise "another thread of the child owns it" if mutex.owned?
+
+          mutex.unlock
+          :unlocked
+        rescue ProcessShared::ProcessError
+          :refused
+        end
+        raise "another thread of the child unlocked it" unless other.value == :refused
+
+        mutex.unlock
+      end
+      expect_children_to_succeed([pid])
+      expect(mutex).not_to be_locked
+    end
+
     it "is not owned by the child of a fork made while holding it" do
       mutex.synchronize do
         pid = fork_child { raise "inherited ownership" if mutex.owned? }
