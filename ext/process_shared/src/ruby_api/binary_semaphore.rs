@@ -1,16 +1,15 @@
 //! `ProcessShared::BinarySemaphore`: a semaphore whose value is only ever 0
 //! or 1, shared across fork.
 
-use super::blocking::{block_until, deadline_after};
-use super::convert;
-use super::errors::{errno_error, OrRaise};
+use super::blocking::block_until;
+use super::errors::OrRaise;
 use super::gc;
 use super::guard::method;
 use super::handle::Handle;
-use super::semaphore::around_block;
+use super::semaphore::{around_block, initial_value, try_wait_with};
 use super::typed::This;
 use crate::core::binary_semaphore::BinarySemaphore as CoreBinarySemaphore;
-use magnus::{prelude::*, scan_args::scan_args, Error, RModule, Ruby, Value};
+use magnus::{prelude::*, Error, RModule, Ruby, Value};
 use std::time::Duration;
 
 #[magnus::wrap(class = "ProcessShared::BinarySemaphore", free_immediately, size)]
@@ -36,11 +35,7 @@ fn acquire(
 
 impl BinarySemaphore {
     fn initialize(ruby: &Ruby, rb_self: This<Self>, args: &[Value]) -> Result<(), Error> {
-        let args = scan_args::<(), (Option<Value>,), (), (), (), ()>(args)?;
-        let initial = match args.optional.0 {
-            Some(value) => convert::count(ruby, value, "initial value")?,
-            None => 1,
-        };
+        let initial = initial_value(ruby, args)?;
         let semaphore = gc::allocate(ruby, crate::platform::page_size(), || {
             CoreBinarySemaphore::new(initial)
         })?;
@@ -57,28 +52,13 @@ impl BinarySemaphore {
     }
 
     fn try_wait(ruby: &Ruby, rb_self: This<Self>, args: &[Value]) -> Result<This<Self>, Error> {
-        let args = scan_args::<(), (Option<Value>,), (), (), (), ()>(args)?;
-        match args.optional.0.filter(|value| !value.is_nil()) {
-            None => {
-                if rb_self.handle.with(ruby, CoreBinarySemaphore::try_wait)? {
-                    Ok(rb_self)
-                } else {
-                    Err(errno_error(ruby, libc::EAGAIN, "semaphore value is zero"))
-                }
-            }
-            Some(value) => {
-                let timeout = convert::timeout(ruby, Some(value))?;
-                if acquire(ruby, &rb_self.handle, deadline_after(timeout))? {
-                    Ok(rb_self)
-                } else {
-                    Err(errno_error(
-                        ruby,
-                        libc::ETIMEDOUT,
-                        "semaphore wait timed out",
-                    ))
-                }
-            }
-        }
+        try_wait_with(
+            ruby,
+            args,
+            || rb_self.handle.with(ruby, CoreBinarySemaphore::try_wait),
+            |deadline| acquire(ruby, &rb_self.handle, deadline),
+        )?;
+        Ok(rb_self)
     }
 
     fn post(ruby: &Ruby, rb_self: This<Self>) -> Result<This<Self>, Error> {

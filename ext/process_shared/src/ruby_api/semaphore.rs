@@ -10,6 +10,7 @@ use super::typed::This;
 use crate::core::semaphore::Semaphore as CoreSemaphore;
 use crate::platform::WaitOutcome;
 use magnus::{prelude::*, scan_args::scan_args, Error, RModule, Ruby, Value};
+use std::time::Duration;
 
 #[magnus::wrap(class = "ProcessShared::Semaphore", free_immediately, size)]
 #[derive(Default)]
@@ -57,13 +58,46 @@ pub fn around_block(
     released.map(|()| value)
 }
 
+/// The optional initial value of `new(value = 1)`.
+pub fn initial_value(ruby: &Ruby, args: &[Value]) -> Result<u64, Error> {
+    let args = scan_args::<(), (Option<Value>,), (), (), (), ()>(args)?;
+    match args.optional.0 {
+        Some(value) => convert::count(ruby, value, "initial value"),
+        None => Ok(1),
+    }
+}
+
+/// `try_wait(timeout = nil)` of both semaphores: without a timeout, take a
+/// unit now (`try_now`) or raise `Errno::EAGAIN`; with one, wait for a unit
+/// until the deadline (`wait_until`) or raise `Errno::ETIMEDOUT`.
+pub fn try_wait_with(
+    ruby: &Ruby,
+    args: &[Value],
+    try_now: impl FnOnce() -> Result<bool, Error>,
+    wait_until: impl FnOnce(Option<Duration>) -> Result<bool, Error>,
+) -> Result<(), Error> {
+    let args = scan_args::<(), (Option<Value>,), (), (), (), ()>(args)?;
+    match args.optional.0.filter(|value| !value.is_nil()) {
+        None if try_now()? => Ok(()),
+        None => Err(errno_error(ruby, libc::EAGAIN, "semaphore value is zero")),
+        Some(value) => {
+            let timeout = convert::timeout(ruby, Some(value))?;
+            if wait_until(deadline_after(timeout))? {
+                Ok(())
+            } else {
+                Err(errno_error(
+                    ruby,
+                    libc::ETIMEDOUT,
+                    "semaphore wait timed out",
+                ))
+            }
+        }
+    }
+}
+
 impl Semaphore {
     fn initialize(ruby: &Ruby, rb_self: This<Self>, args: &[Value]) -> Result<(), Error> {
-        let args = scan_args::<(), (Option<Value>,), (), (), (), ()>(args)?;
-        let initial = match args.optional.0 {
-            Some(value) => convert::count(ruby, value, "initial value")?,
-            None => 1,
-        };
+        let initial = initial_value(ruby, args)?;
         let semaphore = gc::allocate(ruby, crate::platform::page_size(), || {
             CoreSemaphore::new(initial)
         })?;
@@ -80,31 +114,13 @@ impl Semaphore {
     }
 
     fn try_wait(ruby: &Ruby, rb_self: This<Self>, args: &[Value]) -> Result<This<Self>, Error> {
-        let args = scan_args::<(), (Option<Value>,), (), (), (), ()>(args)?;
-        let timeout = match args.optional.0 {
-            Some(value) if !value.is_nil() => Some(convert::timeout(ruby, Some(value))?),
-            _ => None,
-        };
-        match timeout {
-            None => {
-                if rb_self.handle.with(ruby, CoreSemaphore::try_wait)? {
-                    Ok(rb_self)
-                } else {
-                    Err(errno_error(ruby, libc::EAGAIN, "semaphore value is zero"))
-                }
-            }
-            Some(duration) => {
-                if acquire(ruby, &rb_self.handle, deadline_after(duration))? {
-                    Ok(rb_self)
-                } else {
-                    Err(errno_error(
-                        ruby,
-                        libc::ETIMEDOUT,
-                        "semaphore wait timed out",
-                    ))
-                }
-            }
-        }
+        try_wait_with(
+            ruby,
+            args,
+            || rb_self.handle.with(ruby, CoreSemaphore::try_wait),
+            |deadline| acquire(ruby, &rb_self.handle, deadline),
+        )?;
+        Ok(rb_self)
     }
 
     fn post(ruby: &Ruby, rb_self: This<Self>) -> Result<This<Self>, Error> {
