@@ -122,33 +122,10 @@ impl Drop for Ticket<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::core::identity;
     use crate::core::mutex::{Mutex, TryLock};
+    use crate::core::test_support::{exit_code, fork_and};
     use crate::platform::monotonic_now;
     use std::sync::Arc;
-
-    fn fork_and(child: impl FnOnce() -> i32) -> libc::pid_t {
-        identity::install();
-        // SAFETY: the child runs `child` and `_exit`s.
-        let pid = unsafe { libc::fork() };
-        if pid == 0 {
-            let code = std::panic::catch_unwind(std::panic::AssertUnwindSafe(child)).unwrap_or(99);
-            // SAFETY: ends the child at once.
-            unsafe { libc::_exit(code) };
-        }
-        pid
-    }
-
-    fn exit_code(pid: libc::pid_t) -> i32 {
-        let mut status = 0;
-        // SAFETY: reaping a child we forked.
-        unsafe { libc::waitpid(pid, &mut status, 0) };
-        if libc::WIFEXITED(status) {
-            libc::WEXITSTATUS(status)
-        } else {
-            -1
-        }
-    }
 
     fn lock(mutex: &Mutex) {
         if mutex.lock_fast() == TryLock::Acquired {

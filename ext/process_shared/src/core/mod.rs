@@ -14,5 +14,7 @@ pub mod region;
 pub mod scalar;
 pub mod semaphore;
 pub mod spin_wait;
+#[cfg(test)]
+mod test_support;
 
 pub use error::{CoreError, CoreResult};

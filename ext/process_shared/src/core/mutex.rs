@@ -351,7 +351,7 @@ impl Drop for Waiter<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::core::identity;
+    use crate::core::test_support::{exit_code, fork_and};
     use crate::platform::monotonic_now;
     use std::sync::Arc;
 
@@ -373,30 +373,6 @@ mod tests {
 
     fn waiters(mutex: &Mutex) -> u32 {
         mutex.state().waiters.load(Ordering::Relaxed)
-    }
-
-    fn fork_and(child: impl FnOnce() -> i32) -> libc::pid_t {
-        identity::install();
-        // SAFETY: the child runs `child` and `_exit`s without returning into
-        // the test harness.
-        let pid = unsafe { libc::fork() };
-        if pid == 0 {
-            let code = std::panic::catch_unwind(std::panic::AssertUnwindSafe(child)).unwrap_or(99);
-            // SAFETY: ends the child at once.
-            unsafe { libc::_exit(code) };
-        }
-        pid
-    }
-
-    fn exit_code(pid: libc::pid_t) -> i32 {
-        let mut status = 0;
-        // SAFETY: reaping a child we forked.
-        unsafe { libc::waitpid(pid, &mut status, 0) };
-        if libc::WIFEXITED(status) {
-            libc::WEXITSTATUS(status)
-        } else {
-            -1
-        }
     }
 
     #[test]
