@@ -8,6 +8,7 @@ pub mod fork;
 pub mod fork_protocol;
 pub mod identity;
 pub mod mutex;
+pub mod named;
 pub mod object_record;
 pub mod port_registry;
 pub mod region;

@@ -13,6 +13,7 @@
 //! What both do through the same POSIX calls lives in `posix.rs`; `linux.rs`
 //! and `macos.rs` hold only what differs.
 
+pub mod named;
 mod posix;
 pub use posix::{current_pid, map_shared, monotonic_now, page_size, unmap};
 
