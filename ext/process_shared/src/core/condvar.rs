@@ -21,6 +21,7 @@
 //! allow).
 
 use super::error::CoreResult;
+use super::named::{self, SharedState};
 use super::region::SharedRegion;
 use crate::platform::{self, WaitOutcome};
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -41,9 +42,7 @@ pub struct CondVar {
 impl CondVar {
     /// A new condition variable in its own shared page.
     pub fn new() -> CoreResult<Self> {
-        Ok(CondVar {
-            region: SharedRegion::new(std::mem::size_of::<State>())?,
-        })
+        named::anonymous(())
     }
 
     fn state(&self) -> &State {
@@ -116,6 +115,28 @@ impl Ticket<'_> {
 impl Drop for Ticket<'_> {
     fn drop(&mut self) {
         self.condvar.state().waiters.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+impl SharedState for CondVar {
+    type Init = ();
+    const USES_RAW_SEMAPHORE: bool = false;
+
+    fn state_size((): &()) -> usize {
+        std::mem::size_of::<State>()
+    }
+
+    /// All-zero state is a condition variable nobody waits on.
+    fn init_state(_region: &SharedRegion, (): ()) -> CoreResult<()> {
+        Ok(())
+    }
+
+    fn from_region(region: SharedRegion) -> Self {
+        CondVar { region }
+    }
+
+    fn region(&self) -> &SharedRegion {
+        &self.region
     }
 }
 

@@ -737,6 +737,63 @@ pub fn stored_class(origin: &Origin) -> Option<String> {
     stored.map(|stored| stored.class)
 }
 
+/// A core type whose whole state lives in one [`SharedRegion`], so that it
+/// can live in anonymous memory or in a named object alike. A class
+/// implements this once and gets naming for free: see [`create`].
+pub trait SharedState: Sized {
+    /// What initializing fresh state needs (initial values; `()` if none).
+    type Init;
+    /// Whether the state holds a `platform::RawSemaphore`, which on macOS
+    /// is a Mach semaphore that other processes cannot reach through
+    /// memory: such classes cannot be named there.
+    const USES_RAW_SEMAPHORE: bool;
+    /// Bytes of state.
+    fn state_size(init: &Self::Init) -> usize;
+    /// Refuses bad initial values before anything is created or opened
+    /// (they are checked even when an existing object ignores them).
+    fn check_init(init: &Self::Init) -> Result<(), CoreError> {
+        let _ = init;
+        Ok(())
+    }
+    /// Initializes fresh, zero-filled state.
+    fn init_state(region: &SharedRegion, init: Self::Init) -> Result<(), CoreError>;
+    /// Wraps a region whose state is initialized.
+    fn from_region(region: SharedRegion) -> Self;
+    /// The region, for `#name`, `#path` and `#unlink`.
+    fn region(&self) -> &SharedRegion;
+}
+
+/// Makes a `T` in fresh anonymous memory (what every class's `new` does).
+pub fn anonymous<T: SharedState>(init: T::Init) -> Result<T, CoreError> {
+    T::check_init(&init)?;
+    let region = SharedRegion::new(T::state_size(&init))?;
+    T::init_state(&region, init)?;
+    Ok(T::from_region(region))
+}
+
+/// Makes a `T` in fresh anonymous memory, or (with `named`) in the named
+/// object `spec` names, checked against `layout` (whose `size` must be
+/// `T::state_size(&init)`). `init` is applied only if the state is
+/// initialized here; the `bool` says whether it was.
+pub fn create<T: SharedState>(
+    named: Option<(&NamedSpec, &Layout<'_>)>,
+    init: T::Init,
+    hooks: &mut Hooks<'_>,
+) -> Result<(T, bool), NamedError> {
+    let Some((spec, layout)) = named else {
+        return Ok((anonymous(init)?, true));
+    };
+    T::check_init(&init)?;
+    if T::USES_RAW_SEMAPHORE && !os::SEMAPHORES_WORK_IN_NAMED_OBJECTS {
+        return Err(NamedError::Core(CoreError::Unsupported(
+            "this class cannot be named on this platform yet: its kernel semaphore cannot be shared by name",
+        )));
+    }
+    debug_assert_eq!(layout.size, T::state_size(&init));
+    let opened = open(spec, layout, |region| T::init_state(region, init), hooks)?;
+    Ok((T::from_region(opened.region), opened.initialized_here))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

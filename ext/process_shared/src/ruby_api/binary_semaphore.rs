@@ -3,12 +3,13 @@
 
 use super::blocking::block_until;
 use super::errors::OrRaise;
-use super::gc;
 use super::guard::method;
 use super::handle::Handle;
+use super::named;
 use super::semaphore::{around_block, initial_value, try_wait_with};
 use super::typed::This;
 use crate::core::binary_semaphore::BinarySemaphore as CoreBinarySemaphore;
+use crate::core::named::SharedState;
 use magnus::{prelude::*, Error, RModule, Ruby, Value};
 use std::time::Duration;
 
@@ -35,10 +36,14 @@ fn acquire(
 
 impl BinarySemaphore {
     fn initialize(ruby: &Ruby, rb_self: This<Self>, args: &[Value]) -> Result<(), Error> {
+        let (args, naming) = named::split_args(ruby, args)?;
         let initial = initial_value(ruby, args)?;
-        let semaphore = gc::allocate(ruby, crate::platform::page_size(), || {
-            CoreBinarySemaphore::new(initial)
-        })?;
+        let semaphore = named::create::<CoreBinarySemaphore>(
+            ruby,
+            naming.as_ref(),
+            "ProcessShared::BinarySemaphore",
+            initial,
+        )?;
         rb_self.handle.open(ruby, semaphore)
     }
 
@@ -91,6 +96,16 @@ impl BinarySemaphore {
     }
 }
 
+impl named::NamedClass for BinarySemaphore {
+    fn with_region<R>(
+        &self,
+        ruby: &Ruby,
+        f: impl FnOnce(&crate::core::region::SharedRegion) -> R,
+    ) -> Result<R, Error> {
+        self.handle.with(ruby, |object| f(object.region()))
+    }
+}
+
 pub fn init(ruby: &Ruby, namespace: RModule) -> Result<(), Error> {
     let class = namespace.define_class("BinarySemaphore", ruby.class_object())?;
     class.define_alloc_func::<BinarySemaphore>();
@@ -106,5 +121,6 @@ pub fn init(ruby: &Ruby, namespace: RModule) -> Result<(), Error> {
     class.define_method("synchronize", method!(BinarySemaphore::synchronize, 0))?;
     class.define_method("close", method!(BinarySemaphore::close, 0))?;
     class.define_method("closed?", method!(BinarySemaphore::is_closed, 0))?;
+    named::define_named_methods!(class, BinarySemaphore);
     Ok(())
 }

@@ -4,15 +4,16 @@
 use super::blocking::{block_until, deadline_after};
 use super::convert;
 use super::errors::{type_error, OrRaise};
-use super::gc;
 use super::guard::method;
 use super::handle::Handle;
 use super::monitor::Monitor;
 use super::mutex::{relock, Mutex};
+use super::named;
 use super::typed::This;
 use super::uninterruptible::later_error;
 use crate::core::condvar::CondVar;
 use crate::core::mutex::Mutex as CoreMutex;
+use crate::core::named::SharedState;
 use crate::platform::monotonic_now;
 use magnus::{
     prelude::*, scan_args::scan_args, typed_data::Obj, Error, IntoValue, RModule, Ruby, Value,
@@ -43,8 +44,15 @@ fn lock_of(ruby: &Ruby, value: Value) -> Result<Arc<CoreMutex>, Error> {
 }
 
 impl ConditionVariable {
-    fn initialize(ruby: &Ruby, rb_self: This<Self>) -> Result<(), Error> {
-        let condvar = gc::allocate(ruby, crate::platform::page_size(), CondVar::new)?;
+    fn initialize(ruby: &Ruby, rb_self: This<Self>, args: &[Value]) -> Result<(), Error> {
+        let (args, naming) = named::split_args(ruby, args)?;
+        scan_args::<(), (), (), (), (), ()>(args)?;
+        let condvar = named::create::<CondVar>(
+            ruby,
+            naming.as_ref(),
+            "ProcessShared::ConditionVariable",
+            (),
+        )?;
         rb_self.handle.open(ruby, condvar)
     }
 
@@ -103,10 +111,20 @@ impl ConditionVariable {
     }
 }
 
+impl named::NamedClass for ConditionVariable {
+    fn with_region<R>(
+        &self,
+        ruby: &Ruby,
+        f: impl FnOnce(&crate::core::region::SharedRegion) -> R,
+    ) -> Result<R, Error> {
+        self.handle.with(ruby, |object| f(object.region()))
+    }
+}
+
 pub fn init(ruby: &Ruby, namespace: RModule) -> Result<(), Error> {
     let class = namespace.define_class("ConditionVariable", ruby.class_object())?;
     class.define_alloc_func::<ConditionVariable>();
-    class.define_method("initialize", method!(ConditionVariable::initialize, 0))?;
+    class.define_method("initialize", method!(ConditionVariable::initialize, -1))?;
     class.define_method(
         "initialize_copy",
         method!(ConditionVariable::initialize_copy, 1),
@@ -116,5 +134,6 @@ pub fn init(ruby: &Ruby, namespace: RModule) -> Result<(), Error> {
     class.define_method("broadcast", method!(ConditionVariable::broadcast, 0))?;
     class.define_method("close", method!(ConditionVariable::close, 0))?;
     class.define_method("closed?", method!(ConditionVariable::is_closed, 0))?;
+    named::define_named_methods!(class, ConditionVariable);
     Ok(())
 }

@@ -13,6 +13,7 @@ mod guard;
 mod handle;
 mod monitor;
 mod mutex;
+mod named;
 mod semaphore;
 mod semaphore_mutex;
 mod shared_array;
@@ -33,6 +34,7 @@ pub fn init(ruby: &Ruby) -> Result<(), Error> {
     shared_memory::init(ruby, namespace)?;
     shared_array::init(ruby, namespace)?;
     mutex::init(ruby, namespace)?;
+    named::init(ruby, namespace)?;
     monitor::init(ruby, namespace)?;
     condition_variable::init(ruby, namespace)?;
     binary_semaphore::init(ruby, namespace)?;

@@ -4,14 +4,15 @@
 
 use super::blocking::deadline_after;
 use super::errors::{process_error, OrRaise};
-use super::gc;
 use super::guard::method;
 use super::handle::Handle;
 use super::mutex::{lock_blocking, optional_timeout, timeout_given};
+use super::named;
 use super::semaphore::around_block;
 use super::typed::This;
 use crate::core::mutex::{Mutex as CoreMutex, TryLock};
-use magnus::{prelude::*, Error, RModule, Ruby, Value};
+use crate::core::named::SharedState;
+use magnus::{prelude::*, scan_args::scan_args, Error, RModule, Ruby, Value};
 
 #[magnus::wrap(class = "ProcessShared::Monitor", free_immediately, size)]
 #[derive(Default)]
@@ -34,8 +35,11 @@ fn enter_handle(ruby: &Ruby, handle: &Handle<CoreMutex>) -> Result<(), Error> {
 }
 
 impl Monitor {
-    fn initialize(ruby: &Ruby, rb_self: This<Self>) -> Result<(), Error> {
-        let monitor = gc::allocate(ruby, crate::platform::page_size(), CoreMutex::new)?;
+    fn initialize(ruby: &Ruby, rb_self: This<Self>, args: &[Value]) -> Result<(), Error> {
+        let (args, naming) = named::split_args(ruby, args)?;
+        scan_args::<(), (), (), (), (), ()>(args)?;
+        let monitor =
+            named::create::<CoreMutex>(ruby, naming.as_ref(), "ProcessShared::Monitor", ())?;
         rb_self.handle.open(ruby, monitor)
     }
 
@@ -120,10 +124,20 @@ impl Monitor {
     }
 }
 
+impl named::NamedClass for Monitor {
+    fn with_region<R>(
+        &self,
+        ruby: &Ruby,
+        f: impl FnOnce(&crate::core::region::SharedRegion) -> R,
+    ) -> Result<R, Error> {
+        self.handle.with(ruby, |object| f(object.region()))
+    }
+}
+
 pub fn init(ruby: &Ruby, namespace: RModule) -> Result<(), Error> {
     let class = namespace.define_class("Monitor", ruby.class_object())?;
     class.define_alloc_func::<Monitor>();
-    class.define_method("initialize", method!(Monitor::initialize, 0))?;
+    class.define_method("initialize", method!(Monitor::initialize, -1))?;
     class.define_method("initialize_copy", method!(Monitor::initialize_copy, 1))?;
     for name in ["enter", "mon_enter", "lock"] {
         class.define_method(name, method!(Monitor::enter, 0))?;
@@ -146,5 +160,6 @@ pub fn init(ruby: &Ruby, namespace: RModule) -> Result<(), Error> {
     )?;
     class.define_method("close", method!(Monitor::close, 0))?;
     class.define_method("closed?", method!(Monitor::is_closed, 0))?;
+    named::define_named_methods!(class, Monitor);
     Ok(())
 }

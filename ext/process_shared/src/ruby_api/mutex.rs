@@ -4,13 +4,14 @@
 use super::blocking::{block_until, deadline_after};
 use super::convert;
 use super::errors::{process_error, OrRaise};
-use super::gc;
 use super::guard::method;
 use super::handle::Handle;
+use super::named;
 use super::semaphore::around_block;
 use super::typed::This;
 use super::uninterruptible::{block_until_done, sleep_then_relock, with_interrupts_deferred};
 use crate::core::mutex::{Mutex as CoreMutex, TryLock};
+use crate::core::named::SharedState;
 use magnus::{prelude::*, scan_args::scan_args, Error, RModule, Ruby, Value};
 use std::sync::Arc;
 use std::time::Duration;
@@ -74,8 +75,10 @@ pub fn timeout_given(args: &[Value]) -> bool {
 }
 
 impl Mutex {
-    fn initialize(ruby: &Ruby, rb_self: This<Self>) -> Result<(), Error> {
-        let mutex = gc::allocate(ruby, crate::platform::page_size(), CoreMutex::new)?;
+    fn initialize(ruby: &Ruby, rb_self: This<Self>, args: &[Value]) -> Result<(), Error> {
+        let (args, naming) = named::split_args(ruby, args)?;
+        scan_args::<(), (), (), (), (), ()>(args)?;
+        let mutex = named::create::<CoreMutex>(ruby, naming.as_ref(), "ProcessShared::Mutex", ())?;
         rb_self.handle.open(ruby, mutex)
     }
 
@@ -156,10 +159,20 @@ impl Mutex {
     }
 }
 
+impl named::NamedClass for Mutex {
+    fn with_region<R>(
+        &self,
+        ruby: &Ruby,
+        f: impl FnOnce(&crate::core::region::SharedRegion) -> R,
+    ) -> Result<R, Error> {
+        self.handle.with(ruby, |object| f(object.region()))
+    }
+}
+
 pub fn init(ruby: &Ruby, namespace: RModule) -> Result<(), Error> {
     let class = namespace.define_class("Mutex", ruby.class_object())?;
     class.define_alloc_func::<Mutex>();
-    class.define_method("initialize", method!(Mutex::initialize, 0))?;
+    class.define_method("initialize", method!(Mutex::initialize, -1))?;
     class.define_method("initialize_copy", method!(Mutex::initialize_copy, 1))?;
     class.define_method("lock", method!(Mutex::lock, 0))?;
     class.define_method("try_lock", method!(Mutex::try_lock, -1))?;
@@ -174,5 +187,6 @@ pub fn init(ruby: &Ruby, namespace: RModule) -> Result<(), Error> {
     class.define_method("sleep", method!(Mutex::sleep, -1))?;
     class.define_method("close", method!(Mutex::close, 0))?;
     class.define_method("closed?", method!(Mutex::is_closed, 0))?;
+    named::define_named_methods!(class, Mutex);
     Ok(())
 }

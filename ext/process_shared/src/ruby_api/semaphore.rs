@@ -3,10 +3,11 @@
 use super::blocking::{block_until, deadline_after};
 use super::convert;
 use super::errors::{errno_error, OrRaise};
-use super::gc;
 use super::guard::method;
 use super::handle::Handle;
+use super::named;
 use super::typed::This;
+use crate::core::named::SharedState;
 use crate::core::semaphore::Semaphore as CoreSemaphore;
 use crate::platform::WaitOutcome;
 use magnus::{prelude::*, scan_args::scan_args, Error, RModule, Ruby, Value};
@@ -97,10 +98,14 @@ pub fn try_wait_with(
 
 impl Semaphore {
     fn initialize(ruby: &Ruby, rb_self: This<Self>, args: &[Value]) -> Result<(), Error> {
+        let (args, naming) = named::split_args(ruby, args)?;
         let initial = initial_value(ruby, args)?;
-        let semaphore = gc::allocate(ruby, crate::platform::page_size(), || {
-            CoreSemaphore::new(initial)
-        })?;
+        let semaphore = named::create::<CoreSemaphore>(
+            ruby,
+            naming.as_ref(),
+            "ProcessShared::Semaphore",
+            initial,
+        )?;
         rb_self.handle.open(ruby, semaphore)
     }
 
@@ -156,6 +161,16 @@ impl Semaphore {
     }
 }
 
+impl named::NamedClass for Semaphore {
+    fn with_region<R>(
+        &self,
+        ruby: &Ruby,
+        f: impl FnOnce(&crate::core::region::SharedRegion) -> R,
+    ) -> Result<R, Error> {
+        self.handle.with(ruby, |object| f(object.region()))
+    }
+}
+
 pub fn init(ruby: &Ruby, namespace: RModule) -> Result<(), Error> {
     let class = namespace.define_class("Semaphore", ruby.class_object())?;
     class.define_alloc_func::<Semaphore>();
@@ -168,5 +183,6 @@ pub fn init(ruby: &Ruby, namespace: RModule) -> Result<(), Error> {
     class.define_method("synchronize", method!(Semaphore::synchronize, 0))?;
     class.define_method("close", method!(Semaphore::close, 0))?;
     class.define_method("closed?", method!(Semaphore::is_closed, 0))?;
+    named::define_named_methods!(class, Semaphore);
     Ok(())
 }

@@ -7,10 +7,11 @@
 use super::convert;
 use super::errors::{argument_error, index_error, range_error, type_error, OrRaise};
 use super::fast_path;
-use super::gc;
 use super::guard::method;
 use super::handle::Handle;
+use super::named;
 use super::typed::This;
+use crate::core::named::Layout;
 use crate::core::object_record::{self, RecordError};
 use crate::core::region::SharedRegion;
 use crate::core::scalar::{Scalar, ScalarType, TYPE_NAMES};
@@ -149,6 +150,7 @@ fn byte_length<T: Scalar>(ruby: &Ruby, elements: usize) -> Result<usize, Error> 
 
 impl SharedMemory {
     fn initialize(ruby: &Ruby, rb_self: This<Self>, args: &[Value]) -> Result<(), Error> {
+        let (args, naming) = named::split_args(ruby, args)?;
         let args = scan_args::<(), (Option<Value>, Option<Value>), (), (), (), ()>(args)?;
         let (type_or_count, count) = args.optional;
         let (type_name, scalar, count) = match type_or_count {
@@ -200,9 +202,21 @@ impl SharedMemory {
         let size = count
             .checked_mul(scalar.size())
             .ok_or_else(|| argument_error(ruby, format!("count {count} is too large")))?;
-        let page = crate::platform::page_size();
-        let mapped = size.div_ceil(page).saturating_mul(page);
-        let region = gc::allocate(ruby, mapped, || SharedRegion::new(size))?;
+        // An array is recorded as such: opening it as plain memory (or the
+        // other way round) is opening another class.
+        let tag = if is_array(ruby, rb_self.into_value_with(ruby)) {
+            "ProcessShared::SharedArray"
+        } else {
+            "ProcessShared::SharedMemory"
+        };
+        let element = format!("{scalar:?}").to_ascii_lowercase();
+        let layout = Layout {
+            class: tag,
+            element: &element,
+            count: count as u64,
+            size,
+        };
+        let region = named::open_region(ruby, naming.as_ref(), &layout)?;
         rb_self.handle.open(
             ruby,
             Memory {
@@ -571,6 +585,19 @@ macro_rules! define_typed {
     }};
 }
 
+/// Whether `value` is a `ProcessShared::SharedArray`.
+fn is_array(ruby: &Ruby, value: Value) -> bool {
+    ruby.define_module("ProcessShared")
+        .and_then(|namespace| namespace.const_get::<_, RClass>("SharedArray"))
+        .is_ok_and(|class| value.is_kind_of(class))
+}
+
+impl named::NamedClass for SharedMemory {
+    fn with_region<R>(&self, ruby: &Ruby, f: impl FnOnce(&SharedRegion) -> R) -> Result<R, Error> {
+        self.handle.with(ruby, |memory| f(&memory.region))
+    }
+}
+
 pub fn init(ruby: &Ruby, namespace: RModule) -> Result<(), Error> {
     let class = namespace.define_class("SharedMemory", ruby.class_object())?;
     class.define_alloc_func::<SharedMemory>();
@@ -582,6 +609,7 @@ pub fn init(ruby: &Ruby, namespace: RModule) -> Result<(), Error> {
     class.define_method("count", method!(SharedMemory::count, 0))?;
     class.define_method("close", method!(SharedMemory::close, 0))?;
     class.define_method("closed?", method!(SharedMemory::is_closed, 0))?;
+    named::define_named_methods!(class, SharedMemory);
     for &(name, scalar) in TYPE_NAMES {
         match scalar {
             ScalarType::Int8 => define_typed!(class, name, i8),
