@@ -21,8 +21,8 @@ module ProcessShared
     # @yieldreturn [Object] the value `open` returns
     # @return [Object] the block's value, or the new object without a block
     # @raise [ArgumentError, TypeError] as `new` does
-    def open(*args, &block)
-      object = new(*args)
+    def open(*args, **naming, &block)
+      object = new(*args, **naming)
       return object unless block
 
       begin
