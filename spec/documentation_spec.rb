@@ -55,7 +55,7 @@ RSpec.describe "the YARD documentation" do
       return yields.empty? ? "no @yield, @yieldparam or @yieldreturn for #{name}" : nil
     end
 
-    bare = name.delete_prefix("**").delete_prefix("*")
+    bare = name.delete_prefix("**").delete_prefix("*").delete_suffix(":")
     param = (signature.tags(:param) + object.tags(:param)).find { |tag| tag.name == bare }
     return "no @param for #{bare}" unless param
 

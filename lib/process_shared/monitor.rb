@@ -29,6 +29,9 @@ module ProcessShared
     # @!method initialize
     #   A new monitor that no thread owns, shared with the processes forked
     #   after this.
+    #   With `name:` or `path:` (and `create:`, `mode:`), a named object
+    #   instead, shared with any process that opens the same name: see
+    #   {Named}.
 
     # @!method enter
     #   Enters the monitor: at once if the calling thread already owns it

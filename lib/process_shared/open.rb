@@ -17,6 +17,8 @@ module ProcessShared
     #   end
     #
     # @param args [Array] the arguments of `new`
+    # @param naming [Hash] the keywords of `new` for a named object
+    #   (`name:`, `path:`, `create:`, `mode:`; see {Named})
     # @yieldparam object [Object] the new object
     # @yieldreturn [Object] the value `open` returns
     # @return [Object] the block's value, or the new object without a block

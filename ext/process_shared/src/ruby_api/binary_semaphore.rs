@@ -121,6 +121,6 @@ pub fn init(ruby: &Ruby, namespace: RModule) -> Result<(), Error> {
     class.define_method("synchronize", method!(BinarySemaphore::synchronize, 0))?;
     class.define_method("close", method!(BinarySemaphore::close, 0))?;
     class.define_method("closed?", method!(BinarySemaphore::is_closed, 0))?;
-    named::define_named_methods!(class, BinarySemaphore);
+    named::include_in::<BinarySemaphore>(ruby, class)?;
     Ok(())
 }

@@ -134,6 +134,6 @@ pub fn init(ruby: &Ruby, namespace: RModule) -> Result<(), Error> {
     class.define_method("broadcast", method!(ConditionVariable::broadcast, 0))?;
     class.define_method("close", method!(ConditionVariable::close, 0))?;
     class.define_method("closed?", method!(ConditionVariable::is_closed, 0))?;
-    named::define_named_methods!(class, ConditionVariable);
+    named::include_in::<ConditionVariable>(ruby, class)?;
     Ok(())
 }

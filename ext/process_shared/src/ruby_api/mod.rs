@@ -30,11 +30,11 @@ pub fn init(ruby: &Ruby) -> Result<(), Error> {
     errors::init(ruby, namespace)?;
     guard::init(ruby, namespace)?;
     fork_hook::init(ruby, namespace)?;
+    named::init(ruby, namespace)?;
     semaphore::init(ruby, namespace)?;
     shared_memory::init(ruby, namespace)?;
     shared_array::init(ruby, namespace)?;
     mutex::init(ruby, namespace)?;
-    named::init(ruby, namespace)?;
     monitor::init(ruby, namespace)?;
     condition_variable::init(ruby, namespace)?;
     binary_semaphore::init(ruby, namespace)?;

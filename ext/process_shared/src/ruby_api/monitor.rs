@@ -160,6 +160,6 @@ pub fn init(ruby: &Ruby, namespace: RModule) -> Result<(), Error> {
     )?;
     class.define_method("close", method!(Monitor::close, 0))?;
     class.define_method("closed?", method!(Monitor::is_closed, 0))?;
-    named::define_named_methods!(class, Monitor);
+    named::include_in::<Monitor>(ruby, class)?;
     Ok(())
 }

@@ -187,6 +187,6 @@ pub fn init(ruby: &Ruby, namespace: RModule) -> Result<(), Error> {
     class.define_method("sleep", method!(Mutex::sleep, -1))?;
     class.define_method("close", method!(Mutex::close, 0))?;
     class.define_method("closed?", method!(Mutex::is_closed, 0))?;
-    named::define_named_methods!(class, Mutex);
+    named::include_in::<Mutex>(ruby, class)?;
     Ok(())
 }

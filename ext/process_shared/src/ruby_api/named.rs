@@ -4,12 +4,12 @@
 //!
 //! A class file calls [`split_args`] in `initialize`, makes its core object
 //! with [`create`] (or [`open_region`] for plain memory), and calls
-//! [`define_methods`] in its `init`; see ARCHITECTURE.md, "Where to add a
+//! [`include_in`] in its `init`; see ARCHITECTURE.md, "Where to add a
 //! class".
 
 use super::errors::{argument_error, core_error, errno_error, not_implemented_error, type_error};
 use super::gc;
-use super::guard::function;
+use super::guard::{function, method};
 use super::typed::This;
 use crate::core::named::{
     self as core_named, Create, Hooks, Layout, NamedError, NamedSpec, Origin, SharedState,
@@ -17,7 +17,7 @@ use crate::core::named::{
 use crate::core::region::SharedRegion;
 use crate::core::CoreError;
 use magnus::{
-    prelude::*, r_hash::ForEach, scan_args::scan_args, Error, RHash, RModule, Ruby, Symbol,
+    prelude::*, r_hash::ForEach, scan_args::scan_args, Error, RClass, RHash, RModule, Ruby, Symbol,
     TypedData, Value,
 };
 use std::time::Duration;
@@ -285,33 +285,61 @@ pub fn open_region(
     .map_err(|err| err.raise(ruby))
 }
 
-fn origin_of<T: NamedClass>(ruby: &Ruby, rb_self: &T) -> Result<Option<Origin>, Error> {
-    rb_self.with_region(ruby, |region| region.origin().cloned())
+/// How to find the origin of one class's objects; `None` when `value` is
+/// not of that class.
+type OriginOf = fn(&Ruby, Value) -> Option<Result<Option<Origin>, Error>>;
+
+/// One entry per class that includes `ProcessShared::Named`.
+static CLASSES: std::sync::Mutex<Vec<OriginOf>> = std::sync::Mutex::new(Vec::new());
+
+fn origin_if<T: NamedClass>(ruby: &Ruby, value: Value) -> Option<Result<Option<Origin>, Error>> {
+    let object = This::<T>::try_convert(value).ok()?;
+    Some(object.with_region(ruby, |region| region.origin().cloned()))
+}
+
+/// Where `value` (an object of a class that includes `Named`) came from.
+fn origin_of(ruby: &Ruby, value: Value) -> Result<Option<Origin>, Error> {
+    let classes = CLASSES
+        .lock()
+        .map(|classes| classes.clone())
+        .unwrap_or_default();
+    classes
+        .iter()
+        .find_map(|origin_if| origin_if(ruby, value))
+        .unwrap_or_else(|| {
+            Err(type_error(
+                ruby,
+                format!(
+                    "{} is not a named-object class",
+                    super::convert::class_name(value)
+                ),
+            ))
+        })
 }
 
 /// `#name`: the name given as `name:`, or nil.
-pub fn name<T: NamedClass>(ruby: &Ruby, rb_self: This<T>) -> Result<Option<String>, Error> {
-    Ok(origin_of(ruby, &*rb_self)?.and_then(|origin| origin.name))
+fn name(ruby: &Ruby, rb_self: Value) -> Result<Option<String>, Error> {
+    Ok(origin_of(ruby, rb_self)?.and_then(|origin| origin.name))
 }
 
 /// `#path`: the file given as `path:`, or where the system shows a named
 /// shared-memory object (`/dev/shm/...` on Linux); nil for anonymous ones.
-pub fn path<T: NamedClass>(ruby: &Ruby, rb_self: This<T>) -> Result<Option<String>, Error> {
-    Ok(origin_of(ruby, &*rb_self)?.and_then(|origin| origin.path))
+fn path(ruby: &Ruby, rb_self: Value) -> Result<Option<String>, Error> {
+    Ok(origin_of(ruby, rb_self)?.and_then(|origin| origin.path))
 }
 
 /// `#unlink`: removes the name (true), or finds it already gone (false).
 /// Processes that have the object keep using it. `ArgumentError` for an
 /// anonymous object.
-pub fn unlink<T: NamedClass>(ruby: &Ruby, rb_self: This<T>) -> Result<bool, Error> {
-    let origin = origin_of(ruby, &*rb_self)?
+fn unlink(ruby: &Ruby, rb_self: Value) -> Result<bool, Error> {
+    let origin = origin_of(ruby, rb_self)?
         .ok_or_else(|| argument_error(ruby, "an anonymous object has no name to unlink"))?;
     origin.unlink().map_err(|err| named_error(ruby, err))
 }
 
 /// `Klass.unlink(name)` / `Klass.unlink(path: path)`: removes a name
 /// (true), or finds none (false).
-pub fn unlink_name(ruby: &Ruby, _class: Value, args: &[Value]) -> Result<bool, Error> {
+fn unlink_name(ruby: &Ruby, _class: Value, args: &[Value]) -> Result<bool, Error> {
     let (positional, spec) = split_args(ruby, args)?;
     let args = scan_args::<(), (Option<Value>,), (), (), (), ()>(positional)?;
     let origin = match (args.optional.0, spec) {
@@ -346,24 +374,29 @@ fn named_objects(ruby: &Ruby) -> Result<RHash, Error> {
     Ok(hash)
 }
 
-/// Defines `#name`, `#path`, `#unlink` and `Klass.unlink` on `$class`
-/// for the Rust type `$type` (a [`NamedClass`]).
-macro_rules! define_named_methods {
-    ($class:expr, $type:ty) => {{
-        use $crate::ruby_api::guard::method;
-        use $crate::ruby_api::named;
-        let class: magnus::RClass = $class;
-        class.define_method("name", method!(named::name::<$type>, 0))?;
-        class.define_method("path", method!(named::path::<$type>, 0))?;
-        class.define_method("unlink", method!(named::unlink::<$type>, 0))?;
-        class.define_singleton_method("unlink", method!(named::unlink_name, -1))?;
-    }};
+/// Makes `class` (wrapping `T`) a named-object class: includes
+/// `ProcessShared::Named` (`#name`, `#path`, `#unlink`) and extends it with
+/// `Named::ClassMethods` (`Klass.unlink`).
+pub fn include_in<T: NamedClass>(ruby: &Ruby, class: RClass) -> Result<(), Error> {
+    if let Ok(mut classes) = CLASSES.lock() {
+        classes.push(origin_if::<T>);
+    }
+    let named: RModule = ruby.define_module("ProcessShared")?.const_get("Named")?;
+    let class_methods: RModule = named.const_get("ClassMethods")?;
+    class.include_module(named)?;
+    class.extend_object(class_methods)?;
+    Ok(())
 }
 
-pub(crate) use define_named_methods;
-
-/// Defines `ProcessShared.named_objects`.
+/// Defines `ProcessShared::Named`, its `ClassMethods`, and
+/// `ProcessShared.named_objects`. Runs before the classes' `init`.
 pub fn init(_ruby: &Ruby, namespace: RModule) -> Result<(), Error> {
+    let named = namespace.define_module("Named")?;
+    named.define_method("name", method!(name, 0))?;
+    named.define_method("path", method!(path, 0))?;
+    named.define_method("unlink", method!(unlink, 0))?;
+    let class_methods = named.define_module("ClassMethods")?;
+    class_methods.define_method("unlink", method!(unlink_name, -1))?;
     namespace.define_singleton_method("named_objects", function!(named_objects, 0))?;
     Ok(())
 }

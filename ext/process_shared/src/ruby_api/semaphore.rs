@@ -183,6 +183,6 @@ pub fn init(ruby: &Ruby, namespace: RModule) -> Result<(), Error> {
     class.define_method("synchronize", method!(Semaphore::synchronize, 0))?;
     class.define_method("close", method!(Semaphore::close, 0))?;
     class.define_method("closed?", method!(Semaphore::is_closed, 0))?;
-    named::define_named_methods!(class, Semaphore);
+    named::include_in::<Semaphore>(ruby, class)?;
     Ok(())
 }

@@ -609,7 +609,7 @@ pub fn init(ruby: &Ruby, namespace: RModule) -> Result<(), Error> {
     class.define_method("count", method!(SharedMemory::count, 0))?;
     class.define_method("close", method!(SharedMemory::close, 0))?;
     class.define_method("closed?", method!(SharedMemory::is_closed, 0))?;
-    named::define_named_methods!(class, SharedMemory);
+    named::include_in::<SharedMemory>(ruby, class)?;
     for &(name, scalar) in TYPE_NAMES {
         match scalar {
             ScalarType::Int8 => define_typed!(class, name, i8),
