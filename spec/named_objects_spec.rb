@@ -302,6 +302,16 @@ RSpec.describe "named objects" do
     end
   end
 
+  describe "Monitor#new_cond" do
+    it "names the condition of a named monitor" do
+      monitor = ProcessShared::Monitor.new(name:)
+      cond = monitor.new_cond(name: "#{name}.c")
+      expect(ProcessShared::ConditionVariable.new(name: "#{name}.c", create: false).name).to eq("#{name}.c")
+      monitor.synchronize { expect(cond.wait(0.01)).to be(false) }
+      ProcessShared::ConditionVariable.unlink("#{name}.c")
+    end
+  end
+
   describe "across unrelated processes" do
     def spawn_ruby(code, *args)
       lib = File.expand_path("../lib", __dir__)

@@ -158,11 +158,16 @@ module ProcessShared
     # monitor, create it before forking the processes that share it. Never
     # blocks; its methods raise {ClosedError} once the monitor is closed.
     #
+    # A named monitor's processes share a condition only if it is named
+    # too: `new_cond(name: "myapp.ready")`.
+    #
+    # @param naming [Hash] `name:`, `path:`, `create:`, `mode:` for a named
+    #   condition (see {Named})
     # @return [MonitorMixin::ConditionVariable]
     # @raise [ClosedError] after {#close}
-    def new_cond
+    def new_cond(**naming)
       mon_locked? # raises ClosedError when closed or never initialized
-      MonitorMixin::ConditionVariable.new(self)
+      MonitorMixin::ConditionVariable.new(self, **naming)
     end
 
     # Waits on `cond`, releasing this monitor however deeply entered and
