@@ -250,6 +250,10 @@ RSpec.describe "named objects" do
       File.binwrite(path, garbage)
       expect { ProcessShared::Mutex.new(path:) }.to raise_error(TypeError, /not a process_shared object/)
       expect(File.binread(path)).to eq(garbage)
+      zeros = "\0" * 5000
+      File.binwrite(path, zeros)
+      expect { ProcessShared::Mutex.new(path:) }.to raise_error(TypeError, /not a process_shared object/)
+      expect(File.binread(path)).to eq(zeros)
       File.unlink(path)
       ProcessShared::SharedArray.new(:int64, 1000, path:)
       File.truncate(path, 1000)

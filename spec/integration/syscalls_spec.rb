@@ -29,6 +29,8 @@ RSpec.describe "system calls on the uncontended path", :integration do
   baseline_code = "x = 0"
   {
     "Mutex#synchronize" => "m = ProcessShared::Mutex.new; N.times { m.synchronize {} }",
+    "named Mutex#synchronize" =>
+      "m = ProcessShared::Mutex.new(name: \"sc\#{Process.pid}\").tap(&:unlink); N.times { m.synchronize {} }",
     "Mutex#lock + #unlock" => "m = ProcessShared::Mutex.new; N.times { m.lock; m.unlock }",
     "Semaphore#synchronize" => "s = ProcessShared::Semaphore.new(1); N.times { s.synchronize {} }",
     "Semaphore#wait + #post" => "s = ProcessShared::Semaphore.new(1); N.times { s.wait; s.post }",

@@ -334,7 +334,12 @@ pub fn open(
     let mapping = Mapping::new(&fd, total, &what)?;
     drop(fd);
     let origin = spec.origin.clone();
-    let initialized_here = ready_or_initialize(&mapping, layout, init_fresh, hooks)?;
+    // A file of any other length that is not ready is someone else's data,
+    // however it starts: only one we sized (or a shared-memory object, which
+    // macOS rounds up to pages) is initialized in place.
+    let may_initialize = len == total as u64 || matches!(origin.target, Target::Shm(_));
+    let initialized_here =
+        ready_or_initialize(&mapping, layout, may_initialize, init_fresh, hooks)?;
     check_header(mapping.header(), layout, &what)?;
     let (base, mapped_len) = mapping.into_raw();
     // SAFETY: base/mapped_len are one map_file result now owned by the
@@ -530,6 +535,7 @@ fn wait_until_ready(header: &Header, hooks: &mut Hooks<'_>) -> Result<(), NamedE
 fn ready_or_initialize(
     mapping: &Mapping,
     layout: &Layout<'_>,
+    may_initialize: bool,
     init_fresh: impl FnOnce(&SharedRegion) -> Result<(), CoreError>,
     hooks: &mut Hooks<'_>,
 ) -> Result<bool, NamedError> {
@@ -540,7 +546,7 @@ fn ready_or_initialize(
         if state == READY {
             return Ok(false);
         }
-        if state != 0 || !looks_like_ours(header) {
+        if state != 0 || !may_initialize || !looks_like_ours(header) {
             // Someone else's data (a file given as `path:`): never overwrite it.
             return Ok(false);
         }
@@ -1046,6 +1052,21 @@ mod tests {
         std::fs::create_dir(&path).unwrap();
         assert!(open_it().is_err());
         std::fs::remove_dir(&path).unwrap();
+    }
+
+    #[test]
+    fn a_foreign_file_starting_with_zeros_is_left_alone() {
+        let path = std::env::temp_dir().join(unique("f"));
+        let mut contents = vec![0u8; 10_000];
+        contents[9_999] = 7;
+        std::fs::write(&path, &contents).unwrap();
+        let origin = Origin::file(path.to_str().unwrap()).unwrap();
+        let _cleanup = Cleanup(origin.clone());
+        assert!(matches!(
+            plain_open(&spec(&origin, Create::OpenOrCreate), &layout(1), 5),
+            Err(NamedError::WrongKind(_))
+        ));
+        assert_eq!(std::fs::read(&path).unwrap(), contents);
     }
 
     #[test]
