@@ -306,6 +306,18 @@ RSpec.describe "named objects" do
     end
   end
 
+  describe "bounds" do
+    it "checks every access against the size asked for, not the header or the page" do
+      memory = ProcessShared::SharedMemory.new(:int64, 3, name:)
+      expect(memory.size).to eq(24)
+      memory.put_int64(16, -1)
+      expect { memory.get_int64(17) }.to raise_error(IndexError)
+      expect { memory.put_bytes(20, "12345") }.to raise_error(IndexError)
+      expect { memory.get_int64(-8) }.to raise_error(IndexError)
+      expect(ProcessShared::SharedMemory.new(:int64, 3, name:).get_int64(16)).to eq(-1)
+    end
+  end
+
   describe "Monitor#new_cond" do
     it "names the condition of a named monitor" do
       monitor = ProcessShared::Monitor.new(name:)
