@@ -345,7 +345,7 @@ pub fn open(
     // SAFETY: base/mapped_len are one map_file result now owned by the
     // region alone; HEADER_LEN + size == mapped_len.
     let region = unsafe {
-        SharedRegion::from_named_mapping(base, mapped_len, HEADER_LEN, layout.size, origin)
+        SharedRegion::from_named_mapping(base, mapped_len, HEADER_LEN, layout.size, Some(origin))
     };
     Ok(Opened {
         region,
@@ -603,17 +603,7 @@ fn initialize(
     // SAFETY: the view lies inside the live mapping, which outlives it; it
     // is forgotten, never dropped, so the mapping is unmapped only once.
     let view = unsafe {
-        SharedRegion::from_named_mapping(
-            mapping.base,
-            mapping.len,
-            HEADER_LEN,
-            layout.size,
-            Origin {
-                name: None,
-                path: None,
-                target: Target::File(CString::default()),
-            },
-        )
+        SharedRegion::from_named_mapping(mapping.base, mapping.len, HEADER_LEN, layout.size, None)
     };
     let result = init_fresh(&view);
     std::mem::forget(view);

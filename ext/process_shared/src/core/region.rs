@@ -73,7 +73,7 @@ impl SharedRegion {
         mapped_len: usize,
         offset: usize,
         len: usize,
-        origin: Origin,
+        origin: Option<Origin>,
     ) -> Self {
         debug_assert!(offset + len <= mapped_len);
         // SAFETY: offset is inside the mapping (guaranteed by the caller),
@@ -84,7 +84,7 @@ impl SharedRegion {
             len,
             mapping,
             mapped_len,
-            origin: Some(origin),
+            origin,
         }
     }
 
