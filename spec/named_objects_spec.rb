@@ -306,6 +306,37 @@ RSpec.describe "named objects" do
     end
   end
 
+  describe "waiting for another process's initialization", if: linux do
+    # The header's claim word (bytes 16..24) names the initializer: its pid
+    # above 42 bits of its start time (field 22 of /proc/PID/stat).
+    def claim_for(pid)
+      start_time = Integer(File.read("/proc/#{pid}/stat").split(")").last.split[19])
+      (pid << 42) | (start_time & ((1 << 42) - 1))
+    end
+
+    # Makes the object at `path` look as if `pid` were still initializing it.
+    def pretend_initializing(path, pid)
+      File.open(path, "r+b") do |file|
+        file.seek(12)
+        file.write([0, claim_for(pid)].pack("L<Q<"))
+      end
+    end
+
+    it "waits (interruptibly) while a live process initializes, and takes over from a dead one" do
+      path = File.join(@dir, "lock")
+      ProcessShared::Semaphore.new(1, path:).close
+      initializer = fork_child { sleep }
+      pretend_initializing(path, initializer)
+      expect { Timeout.timeout(0.3) { ProcessShared::Semaphore.new(5, path:) } }.to raise_error(Timeout::Error)
+      waiter = Thread.new { ProcessShared::Semaphore.new(5, path:) }
+      sleep 0.1
+      expect(waiter).to be_alive
+      Process.kill(:KILL, initializer)
+      wait_child(initializer)
+      expect(waiter.join(10)&.value&.value).to eq(5)
+    end
+  end
+
   describe "bounds" do
     it "checks every access against the size asked for, not the header or the page" do
       memory = ProcessShared::SharedMemory.new(:int64, 3, name:)
