@@ -1,6 +1,7 @@
 # frozen_string_literal: true
 
 require "spec_helper"
+require_relative "support/lock_helpers"
 require "etc"
 require "pathname"
 require "rbconfig"
@@ -334,6 +335,24 @@ RSpec.describe "named objects" do
       Process.kill(:KILL, initializer)
       wait_child(initializer)
       expect(waiter.join(10)&.value&.value).to eq(5)
+    end
+  end
+
+  describe "interrupts" do
+    it "lets Thread#raise end waits on named objects, leaving them as they were" do
+      semaphore = ProcessShared::Semaphore.new(0, name:)
+      binary = ProcessShared::BinarySemaphore.new(0, name: "#{name}.b")
+      mutex = ProcessShared::Mutex.new(name: "#{name}.m")
+      condition = ProcessShared::ConditionVariable.new(name: "#{name}.c")
+      [binary, mutex, condition].each(&:unlink)
+      waits = [-> { semaphore.wait }, -> { binary.wait }, -> { mutex.synchronize { condition.wait(mutex) } }]
+      waits.each do |wait|
+        thread = quiet_thread(&wait)
+        wait_until_blocked(thread)
+        thread.raise(IOError, "stop")
+        expect { thread.join(10) }.to raise_error(IOError, "stop")
+      end
+      expect([semaphore.value, binary.value, mutex.locked?]).to eq([0, 0, false])
     end
   end
 
