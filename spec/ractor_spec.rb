@@ -35,7 +35,7 @@ RSpec.describe "process_shared and Ractors" do
       p Ractor.new { ProcessShared::ForkHook.generation }.take == generation
     RUBY
     expect(status.exitstatus).to eq(0), errors
-    expect(output.lines(chomp: true)).to eq(%w[4 5 "child" true])
+    expect(output.lines(chomp: true)).to eq(["4", "5", "\"child\"", "true"])
   end
 
   it "raises Ractor::UnsafeError, and never crashes, when a non-main Ractor uses an object" do
