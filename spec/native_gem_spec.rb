@@ -61,7 +61,8 @@ RSpec.describe "the precompiled platform gem", :slow do
     expect(output).to include("value should be zero: 0")
     expect(output.lines.count { |line| line.include?("incrementing") }).to eq(10)
     installed = File.join(@gem_home, "gems", "process_shared-#{ProcessShared::VERSION}-#{Gem::Platform.local}")
-    expect(output).to include("loaded #{File.join(installed, 'lib', 'process_shared', ruby_minor, 'process_shared.so')}")
+    library = File.join(installed, "lib", "process_shared", ruby_minor, "process_shared.so")
+    expect(output).to include("loaded #{library}")
   end
 
   it "says which Ruby versions it has when none fits this Ruby" do
