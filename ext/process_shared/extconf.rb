@@ -59,7 +59,10 @@ File.write("cargo_build.rb", <<~RUBY)
     message["filenames"].find { |name| name.end_with?(".so", ".dylib", ".bundle") }
   end
   abort "process_shared: cargo reported no library" if libraries.empty?
-  FileUtils.cp(libraries.last, ARGV.fetch(0))
+  # Replaced by a rename, never rewritten in place: a process that has the
+  # old library loaded keeps it intact.
+  FileUtils.cp(libraries.last, "\#{ARGV.fetch(0)}.tmp")
+  File.rename("\#{ARGV.fetch(0)}.tmp", ARGV.fetch(0))
 RUBY
 
 File.write("Makefile", <<~MAKE)
@@ -78,12 +81,15 @@ File.write("Makefile", <<~MAKE)
   $(DLLIB): FORCE
   \t$(RUBY) cargo_build.rb $(DLLIB)
 
+  # Unchanged libraries are left alone, changed ones replaced by a rename,
+  # so that processes running with the installed one (specs) never crash.
   install: $(DLLIB)
   \tmkdir -p $(DESTDIR)$(RUBYARCHDIR)
-  \tcp $(DLLIB) $(DESTDIR)$(RUBYARCHDIR)/$(DLLIB)
+  \tcmp -s $(DLLIB) $(DESTDIR)$(RUBYARCHDIR)/$(DLLIB) || \\
+  \t  { cp $(DLLIB) $(DESTDIR)$(RUBYARCHDIR)/$(DLLIB).tmp && mv -f $(DESTDIR)$(RUBYARCHDIR)/$(DLLIB).tmp $(DESTDIR)$(RUBYARCHDIR)/$(DLLIB); }
   #{remove_private_target_dir}
   clean:
-  \trm -f $(DLLIB)
+  \trm -f $(DLLIB) $(DLLIB).tmp
 
   distclean: clean
   \trm -f Makefile cargo_build.rb
