@@ -72,7 +72,11 @@ impl BinarySemaphore {
     /// Takes the 1, parking until it is there (`Ok(true)`) or the monotonic
     /// `deadline` passes (`Ok(false)`; `None`: never). A wait the parker
     /// stops takes nothing.
-    pub fn acquire<P: Park>(&self, park: &mut P, deadline: Option<Duration>) -> Result<bool, P::Error> {
+    pub fn acquire<P: Park>(
+        &self,
+        park: &mut P,
+        deadline: Option<Duration>,
+    ) -> Result<bool, P::Error> {
         if self.try_wait() {
             return Ok(true);
         }

@@ -53,7 +53,11 @@ impl Semaphore {
     /// Takes one unit, parking until one is available (`Ok(true)`) or the
     /// monotonic `deadline` passes (`Ok(false)`; `None`: never). A wait the
     /// parker stops takes nothing.
-    pub fn acquire<P: Park>(&self, park: &mut P, deadline: Option<Duration>) -> Result<bool, P::Error> {
+    pub fn acquire<P: Park>(
+        &self,
+        park: &mut P,
+        deadline: Option<Duration>,
+    ) -> Result<bool, P::Error> {
         if self.try_wait() {
             return Ok(true);
         }
@@ -133,7 +137,10 @@ mod tests {
             })
         };
         let acquired = sem
-            .acquire(&mut Blocking, Some(monotonic_now() + Duration::from_secs(10)))
+            .acquire(
+                &mut Blocking,
+                Some(monotonic_now() + Duration::from_secs(10)),
+            )
             .unwrap();
         poster.join().unwrap();
         assert!(acquired);

@@ -6,7 +6,9 @@ use std::time::Duration;
 
 /// The one optional argument of `args`, if given.
 fn optional(args: &[Value]) -> Result<Option<Value>, Error> {
-    Ok(scan_args::<(), (Option<Value>,), (), (), (), ()>(args)?.optional.0)
+    Ok(scan_args::<(), (Option<Value>,), (), (), (), ()>(args)?
+        .optional
+        .0)
 }
 
 /// The optional initial value of `new(value = 1)`.
