@@ -1,5 +1,5 @@
-//! Converting Ruby arguments to the core's types, with the exceptions
-//! API.md names for each kind of wrong argument.
+//! Converting Ruby arguments to the core's types, raising the
+//! documented exception for each kind of wrong argument.
 
 use super::errors::{argument_error, index_error, type_error};
 use magnus::{prelude::*, Error, Integer, Ruby, Value};
