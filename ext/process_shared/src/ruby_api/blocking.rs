@@ -85,57 +85,36 @@ fn later_error(first: Error, second: Error) -> Error {
     }
 }
 
-/// Parks a Ruby thread: each slice without the GVL, then Ruby's pending
-/// interrupts, which may raise and so end the wait.
-pub struct Interruptible<'r> {
+/// The binding's parker: each slice without the GVL, then Ruby's pending
+/// interrupts.
+///
+/// [`RubyPark::interruptible`] lets an interrupt that raises end the wait.
+/// [`RubyPark::deferring`] never gives up because of a Ruby exception: one
+/// raised between slices (under `uninterruptible::with_interrupts_deferred`
+/// only a signal trap's handler can raise) is kept for
+/// [`RubyPark::finish`], and only a core error stops the wait; it is for
+/// taking a lock again, which must succeed.
+pub struct RubyPark<'r> {
     ruby: &'r Ruby,
-}
-
-impl<'r> Interruptible<'r> {
-    pub fn new(ruby: &'r Ruby) -> Self {
-        Interruptible { ruby }
-    }
-}
-
-impl Park for Interruptible<'_> {
-    type Error = Error;
-
-    fn park<T>(
-        &mut self,
-        slice_end: Duration,
-        attempt: impl FnOnce(Duration) -> CoreResult<Option<T>>,
-    ) -> Result<Option<T>, Error> {
-        if let Some(value) = slice_without_gvl(self.ruby, slice_end, attempt)? {
-            return Ok(Some(value));
-        }
-        self.ruby.thread_check_ints()?;
-        Ok(None)
-    }
-
-    fn error(&self, error: CoreError) -> Error {
-        core_error(self.ruby, error)
-    }
-
-    fn later_error(&self, first: Error, second: Error) -> Error {
-        later_error(first, second)
-    }
-}
-
-/// Parks as [`Interruptible`] does, but never gives up because of a Ruby
-/// exception: one raised between slices (under
-/// `uninterruptible::with_interrupts_deferred` only a signal trap's handler
-/// can raise) is kept for [`Deferring::finish`]. Only a core error stops
-/// the wait. For taking a lock again, which must succeed.
-pub struct Deferring<'r> {
-    ruby: &'r Ruby,
+    defers: bool,
     deferred: Option<Error>,
 }
 
-impl<'r> Deferring<'r> {
-    pub fn new(ruby: &'r Ruby) -> Self {
-        Deferring {
+impl<'r> RubyPark<'r> {
+    /// Interrupts end the wait.
+    pub fn interruptible(ruby: &'r Ruby) -> Self {
+        RubyPark {
             ruby,
+            defers: false,
             deferred: None,
+        }
+    }
+
+    /// Interrupts are kept for [`RubyPark::finish`].
+    pub fn deferring(ruby: &'r Ruby) -> Self {
+        RubyPark {
+            defers: true,
+            ..Self::interruptible(ruby)
         }
     }
 
@@ -145,7 +124,7 @@ impl<'r> Deferring<'r> {
     }
 }
 
-impl Park for Deferring<'_> {
+impl Park for RubyPark<'_> {
     type Error = Error;
 
     fn park<T>(
@@ -156,8 +135,11 @@ impl Park for Deferring<'_> {
         if let Some(value) = slice_without_gvl(self.ruby, slice_end, attempt)? {
             return Ok(Some(value));
         }
-        if let Err(err) = self.ruby.thread_check_ints() {
-            self.deferred.get_or_insert(err);
+        match self.ruby.thread_check_ints() {
+            Err(err) if self.defers => {
+                self.deferred.get_or_insert(err);
+            }
+            outcome => outcome?,
         }
         Ok(None)
     }

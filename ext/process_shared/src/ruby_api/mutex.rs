@@ -2,11 +2,10 @@
 //! one thread of one process.
 
 use super::args::{optional_timeout, timeout_given};
-use super::blocking::Interruptible;
+use super::blocking::RubyPark;
 use super::errors::{process_error, OrRaise};
-use super::gc;
 use super::guard::method;
-use super::handle::{define_handle_class, Handle, HandleClass};
+use super::handle::{define_handle_class, handle_class, open_page, Handle};
 use super::methods::around_block;
 use super::typed::This;
 use super::uninterruptible::{lock_again, sleep_released};
@@ -15,25 +14,19 @@ use crate::core::park::deadline_after;
 use magnus::{prelude::*, Error, RModule, Ruby, Value};
 use std::sync::Arc;
 
-#[magnus::wrap(class = "ProcessShared::Mutex", free_immediately, size)]
-#[derive(Default)]
-pub struct Mutex {
-    pub(super) handle: Handle<CoreMutex>,
-}
+handle_class!(
+    Mutex,
+    "ProcessShared::Mutex",
+    CoreMutex,
+    before_close = release_own_hold
+);
 
-impl HandleClass for Mutex {
-    type Resource = CoreMutex;
-
-    fn handle(&self) -> &Handle<CoreMutex> {
-        &self.handle
-    }
-
-    /// A lock the calling thread holds is unlocked first (nothing could
-    /// unlock it through this object later).
-    fn before_close(mutex: &CoreMutex) {
-        if mutex.is_owned() {
-            let _ = mutex.unlock();
-        }
+/// What `close` does first: a lock the calling thread holds is released
+/// (nothing could release it through this object later), however deeply a
+/// monitor was entered.
+pub fn release_own_hold(mutex: &CoreMutex) {
+    if mutex.is_owned() {
+        let _ = mutex.unlock();
     }
 }
 
@@ -54,14 +47,13 @@ fn lock_handle(ruby: &Ruby, handle: &Handle<CoreMutex>) -> Result<(), Error> {
         TryLock::AlreadyOwned => Err(process_error(ruby, "deadlock; recursive locking")),
         TryLock::Busy => handle
             .get(ruby)?
-            .lock_contended(&mut Interruptible::new(ruby)),
+            .lock_contended(&mut RubyPark::interruptible(ruby)),
     }
 }
 
 impl Mutex {
     fn initialize(ruby: &Ruby, rb_self: This<Self>) -> Result<(), Error> {
-        let mutex = gc::allocate(ruby, crate::platform::page_size(), CoreMutex::new)?;
-        rb_self.handle.open(ruby, mutex)
+        open_page(ruby, rb_self, CoreMutex::new)
     }
 
     fn lock(ruby: &Ruby, rb_self: This<Self>) -> Result<This<Self>, Error> {
@@ -78,7 +70,7 @@ impl Mutex {
             TryLock::Busy => rb_self
                 .handle
                 .get(ruby)?
-                .lock_until(&mut Interruptible::new(ruby), deadline_after(timeout)),
+                .lock_until(&mut RubyPark::interruptible(ruby), deadline_after(timeout)),
         }
     }
 

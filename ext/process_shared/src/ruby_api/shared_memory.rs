@@ -9,7 +9,7 @@ use super::errors::{argument_error, index_error, range_error, type_error, OrRais
 use super::fast_path;
 use super::gc;
 use super::guard::method;
-use super::handle::{define_handle_class, Handle, HandleClass};
+use super::handle::{define_handle_class, handle_class};
 use super::typed::This;
 use crate::core::object_record::{self, RecordError};
 use crate::core::region::SharedRegion;
@@ -31,19 +31,7 @@ pub struct Memory {
     pub count: usize,
 }
 
-#[magnus::wrap(class = "ProcessShared::SharedMemory", free_immediately, size)]
-#[derive(Default)]
-pub struct SharedMemory {
-    pub handle: Handle<Memory>,
-}
-
-impl HandleClass for SharedMemory {
-    type Resource = Memory;
-
-    fn handle(&self) -> &Handle<Memory> {
-        &self.handle
-    }
-}
+handle_class!(SharedMemory, "ProcessShared::SharedMemory", Memory);
 
 /// Keeps a region mapped for as long as Ruby holds on to it, even after its
 /// `SharedMemory` is closed or collected: `to_ptr` attaches one to the
