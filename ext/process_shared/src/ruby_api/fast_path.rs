@@ -186,8 +186,8 @@ unsafe extern "C" fn put<T: FastScalar, const NAME: usize>(
     offset: VALUE,
     value: VALUE,
 ) -> VALUE {
-    // SAFETY: as in `get`.
     if let (Some(memory), Some(at), Some(converted)) = (
+        // SAFETY: as in `get`.
         unsafe { open_memory(rb_self) },
         fixnum_offset(offset),
         T::from_ruby(value),
