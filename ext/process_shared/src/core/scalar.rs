@@ -42,23 +42,23 @@ macro_rules! scalar_types {
                 int: "a C `int`",
                 int32: "a signed 32-bit integer",
                 #[cfg(not(target_pointer_width = "64"))]
-                long: "a C `long`: 4 bytes on 32-bit systems, 8 on 64-bit ones",
+                long: "a C `long` (8 bytes on 64-bit systems)",
             }
             UInt32(u32, AtomicU32, unsigned) {
                 uint: "a C `unsigned int`",
                 uint32: "an unsigned 32-bit integer",
                 #[cfg(not(target_pointer_width = "64"))]
-                ulong: "a C `unsigned long`: 4 bytes on 32-bit systems, 8 on 64-bit ones",
+                ulong: "a C `unsigned long` (8 bytes on 64-bit systems)",
             }
             Int64(i64, AtomicI64, signed) {
                 #[cfg(target_pointer_width = "64")]
-                long: "a C `long`: 8 bytes on 64-bit systems, 4 on 32-bit ones",
+                long: "a C `long` (4 bytes on 32-bit systems)",
                 int64: "a signed 64-bit integer",
                 long_long: "a C `long long`",
             }
             UInt64(u64, AtomicU64, unsigned) {
                 #[cfg(target_pointer_width = "64")]
-                ulong: "a C `unsigned long`: 8 bytes on 64-bit systems, 4 on 32-bit ones",
+                ulong: "a C `unsigned long` (4 bytes on 32-bit systems)",
                 uint64: "an unsigned 64-bit integer",
                 ulong_long: "a C `unsigned long long`",
             }
