@@ -22,52 +22,28 @@ use std::sync::atomic::{
 macro_rules! scalar_types {
     ($($callback:ident)::+ ! ( $($extra:tt)* )) => {
         $($callback)::+! { $($extra)* ;
-            Int8(i8, AtomicI8, signed) {
-                char: "a C `char`, signed as in FFI",
-                int8: "a signed 8-bit integer",
-            }
-            UInt8(u8, AtomicU8, unsigned) {
-                uchar: "a C `unsigned char`",
-                uint8: "an unsigned 8-bit integer",
-            }
-            Int16(i16, AtomicI16, signed) {
-                short: "a C `short`",
-                int16: "a signed 16-bit integer",
-            }
-            UInt16(u16, AtomicU16, unsigned) {
-                ushort: "a C `unsigned short`",
-                uint16: "an unsigned 16-bit integer",
-            }
+            Int8(i8, AtomicI8, signed) { char: "a C `char`, signed as in FFI", int8: "a signed 8-bit integer", }
+            UInt8(u8, AtomicU8, unsigned) { uchar: "a C `unsigned char`", uint8: "an unsigned 8-bit integer", }
+            Int16(i16, AtomicI16, signed) { short: "a C `short`", int16: "a signed 16-bit integer", }
+            UInt16(u16, AtomicU16, unsigned) { ushort: "a C `unsigned short`", uint16: "an unsigned 16-bit integer", }
             Int32(i32, AtomicI32, signed) {
-                int: "a C `int`",
-                int32: "a signed 32-bit integer",
-                #[cfg(not(target_pointer_width = "64"))]
-                long: "a C `long` (8 bytes on 64-bit systems)",
+                int: "a C `int`", int32: "a signed 32-bit integer",
+                #[cfg(not(target_pointer_width = "64"))] long: "a C `long` (8 bytes on 64-bit systems)",
             }
             UInt32(u32, AtomicU32, unsigned) {
-                uint: "a C `unsigned int`",
-                uint32: "an unsigned 32-bit integer",
-                #[cfg(not(target_pointer_width = "64"))]
-                ulong: "a C `unsigned long` (8 bytes on 64-bit systems)",
+                uint: "a C `unsigned int`", uint32: "an unsigned 32-bit integer",
+                #[cfg(not(target_pointer_width = "64"))] ulong: "a C `unsigned long` (8 bytes on 64-bit systems)",
             }
             Int64(i64, AtomicI64, signed) {
-                #[cfg(target_pointer_width = "64")]
-                long: "a C `long` (4 bytes on 32-bit systems)",
-                int64: "a signed 64-bit integer",
-                long_long: "a C `long long`",
+                #[cfg(target_pointer_width = "64")] long: "a C `long` (4 bytes on 32-bit systems)",
+                int64: "a signed 64-bit integer", long_long: "a C `long long`",
             }
             UInt64(u64, AtomicU64, unsigned) {
-                #[cfg(target_pointer_width = "64")]
-                ulong: "a C `unsigned long` (4 bytes on 32-bit systems)",
-                uint64: "an unsigned 64-bit integer",
-                ulong_long: "a C `unsigned long long`",
+                #[cfg(target_pointer_width = "64")] ulong: "a C `unsigned long` (4 bytes on 32-bit systems)",
+                uint64: "an unsigned 64-bit integer", ulong_long: "a C `unsigned long long`",
             }
-            Float32(f32, AtomicU32, float) {
-                float: "a C `float`, IEEE 754 single precision",
-            }
-            Float64(f64, AtomicU64, float) {
-                double: "a C `double`, IEEE 754 double precision",
-            }
+            Float32(f32, AtomicU32, float) { float: "a C `float`, IEEE 754 single precision", }
+            Float64(f64, AtomicU64, float) { double: "a C `double`, IEEE 754 double precision", }
         }
     };
 }

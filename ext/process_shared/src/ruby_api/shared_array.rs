@@ -49,11 +49,7 @@ fn element_offset(
 }
 
 fn fetch<T: RubyScalar>(ruby: &Ruby, array: &SharedMemory, offset: u64) -> Result<Value, Error> {
-    let value = array
-        .handle
-        .with(ruby, |memory| memory.region.read::<T>(offset))?
-        .or_raise(ruby)?;
-    Ok(value.into_ruby(ruby))
+    array.read_scalar::<T>(ruby, offset)
 }
 
 fn store<T: RubyScalar>(
@@ -62,11 +58,7 @@ fn store<T: RubyScalar>(
     offset: u64,
     value: Value,
 ) -> Result<(), Error> {
-    let value = T::from_ruby(ruby, value)?;
-    array
-        .handle
-        .with(ruby, |memory| memory.region.write(offset, value))?
-        .or_raise(ruby)
+    array.write_scalar::<T>(ruby, offset, value)
 }
 
 fn all_elements<T: RubyScalar>(ruby: &Ruby, array: &SharedMemory) -> Result<RArray, Error> {

@@ -175,13 +175,31 @@ impl SharedMemory {
 
     // Typed scalars.
 
-    fn get<T: RubyScalar>(ruby: &Ruby, rb_self: This<Self>, offset: Value) -> Result<Value, Error> {
-        let offset = convert::offset(ruby, offset)?;
-        let value = rb_self
+    /// The `T` at byte `offset`, as Ruby sees it (`IndexError` outside).
+    pub fn read_scalar<T: RubyScalar>(&self, ruby: &Ruby, offset: u64) -> Result<Value, Error> {
+        let value = self
             .handle
             .with(ruby, |memory| memory.region.read::<T>(offset))?
             .or_raise(ruby)?;
         Ok(value.into_ruby(ruby))
+    }
+
+    /// Writes `value` as a `T` at byte `offset`, or raises and writes
+    /// nothing.
+    pub fn write_scalar<T: RubyScalar>(
+        &self,
+        ruby: &Ruby,
+        offset: u64,
+        value: Value,
+    ) -> Result<(), Error> {
+        let value = T::from_ruby(ruby, value)?;
+        self.handle
+            .with(ruby, |memory| memory.region.write(offset, value))?
+            .or_raise(ruby)
+    }
+
+    fn get<T: RubyScalar>(ruby: &Ruby, rb_self: This<Self>, offset: Value) -> Result<Value, Error> {
+        rb_self.read_scalar::<T>(ruby, convert::offset(ruby, offset)?)
     }
 
     fn put<T: RubyScalar>(
@@ -190,12 +208,7 @@ impl SharedMemory {
         offset: Value,
         value: Value,
     ) -> Result<This<Self>, Error> {
-        let offset = convert::offset(ruby, offset)?;
-        let value = T::from_ruby(ruby, value)?;
-        rb_self
-            .handle
-            .with(ruby, |memory| memory.region.write(offset, value))?
-            .or_raise(ruby)?;
+        rb_self.write_scalar::<T>(ruby, convert::offset(ruby, offset)?, value)?;
         Ok(rb_self)
     }
 
