@@ -131,12 +131,12 @@ RSpec.describe "named objects" do
     it "refuses another element type, count or size, naming both" do
       ProcessShared::SharedArray.new(:int64, 4, name:)
       expect { ProcessShared::SharedArray.new(:int32, 4, name:) }
-        .to raise_error(ArgumentError, /4 int64 .*not 4 int32/)
+        .to raise_error(ArgumentError, /4 i64 .*not 4 i32/)
       expect { ProcessShared::SharedArray.new(:int64, 5, name:) }
-        .to raise_error(ArgumentError, /4 int64 .*not 5 int64/)
+        .to raise_error(ArgumentError, /4 i64 .*not 5 i64/)
       ProcessShared::Mutex.unlink(name)
       ProcessShared::SharedMemory.new(64, name:)
-      expect { ProcessShared::SharedMemory.new(65, name:) }.to raise_error(ArgumentError, /64 uint8.*65 uint8/)
+      expect { ProcessShared::SharedMemory.new(65, name:) }.to raise_error(ArgumentError, /64 u8.*65 u8/)
     end
   end
 

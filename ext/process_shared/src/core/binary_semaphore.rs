@@ -19,6 +19,7 @@
 
 use super::error::{CoreError, CoreResult};
 use super::named::{self, SharedState};
+use super::park::{wait_until, Park};
 use super::region::SharedRegion;
 use crate::platform::{self, WaitOutcome};
 use std::sync::atomic::{fence, AtomicU32, Ordering};
@@ -55,6 +56,21 @@ impl BinarySemaphore {
             .value
             .compare_exchange(1, 0, Ordering::Acquire, Ordering::Relaxed)
             .is_ok()
+    }
+
+    /// Takes the 1, parking until it is there (`Ok(true)`) or the monotonic
+    /// `deadline` passes (`Ok(false)`; `None`: never). A wait the parker
+    /// stops takes nothing.
+    pub fn acquire<P: Park>(
+        &self,
+        park: &mut P,
+        deadline: Option<Duration>,
+    ) -> Result<bool, P::Error> {
+        if self.try_wait() {
+            return Ok(true);
+        }
+        let waiter = self.waiter();
+        Ok(wait_until(park, deadline, |slice_end| waiter.wait_until(slice_end))?.is_some())
     }
 
     /// Counts the caller as a waiter until the guard is dropped.
@@ -156,21 +172,14 @@ impl SharedState for BinarySemaphore {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::core::park::Blocking;
     use crate::platform::monotonic_now;
     use std::sync::Arc;
 
+    /// The binding's wait, parked plainly.
     fn wait(semaphore: &BinarySemaphore, timeout: Duration) -> bool {
         let deadline = monotonic_now() + timeout;
-        if semaphore.try_wait() {
-            return true;
-        }
-        let waiter = semaphore.waiter();
-        while monotonic_now() < deadline {
-            if waiter.wait_until(deadline).unwrap().is_some() {
-                return true;
-            }
-        }
-        false
+        semaphore.acquire(&mut Blocking, Some(deadline)).unwrap()
     }
 
     #[test]

@@ -733,6 +733,19 @@ pub fn stored_class(origin: &Origin) -> Option<String> {
     stored.map(|stored| stored.class)
 }
 
+/// Anything whose state is one [`SharedRegion`]: what `#name`, `#path`
+/// and `#unlink` look at.
+pub trait HasRegion {
+    /// The region.
+    fn region(&self) -> &SharedRegion;
+}
+
+impl<T: SharedState> HasRegion for T {
+    fn region(&self) -> &SharedRegion {
+        SharedState::region(self)
+    }
+}
+
 /// A core type whose whole state lives in one [`SharedRegion`], so that it
 /// can live in anonymous memory or in a named object alike. A class
 /// implements this once and gets naming for free: see [`create`].
@@ -991,11 +1004,10 @@ mod tests {
         let _cleanup = Cleanup(origin.clone());
         plain_open(&spec(&origin, Create::OpenOrCreate), &layout(1), 0).unwrap();
         let fd = origin.target.open_existing().unwrap();
+        let raw_fd = std::os::fd::AsRawFd::as_raw_fd(&fd);
         // SAFETY: a valid descriptor; 65534 is `nobody`.
-        assert_eq!(
-            unsafe { libc::fchown(std::os::fd::AsRawFd::as_raw_fd(&fd), 65534, 65534) },
-            0
-        );
+        let given_away = unsafe { libc::fchown(raw_fd, 65534, 65534) };
+        assert_eq!(given_away, 0);
         assert!(matches!(
             plain_open(&spec(&origin, Create::OpenOrCreate), &layout(1), 0),
             Err(NamedError::Os {

@@ -2,23 +2,25 @@
 //! processes. The reentrancy depth lives in the lock's shared page and only
 //! the owner touches it.
 
-use super::blocking::deadline_after;
+use super::args::{optional_timeout, timeout_given};
+use super::blocking::RubyPark;
 use super::errors::{process_error, OrRaise};
 use super::guard::method;
-use super::handle::Handle;
-use super::mutex::{lock_blocking, optional_timeout, timeout_given};
+use super::handle::{define_handle_class, handle_class, Handle};
+use super::methods::around_block;
+use super::mutex::release_own_hold;
 use super::named;
-use super::semaphore::around_block;
 use super::typed::This;
 use crate::core::mutex::{Mutex as CoreMutex, TryLock};
-use crate::core::named::SharedState;
-use magnus::{prelude::*, scan_args::scan_args, Error, RModule, Ruby, Value};
+use crate::core::park::deadline_after;
+use magnus::{prelude::*, Error, RModule, Ruby, Value};
 
-#[magnus::wrap(class = "ProcessShared::Monitor", free_immediately, size)]
-#[derive(Default)]
-pub struct Monitor {
-    pub(super) handle: Handle<CoreMutex>,
-}
+handle_class!(
+    Monitor,
+    "ProcessShared::Monitor",
+    CoreMutex,
+    before_close = release_own_hold
+);
 
 fn enter_handle(ruby: &Ruby, handle: &Handle<CoreMutex>) -> Result<(), Error> {
     let fast = handle.with(ruby, |monitor| {
@@ -30,21 +32,16 @@ fn enter_handle(ruby: &Ruby, handle: &Handle<CoreMutex>) -> Result<(), Error> {
     })?;
     match fast.or_raise(ruby)? {
         TryLock::Acquired | TryLock::AlreadyOwned => Ok(()),
-        TryLock::Busy => lock_blocking(ruby, &*handle.get(ruby)?, None).map(drop),
+        TryLock::Busy => handle
+            .get(ruby)?
+            .lock_until(&mut RubyPark::interruptible(ruby), None)
+            .map(drop),
     }
 }
 
 impl Monitor {
     fn initialize(ruby: &Ruby, rb_self: This<Self>, args: &[Value]) -> Result<(), Error> {
-        let (args, naming) = named::split_args(ruby, args)?;
-        scan_args::<(), (), (), (), (), ()>(args)?;
-        let monitor =
-            named::create::<CoreMutex>(ruby, naming.as_ref(), "ProcessShared::Monitor", ())?;
-        rb_self.handle.open(ruby, monitor)
-    }
-
-    fn initialize_copy(ruby: &Ruby, rb_self: This<Self>, original: &Self) -> Result<(), Error> {
-        rb_self.handle.adopt(ruby, original.handle.get(ruby)?)
+        named::initialize(ruby, rb_self, args, named::no_arguments)
     }
 
     fn enter(ruby: &Ruby, rb_self: This<Self>) -> Result<(), Error> {
@@ -70,9 +67,10 @@ impl Monitor {
         match fast.or_raise(ruby)? {
             TryLock::Acquired | TryLock::AlreadyOwned => Ok(true),
             TryLock::Busy if !timeout_given(args) => Ok(false),
-            TryLock::Busy => {
-                lock_blocking(ruby, &*rb_self.handle.get(ruby)?, deadline_after(timeout))
-            }
+            TryLock::Busy => rb_self
+                .handle
+                .get(ruby)?
+                .lock_until(&mut RubyPark::interruptible(ruby), deadline_after(timeout)),
         }
     }
 
@@ -107,38 +105,12 @@ impl Monitor {
     fn previous_owner_died(ruby: &Ruby, rb_self: This<Self>) -> Result<bool, Error> {
         rb_self.handle.with(ruby, CoreMutex::previous_owner_died)
     }
-
-    /// Releases this process's handle; a monitor the calling thread holds
-    /// is released first, however deeply entered.
-    fn close(ruby: &Ruby, rb_self: This<Self>) {
-        let _ = rb_self.handle.with(ruby, |monitor| {
-            if monitor.is_owned() {
-                let _ = monitor.unlock();
-            }
-        });
-        rb_self.handle.close();
-    }
-
-    fn is_closed(&self) -> bool {
-        self.handle.is_closed()
-    }
-}
-
-impl named::NamedClass for Monitor {
-    fn with_region<R>(
-        &self,
-        ruby: &Ruby,
-        f: impl FnOnce(&crate::core::region::SharedRegion) -> R,
-    ) -> Result<R, Error> {
-        self.handle.with(ruby, |object| f(object.region()))
-    }
 }
 
 pub fn init(ruby: &Ruby, namespace: RModule) -> Result<(), Error> {
     let class = namespace.define_class("Monitor", ruby.class_object())?;
-    class.define_alloc_func::<Monitor>();
+    define_handle_class!(class, Monitor);
     class.define_method("initialize", method!(Monitor::initialize, -1))?;
-    class.define_method("initialize_copy", method!(Monitor::initialize_copy, 1))?;
     for name in ["enter", "mon_enter", "lock"] {
         class.define_method(name, method!(Monitor::enter, 0))?;
     }
@@ -158,8 +130,6 @@ pub fn init(ruby: &Ruby, namespace: RModule) -> Result<(), Error> {
         "previous_owner_died?",
         method!(Monitor::previous_owner_died, 0),
     )?;
-    class.define_method("close", method!(Monitor::close, 0))?;
-    class.define_method("closed?", method!(Monitor::is_closed, 0))?;
     named::include_in::<Monitor>(ruby, class)?;
     Ok(())
 }

@@ -2,23 +2,24 @@
 //! objects have in common: `#name`, `#path`, `#unlink`, `Klass.unlink`,
 //! `ProcessShared.named_objects`.
 //!
-//! A class file calls [`split_args`] in `initialize`, makes its core object
-//! with [`create`] (or [`open_region`] for plain memory), and calls
-//! [`include_in`] in its `init`; see ARCHITECTURE.md, "Where to add a
+//! A class file's `initialize` calls [`initialize`] (or, for plain memory,
+//! [`split_args`] and [`open_region`]), and its `init` calls [`include_in`]; see ARCHITECTURE.md, "Where to add a
 //! class".
 
 use super::errors::{argument_error, core_error, errno_error, not_implemented_error, type_error};
 use super::gc;
 use super::guard::{function, method};
+use super::handle::HandleClass;
 use super::typed::This;
 use crate::core::named::{
-    self as core_named, Create, Hooks, Layout, NamedError, NamedSpec, Origin, SharedState,
+    self as core_named, Create, HasRegion, Hooks, Layout, NamedError, NamedSpec, Origin,
+    SharedState,
 };
 use crate::core::region::SharedRegion;
 use crate::core::CoreError;
 use magnus::{
     prelude::*, r_hash::ForEach, scan_args::scan_args, Error, RClass, RHash, RModule, Ruby, Symbol,
-    TypedData, Value,
+    Value,
 };
 use std::time::Duration;
 
@@ -26,11 +27,31 @@ use std::time::Duration;
 /// at an object another process is initializing.
 const PAUSE: Duration = Duration::from_millis(1);
 
-/// A class whose objects may be named: what `#name`, `#path` and
-/// `#unlink` need.
-pub trait NamedClass: TypedData {
-    /// Runs `f` on the open object's region (`ClosedError` after `close`).
-    fn with_region<R>(&self, ruby: &Ruby, f: impl FnOnce(&SharedRegion) -> R) -> Result<R, Error>;
+/// `initialize` of every class whose resource is a [`SharedState`]: splits
+/// the naming keywords off `args`, reads the initial values from the
+/// positional rest with `init`, and opens the handle on fresh anonymous
+/// memory or on the named object (initial values apply only if this call
+/// creates it).
+pub fn initialize<T: HandleClass>(
+    ruby: &Ruby,
+    rb_self: This<T>,
+    args: &[Value],
+    init: impl FnOnce(&[Value]) -> Result<<T::Resource as SharedState>::Init, Error>,
+) -> Result<(), Error>
+where
+    T::Resource: SharedState,
+    <T::Resource as SharedState>::Init: Clone,
+{
+    let (args, naming) = split_args(ruby, args)?;
+    let init = init(args)?;
+    let resource = create::<T::Resource>(ruby, naming.as_ref(), T::CLASS_NAME, init)?;
+    rb_self.handle().open(ruby, resource)
+}
+
+/// The `init` of [`initialize`] for classes without initial values: no
+/// positional argument.
+pub fn no_arguments(args: &[Value]) -> Result<(), Error> {
+    scan_args::<(), (), (), (), (), ()>(args).map(drop)
 }
 
 /// Splits the keywords of a named object off the end of `args`: the
@@ -292,9 +313,16 @@ type OriginOf = fn(&Ruby, Value) -> Option<Result<Option<Origin>, Error>>;
 /// One entry per class that includes `ProcessShared::Named`.
 static CLASSES: std::sync::Mutex<Vec<OriginOf>> = std::sync::Mutex::new(Vec::new());
 
-fn origin_if<T: NamedClass>(ruby: &Ruby, value: Value) -> Option<Result<Option<Origin>, Error>> {
+fn origin_if<T: HandleClass>(ruby: &Ruby, value: Value) -> Option<Result<Option<Origin>, Error>>
+where
+    T::Resource: HasRegion,
+{
     let object = This::<T>::try_convert(value).ok()?;
-    Some(object.with_region(ruby, |region| region.origin().cloned()))
+    Some(
+        object
+            .handle()
+            .with(ruby, |resource| resource.region().origin().cloned()),
+    )
 }
 
 /// Where `value` (an object of a class that includes `Named`) came from.
@@ -377,7 +405,10 @@ fn named_objects(ruby: &Ruby) -> Result<RHash, Error> {
 /// Makes `class` (wrapping `T`) a named-object class: includes
 /// `ProcessShared::Named` (`#name`, `#path`, `#unlink`) and extends it with
 /// `Named::ClassMethods` (`Klass.unlink`).
-pub fn include_in<T: NamedClass>(ruby: &Ruby, class: RClass) -> Result<(), Error> {
+pub fn include_in<T: HandleClass>(ruby: &Ruby, class: RClass) -> Result<(), Error>
+where
+    T::Resource: HasRegion,
+{
     if let Ok(mut classes) = CLASSES.lock() {
         classes.push(origin_if::<T>);
     }
