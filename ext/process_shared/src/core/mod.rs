@@ -9,7 +9,6 @@ pub mod fork_protocol;
 pub mod identity;
 pub mod mutex;
 pub mod object_record;
-pub mod port_registry;
 pub mod region;
 pub mod scalar;
 pub mod semaphore;
