@@ -93,6 +93,8 @@ struct State {
     tasks: HashMap<TaskId, Task>,
     next_port: PortId,
     next_task: TaskId,
+    /// How many waits `Fault::ReceivesInterrupted` has ended.
+    interruptions: u64,
 }
 
 /// The simulated kernel.
@@ -289,6 +291,11 @@ impl World {
         (entry.send_refs > 0 && !state.ports[&entry.port].dead).then_some(entry.port)
     }
 
+    /// How many waits injected signals have interrupted so far.
+    pub fn interruptions(&self) -> u64 {
+        self.lock().interruptions
+    }
+
     /// Every name `task` holds.
     pub fn names(&self, task: &SimTask) -> Vec<PortName> {
         self.lock().task(task.id).names.keys().copied().collect()
@@ -367,6 +374,7 @@ impl SimTask {
             }
             if Self::has_fault(&mut state, self.id, Fault::ReceivesInterrupted) {
                 if interrupt_at <= Instant::now() {
+                    state.interruptions += 1;
                     return Err(MachError::Interrupted);
                 }
                 left = left.min(interrupt_at.saturating_duration_since(Instant::now()));
