@@ -7,8 +7,10 @@
 //! here.
 //!
 //! The macOS backend waits with `UL_COMPARE_AND_WAIT_SHARED`, which XNU has
-//! from macOS 10.15 on: that is the minimum deployment target (a lower one,
-//! from the environment, is raised to it).
+//! from macOS 10.15 on: that is the minimum deployment target. rustc's own
+//! default is 10.12 for x86_64 (11.0, high enough, for arm64), so for x86_64
+//! a missing or lower `MACOSX_DEPLOYMENT_TARGET` is raised to 10.15, in the
+//! environment of the rustc that links this crate.
 
 use std::env;
 
@@ -22,9 +24,11 @@ fn main() {
     }
     println!("cargo:rustc-cdylib-link-arg=-Wl,-undefined,dynamic_lookup");
     let requested = env::var("MACOSX_DEPLOYMENT_TARGET").ok();
-    if requested
-        .as_deref()
-        .is_none_or(|version| older(version, MINIMUM_MACOS))
+    let x86_64 = env::var("CARGO_CFG_TARGET_ARCH").as_deref() == Ok("x86_64");
+    if x86_64
+        && requested
+            .as_deref()
+            .is_none_or(|version| older(version, MINIMUM_MACOS))
     {
         println!("cargo:rustc-env=MACOSX_DEPLOYMENT_TARGET={MINIMUM_MACOS}");
     }
