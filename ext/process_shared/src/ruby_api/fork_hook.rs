@@ -6,11 +6,10 @@ use super::blocking::{without_gvl, SLICE};
 use super::errors::{argument_error, fork_error};
 use super::guard::function;
 use crate::core::fork;
-use crate::core::fork_protocol::ForkError;
+use crate::core::fork_protocol::{ForkError, Timeouts};
 use crate::platform::monotonic_now;
 use magnus::{prelude::*, Error, RModule, Ruby};
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::time::Duration;
 
 fn raise(ruby: &Ruby, result: std::thread::Result<Result<(), ForkError>>) -> Result<(), Error> {
     match result {
@@ -23,12 +22,11 @@ fn raise(ruby: &Ruby, result: std::thread::Result<Result<(), ForkError>>) -> Res
     }
 }
 
-/// How long a thread waits for another thread's fork (macOS) before its own
-/// `fork` raises: longer than a whole exchange, which is bounded.
-const TURN_TIMEOUT: Duration = Duration::from_secs(60);
-
 fn before_fork(ruby: &Ruby) -> Result<(), Error> {
-    let deadline = monotonic_now() + TURN_TIMEOUT;
+    // How long a thread waits for another thread's fork (macOS) before its
+    // own `fork` raises: longer than a whole exchange, which is bounded.
+    let turn = Timeouts::DEFAULT.turn;
+    let deadline = monotonic_now() + turn;
     loop {
         match catch_unwind(fork::try_before_fork) {
             Ok(true) => return Ok(()),
@@ -38,7 +36,10 @@ fn before_fork(ruby: &Ruby) -> Result<(), Error> {
         if monotonic_now() >= deadline {
             return Err(fork_error(
                 ruby,
-                "another thread's fork did not finish within 60 seconds",
+                format!(
+                    "another thread's fork did not finish within {} seconds",
+                    turn.as_secs()
+                ),
             ));
         }
         // Another thread is forking: wait without the GVL, which that
