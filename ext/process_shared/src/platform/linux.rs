@@ -488,14 +488,13 @@ mod tests {
                 let live_before = process_is_gone(sibling_pid, 12345, u64::MAX);
                 exit_code(sibling);
                 let gone_after = process_is_gone(sibling_pid, 12345, u64::MAX);
-                i32::from(
-                    !(me == 1
-                        && !trusted
-                        && own_start.is_none()
-                        && !process_is_gone(me, 12345, u64::MAX)
-                        && !live_before
-                        && gone_after),
-                )
+                let as_expected = me == 1
+                    && !trusted
+                    && own_start.is_none()
+                    && !process_is_gone(me, 12345, u64::MAX)
+                    && !live_before
+                    && gone_after;
+                i32::from(!as_expected)
             },
         );
         match outcome {
@@ -513,11 +512,10 @@ mod tests {
             || std::fs::write("/proc/self/timens_offsets", "boottime 1000 0").is_ok(),
             || {
                 let shifted = read_process_stat(parent).map(|stat| stat.start_time);
-                i32::from(
-                    !(shifted != Some(parent_start)
-                        && !start_times_are_trusted()
-                        && !process_is_gone(parent, parent_start, u64::MAX)),
-                )
+                let as_expected = shifted != Some(parent_start)
+                    && !start_times_are_trusted()
+                    && !process_is_gone(parent, parent_start, u64::MAX);
+                i32::from(!as_expected)
             },
         );
         match outcome {
