@@ -9,6 +9,7 @@ pub mod fork_protocol;
 pub mod identity;
 pub mod mutex;
 pub mod object_record;
+pub mod park;
 pub mod port_registry;
 pub mod region;
 pub mod scalar;

@@ -1,12 +1,13 @@
 //! `ProcessShared::BinarySemaphore`: a semaphore whose value is only ever 0
 //! or 1, shared across fork.
 
-use super::blocking::block_until;
+use super::args::initial_value;
+use super::blocking::Interruptible;
 use super::errors::OrRaise;
 use super::gc;
 use super::guard::method;
-use super::handle::Handle;
-use super::semaphore::{around_block, initial_value, try_wait_with};
+use super::handle::{define_handle_class, Handle, HandleClass};
+use super::methods::{around_block, try_wait_with};
 use super::typed::This;
 use crate::core::binary_semaphore::BinarySemaphore as CoreBinarySemaphore;
 use magnus::{prelude::*, Error, RModule, Ruby, Value};
@@ -16,6 +17,14 @@ use std::time::Duration;
 #[derive(Default)]
 pub struct BinarySemaphore {
     handle: Handle<CoreBinarySemaphore>,
+}
+
+impl HandleClass for BinarySemaphore {
+    type Resource = CoreBinarySemaphore;
+
+    fn handle(&self) -> &Handle<CoreBinarySemaphore> {
+        &self.handle
+    }
 }
 
 /// Takes the 1, blocking (GVL released, interruptible) until `deadline`.
@@ -28,9 +37,9 @@ fn acquire(
     if handle.with(ruby, CoreBinarySemaphore::try_wait)? {
         return Ok(true);
     }
-    let semaphore = handle.get(ruby)?;
-    let waiter = semaphore.waiter();
-    Ok(block_until(ruby, deadline, |slice_end| waiter.wait_until(slice_end))?.is_some())
+    handle
+        .get(ruby)?
+        .acquire(&mut Interruptible::new(ruby), deadline)
 }
 
 impl BinarySemaphore {
@@ -40,10 +49,6 @@ impl BinarySemaphore {
             CoreBinarySemaphore::new(initial)
         })?;
         rb_self.handle.open(ruby, semaphore)
-    }
-
-    fn initialize_copy(ruby: &Ruby, rb_self: This<Self>, original: &Self) -> Result<(), Error> {
-        rb_self.handle.adopt(ruby, original.handle.get(ruby)?)
     }
 
     fn wait(ruby: &Ruby, rb_self: This<Self>) -> Result<This<Self>, Error> {
@@ -81,30 +86,16 @@ impl BinarySemaphore {
             || semaphore.post().or_raise(ruby),
         )
     }
-
-    fn close(&self) {
-        self.handle.close();
-    }
-
-    fn is_closed(&self) -> bool {
-        self.handle.is_closed()
-    }
 }
 
 pub fn init(ruby: &Ruby, namespace: RModule) -> Result<(), Error> {
     let class = namespace.define_class("BinarySemaphore", ruby.class_object())?;
-    class.define_alloc_func::<BinarySemaphore>();
+    define_handle_class!(class, BinarySemaphore);
     class.define_method("initialize", method!(BinarySemaphore::initialize, -1))?;
-    class.define_method(
-        "initialize_copy",
-        method!(BinarySemaphore::initialize_copy, 1),
-    )?;
     class.define_method("wait", method!(BinarySemaphore::wait, 0))?;
     class.define_method("try_wait", method!(BinarySemaphore::try_wait, -1))?;
     class.define_method("post", method!(BinarySemaphore::post, 0))?;
     class.define_method("value", method!(BinarySemaphore::value, 0))?;
     class.define_method("synchronize", method!(BinarySemaphore::synchronize, 0))?;
-    class.define_method("close", method!(BinarySemaphore::close, 0))?;
-    class.define_method("closed?", method!(BinarySemaphore::is_closed, 0))?;
     Ok(())
 }

@@ -82,8 +82,14 @@ pub fn length(ruby: &Ruby, value: Value) -> Result<usize, Error> {
         .ok_or_else(|| index_error(ruby, format!("length {integer} is out of range")))
 }
 
-/// A timeout in seconds (Integer or Float). `nil` and `Float::INFINITY`
-/// mean "no timeout"; NaN and negative values are `ArgumentError`.
+/// Timeouts of this many seconds (2**62, some 146 billion years) or more
+/// mean "wait for ever": no clock or `Kernel#sleep` could count them
+/// (`Kernel#sleep` refuses 2**63 s and more).
+const FOREVER_SECONDS: f64 = 4_611_686_018_427_387_904.0;
+
+/// A timeout in seconds (Integer or Float), the one conversion every wait
+/// uses. `nil`, `Float::INFINITY` and anything from 2**62 s on mean "no
+/// timeout" (`None`); NaN and negative values are `ArgumentError`.
 pub fn timeout(ruby: &Ruby, value: Option<Value>) -> Result<Option<Duration>, Error> {
     let Some(value) = value.filter(|value| !value.is_nil()) else {
         return Ok(None);
@@ -105,6 +111,9 @@ pub fn timeout(ruby: &Ruby, value: Option<Value>) -> Result<Option<Duration>, Er
             ruby,
             format!("timeout must not be negative (got {seconds})"),
         ));
+    }
+    if seconds >= FOREVER_SECONDS {
+        return Ok(None);
     }
     Ok(Duration::try_from_secs_f64(seconds).ok())
 }

@@ -9,7 +9,7 @@ use super::errors::{argument_error, index_error, range_error, type_error, OrRais
 use super::fast_path;
 use super::gc;
 use super::guard::method;
-use super::handle::Handle;
+use super::handle::{define_handle_class, Handle, HandleClass};
 use super::typed::This;
 use crate::core::object_record::{self, RecordError};
 use crate::core::region::SharedRegion;
@@ -35,6 +35,14 @@ pub struct Memory {
 #[derive(Default)]
 pub struct SharedMemory {
     pub handle: Handle<Memory>,
+}
+
+impl HandleClass for SharedMemory {
+    type Resource = Memory;
+
+    fn handle(&self) -> &Handle<Memory> {
+        &self.handle
+    }
 }
 
 /// Keeps a region mapped for as long as Ruby holds on to it, even after its
@@ -214,10 +222,6 @@ impl SharedMemory {
         )
     }
 
-    fn initialize_copy(ruby: &Ruby, rb_self: This<Self>, original: &Self) -> Result<(), Error> {
-        rb_self.handle.adopt(ruby, original.handle.get(ruby)?)
-    }
-
     fn size(ruby: &Ruby, rb_self: This<Self>) -> Result<usize, Error> {
         rb_self.handle.with(ruby, |memory| memory.region.len())
     }
@@ -233,14 +237,6 @@ impl SharedMemory {
 
     fn count(ruby: &Ruby, rb_self: This<Self>) -> Result<usize, Error> {
         rb_self.handle.with(ruby, |memory| memory.count)
-    }
-
-    fn close(&self) {
-        self.handle.close();
-    }
-
-    fn is_closed(&self) -> bool {
-        self.handle.is_closed()
     }
 
     // Typed scalars.
@@ -573,15 +569,12 @@ macro_rules! define_typed {
 
 pub fn init(ruby: &Ruby, namespace: RModule) -> Result<(), Error> {
     let class = namespace.define_class("SharedMemory", ruby.class_object())?;
-    class.define_alloc_func::<SharedMemory>();
+    define_handle_class!(class, SharedMemory);
     class.define_method("initialize", method!(SharedMemory::initialize, -1))?;
-    class.define_method("initialize_copy", method!(SharedMemory::initialize_copy, 1))?;
     class.define_method("size", method!(SharedMemory::size, 0))?;
     class.define_method("type", method!(SharedMemory::type_symbol, 0))?;
     class.define_method("type_size", method!(SharedMemory::type_size, 0))?;
     class.define_method("count", method!(SharedMemory::count, 0))?;
-    class.define_method("close", method!(SharedMemory::close, 0))?;
-    class.define_method("closed?", method!(SharedMemory::is_closed, 0))?;
     for &(name, scalar) in TYPE_NAMES {
         match scalar {
             ScalarType::Int8 => define_typed!(class, name, i8),
