@@ -6,6 +6,7 @@
 require "process_shared/version"
 require "process_shared/process_shared"
 require "process_shared/fork_hook"
+require "process_shared/thread_end"
 
 # The exception classes are native; for YARD:
 #

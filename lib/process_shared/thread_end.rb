@@ -10,7 +10,8 @@ module ProcessShared
   # `:thread_end` trace event misses threads that raise or are killed), so
   # the body of every thread made by `Thread.new`, `Thread.start` and
   # `Thread.fork` runs inside an `ensure` that releases, after the body,
-  # whatever the thread's fibers still hold. Threads made by C extensions
+  # whatever the thread's fibers still hold (once the thread's fiber
+  # scheduler, if any, has run its fibers). Threads made by C extensions
   # through `rb_thread_create` are not covered: their holds are released
   # when their process exits.
   #
@@ -24,7 +25,14 @@ module ProcessShared
     def self.run(block, args, kwargs)
       block.call(*args, **kwargs)
     ensure
-      release_holds
+      begin
+        # A thread's fiber scheduler runs its fibers after the block, when
+        # Ruby closes it; they may still take and release locks. Close it
+        # now, as Ruby would, so that only holds left after them go.
+        Fiber.set_scheduler(nil) if Fiber.scheduler
+      ensure
+        release_holds
+      end
     end
 
     # Wraps `Thread#initialize`.

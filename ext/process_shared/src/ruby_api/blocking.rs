@@ -11,6 +11,7 @@
 //! no count is ever lost. See ARCHITECTURE.md, "The wait protocol".
 
 use super::errors::core_error;
+use super::fiber_wait::Poller;
 use crate::core::park::Park;
 use crate::core::{CoreError, CoreResult};
 use magnus::{error::ErrorType, Error, Ruby};
@@ -87,13 +88,25 @@ fn later_error(first: Error, second: Error) -> Error {
 
 /// Parks a Ruby thread: each slice without the GVL, then Ruby's pending
 /// interrupts, which may raise and so end the wait.
+/// A non-blocking fiber under a `Fiber.scheduler` polls instead (see
+/// `fiber_wait`), so that the other fibers of its thread keep running.
 pub struct Interruptible<'r> {
     ruby: &'r Ruby,
+    poller: Option<Poller>,
 }
 
 impl<'r> Interruptible<'r> {
     pub fn new(ruby: &'r Ruby) -> Self {
-        Interruptible { ruby }
+        Interruptible {
+            ruby,
+            poller: Poller::for_current_fiber(ruby),
+        }
+    }
+
+    /// Whether waits poll through a fiber scheduler (another fiber of this
+    /// thread can then run, and release what this one waits for).
+    pub fn under_scheduler(&self) -> bool {
+        self.poller.is_some()
     }
 }
 
@@ -105,8 +118,18 @@ impl Park for Interruptible<'_> {
         slice_end: Duration,
         attempt: impl FnOnce(Duration) -> CoreResult<Option<T>>,
     ) -> Result<Option<T>, Error> {
-        if let Some(value) = slice_without_gvl(self.ruby, slice_end, attempt)? {
-            return Ok(Some(value));
+        match &mut self.poller {
+            Some(poller) => {
+                if let Some(value) = poller.poll(self.ruby, attempt)? {
+                    return Ok(Some(value));
+                }
+                poller.pause(slice_end)?;
+            }
+            None => {
+                if let Some(value) = slice_without_gvl(self.ruby, slice_end, attempt)? {
+                    return Ok(Some(value));
+                }
+            }
         }
         self.ruby.thread_check_ints()?;
         Ok(None)
@@ -129,6 +152,7 @@ impl Park for Interruptible<'_> {
 pub struct Deferring<'r> {
     ruby: &'r Ruby,
     deferred: Option<Error>,
+    poller: Option<Poller>,
 }
 
 impl<'r> Deferring<'r> {
@@ -136,6 +160,7 @@ impl<'r> Deferring<'r> {
         Deferring {
             ruby,
             deferred: None,
+            poller: Poller::for_current_fiber(ruby),
         }
     }
 
@@ -153,8 +178,22 @@ impl Park for Deferring<'_> {
         slice_end: Duration,
         attempt: impl FnOnce(Duration) -> CoreResult<Option<T>>,
     ) -> Result<Option<T>, Error> {
-        if let Some(value) = slice_without_gvl(self.ruby, slice_end, attempt)? {
-            return Ok(Some(value));
+        match &mut self.poller {
+            Some(poller) => {
+                if let Some(value) = poller.poll(self.ruby, attempt)? {
+                    return Ok(Some(value));
+                }
+                // An exception raised into the fiber while it pauses (a
+                // stopped task) is deferred like an interrupt.
+                if let Err(err) = poller.pause(slice_end) {
+                    self.deferred.get_or_insert(err);
+                }
+            }
+            None => {
+                if let Some(value) = slice_without_gvl(self.ruby, slice_end, attempt)? {
+                    return Ok(Some(value));
+                }
+            }
         }
         if let Err(err) = self.ruby.thread_check_ints() {
             self.deferred.get_or_insert(err);
