@@ -6,7 +6,7 @@ use super::blocking::Interruptible;
 use super::errors::OrRaise;
 use super::gc;
 use super::guard::method;
-use super::handle::{define_handle_class, Handle, HandleClass};
+use super::handle::{define_handle_class, inspect_with, Handle, HandleClass};
 use super::methods::{around_block, try_wait_with};
 use super::typed::This;
 use crate::core::binary_semaphore::BinarySemaphore as CoreBinarySemaphore;
@@ -43,6 +43,16 @@ fn acquire(
 }
 
 impl BinarySemaphore {
+    fn inspect(ruby: &Ruby, rb_self: This<Self>) -> String {
+        inspect_with(ruby, rb_self, |semaphore| {
+            format!(
+                "value {}, {} waiting",
+                semaphore.value(),
+                semaphore.waiting()
+            )
+        })
+    }
+
     fn initialize(ruby: &Ruby, rb_self: This<Self>, args: &[Value]) -> Result<(), Error> {
         let initial = initial_value(ruby, args)?;
         let semaphore = gc::allocate(ruby, crate::platform::page_size(), || {
@@ -97,5 +107,6 @@ pub fn init(ruby: &Ruby, namespace: RModule) -> Result<(), Error> {
     class.define_method("post", method!(BinarySemaphore::post, 0))?;
     class.define_method("value", method!(BinarySemaphore::value, 0))?;
     class.define_method("synchronize", method!(BinarySemaphore::synchronize, 0))?;
+    class.define_method("inspect", method!(BinarySemaphore::inspect, 0))?;
     Ok(())
 }

@@ -6,7 +6,7 @@ use super::convert;
 use super::errors::type_error;
 use super::gc;
 use super::guard::method;
-use super::handle::{define_handle_class, Handle, HandleClass};
+use super::handle::{define_handle_class, inspect_with, Handle, HandleClass};
 use super::monitor::Monitor;
 use super::mutex::{relock, Mutex};
 use super::typed::This;
@@ -51,6 +51,16 @@ fn lock_of(ruby: &Ruby, value: Value) -> Result<Arc<CoreMutex>, Error> {
 }
 
 impl ConditionVariable {
+    fn waiting(ruby: &Ruby, rb_self: This<Self>) -> Result<u32, Error> {
+        rb_self.handle.with(ruby, CondVar::waiting)
+    }
+
+    fn inspect(ruby: &Ruby, rb_self: This<Self>) -> String {
+        inspect_with(ruby, rb_self, |condvar| {
+            format!("{} waiting", condvar.waiting())
+        })
+    }
+
     fn initialize(ruby: &Ruby, rb_self: This<Self>) -> Result<(), Error> {
         let condvar = gc::allocate(ruby, crate::platform::page_size(), CondVar::new)?;
         rb_self.handle.open(ruby, condvar)
@@ -97,5 +107,7 @@ pub fn init(ruby: &Ruby, namespace: RModule) -> Result<(), Error> {
     class.define_method("wait", method!(ConditionVariable::wait, -1))?;
     class.define_method("signal", method!(ConditionVariable::signal, 0))?;
     class.define_method("broadcast", method!(ConditionVariable::broadcast, 0))?;
+    class.define_method("waiting", method!(ConditionVariable::waiting, 0))?;
+    class.define_method("inspect", method!(ConditionVariable::inspect, 0))?;
     Ok(())
 }

@@ -5,7 +5,7 @@ use super::blocking::Interruptible;
 use super::errors::OrRaise;
 use super::gc;
 use super::guard::method;
-use super::handle::{define_handle_class, Handle, HandleClass};
+use super::handle::{define_handle_class, inspect_with, Handle, HandleClass};
 use super::methods::{around_block, try_wait_with};
 use super::typed::This;
 use crate::core::semaphore::Semaphore as CoreSemaphore;
@@ -42,6 +42,19 @@ pub fn acquire(
 }
 
 impl Semaphore {
+    fn waiting(ruby: &Ruby, rb_self: This<Self>) -> Result<u32, Error> {
+        rb_self.handle.with(ruby, CoreSemaphore::waiting)
+    }
+
+    fn inspect(ruby: &Ruby, rb_self: This<Self>) -> String {
+        inspect_with(ruby, rb_self, |semaphore| {
+            let value = semaphore
+                .value()
+                .map_or_else(|_| "unknown".to_string(), |value| value.to_string());
+            format!("value {value}, {} waiting", semaphore.waiting())
+        })
+    }
+
     fn initialize(ruby: &Ruby, rb_self: This<Self>, args: &[Value]) -> Result<(), Error> {
         let initial = initial_value(ruby, args)?;
         let semaphore = gc::allocate(ruby, crate::platform::page_size(), || {
@@ -99,5 +112,7 @@ pub fn init(ruby: &Ruby, namespace: RModule) -> Result<(), Error> {
     class.define_method("post", method!(Semaphore::post, 0))?;
     class.define_method("value", method!(Semaphore::value, 0))?;
     class.define_method("synchronize", method!(Semaphore::synchronize, 0))?;
+    class.define_method("waiting", method!(Semaphore::waiting, 0))?;
+    class.define_method("inspect", method!(Semaphore::inspect, 0))?;
     Ok(())
 }
