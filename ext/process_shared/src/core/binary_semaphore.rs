@@ -280,4 +280,29 @@ mod tests {
         assert_eq!(counter.read::<u64>(0).unwrap(), 40_000);
         assert_eq!(semaphore.value(), 1);
     }
+
+    #[test]
+    fn a_waiter_killed_asleep_costs_one_wake_up_and_no_system_call_after() {
+        use crate::core::test_support::{exit_code, fork_and};
+        let semaphore = BinarySemaphore::new(0).unwrap();
+        let child = fork_and(|| i32::from(!wait(&semaphore, Duration::from_secs(20))));
+        while semaphore.waiting() == 0 || semaphore.state().value.load(Ordering::SeqCst) != SLEEPERS
+        {
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        // SAFETY: killing and reaping the child we forked.
+        unsafe { libc::kill(child, libc::SIGKILL) };
+        assert_eq!(exit_code(child), -1);
+        assert_eq!(semaphore.waiting(), 1, "the dead waiter stays counted");
+        // One post wakes (nobody); from then on no post finds a sleeper's
+        // mark, so none makes the futex_wake system call.
+        semaphore.post().unwrap();
+        for _ in 0..1_000 {
+            assert!(semaphore.try_wait());
+            assert_eq!(semaphore.state().value.load(Ordering::SeqCst), TAKEN);
+            semaphore.post().unwrap();
+            assert_eq!(semaphore.state().value.load(Ordering::SeqCst), AVAILABLE);
+        }
+        assert_eq!(semaphore.value(), 1);
+    }
 }

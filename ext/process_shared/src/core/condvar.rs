@@ -283,4 +283,29 @@ mod tests {
             assert!(thread.join().unwrap());
         }
     }
+
+    #[test]
+    fn a_waiter_killed_asleep_costs_one_wake_up_and_no_system_call_after() {
+        let condvar = CondVar::new().unwrap();
+        let mutex = Mutex::new().unwrap();
+        let child = fork_and(|| {
+            lock(&mutex);
+            i32::from(wait(&condvar, &mutex, Duration::from_secs(20)))
+        });
+        while condvar.state().sleeping.load(Ordering::SeqCst) == 0 {
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        // SAFETY: killing and reaping the child we forked.
+        unsafe { libc::kill(child, libc::SIGKILL) };
+        assert_eq!(exit_code(child), -1);
+        assert_eq!(condvar.waiting(), 1, "the dead waiter stays counted");
+        // The first signal wakes (nobody) and clears the mark; no later one
+        // finds it, so none makes the futex_wake system call.
+        condvar.signal();
+        for _ in 0..1_000 {
+            assert_eq!(condvar.state().sleeping.load(Ordering::SeqCst), 0);
+            condvar.signal();
+            condvar.broadcast();
+        }
+    }
 }

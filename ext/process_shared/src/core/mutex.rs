@@ -494,8 +494,133 @@ pub(crate) mod tests {
         match mutex.lock_fast() {
             TryLock::Acquired => {}
             TryLock::Busy => mutex.lock_contended(&mut Blocking).unwrap(),
-            TryLock::AlreadyOwned => panic!("already owned"),
+            TryLock::AlreadyOwned | TryLock::HeldByOtherFiber => panic!("already owned"),
         }
+    }
+
+    /// A parker that counts its slices (each one waits at most 10 ms).
+    struct CountingPark(u32);
+
+    impl Park for CountingPark {
+        type Error = CoreError;
+
+        fn park<T>(
+            &mut self,
+            slice_end: Duration,
+            attempt: impl FnOnce(Duration) -> CoreResult<Option<T>>,
+        ) -> CoreResult<Option<T>> {
+            self.0 += 1;
+            attempt(slice_end.min(monotonic_now() + Duration::from_millis(10)))
+        }
+
+        fn error(&self, error: CoreError) -> CoreError {
+            error
+        }
+    }
+
+    #[test]
+    fn a_lock_whose_holder_was_reaped_is_taken_over_without_waiting_a_slice() {
+        let mutex = Mutex::new().unwrap();
+        let child = fork_and(|| i32::from(mutex.lock_fast() != TryLock::Acquired));
+        assert_eq!(exit_code(child), 0);
+        assert_eq!(mutex.lock_fast(), TryLock::Busy);
+        let mut park = CountingPark(0);
+        mutex.lock_contended(&mut park).unwrap();
+        assert_eq!(park.0, 0, "waited before taking over");
+        assert!(mutex.previous_owner_died());
+        mutex.unlock().unwrap();
+    }
+
+    thread_local! {
+        /// The "current fiber" of the fake owner source below.
+        static FAKE_OWNER: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
+    }
+
+    fn as_owner<R>(thread: u32, fiber: u32, f: impl FnOnce() -> R) -> R {
+        FAKE_OWNER.with(|owner| owner.set(crate::core::identity::owner_token(thread, fiber)));
+        f()
+    }
+
+    /// Runs `test` in a child whose owner tokens come from [`as_owner`],
+    /// as the Ruby binding's name fibers (the source is process-wide).
+    fn with_fake_owners(test: impl FnOnce() -> bool) {
+        let child = fork_and(|| {
+            crate::core::identity::set_owner_source(|| FAKE_OWNER.with(std::cell::Cell::get));
+            i32::from(!test())
+        });
+        assert_eq!(exit_code(child), 0);
+    }
+
+    #[test]
+    fn the_owner_is_one_fiber_and_other_fibers_of_its_thread_are_told_apart() {
+        let mutex = Mutex::new().unwrap();
+        with_fake_owners(|| {
+            let locked = as_owner(1, 1, || mutex.lock_fast() == TryLock::Acquired);
+            let (owned, unlock, fast, try_lock, reenter) = as_owner(1, 2, || {
+                (
+                    mutex.is_owned(),
+                    mutex.unlock().is_err(),
+                    mutex.lock_fast(),
+                    mutex.try_lock(),
+                    mutex.reenter().unwrap(),
+                )
+            });
+            let other_thread = as_owner(2, 3, || mutex.lock_fast());
+            let still_owned = as_owner(1, 1, || mutex.is_owned() && mutex.unlock().is_ok());
+            locked
+                && !owned
+                && unlock
+                && fast == TryLock::HeldByOtherFiber
+                && try_lock == TryLock::HeldByOtherFiber
+                && !reenter
+                && other_thread == TryLock::Busy
+                && still_owned
+        });
+    }
+
+    #[test]
+    fn a_thread_that_ends_releases_what_its_fibers_hold_and_nothing_else() {
+        let mutex = Arc::new(Mutex::new().unwrap());
+        let other = Arc::new(Mutex::new().unwrap());
+        let (held, registered) = (Arc::clone(&mutex), Arc::clone(&other));
+        with_fake_owners(move || {
+            let first: Arc<dyn HeldByThreads> = held.clone();
+            let second: Arc<dyn HeldByThreads> = registered.clone();
+            crate::core::thread_end::register(Arc::downgrade(&first));
+            crate::core::thread_end::register(Arc::downgrade(&second));
+            let taken = as_owner(7, 1, || {
+                held.lock_fast() == TryLock::Acquired && held.reenter().unwrap()
+            }) && as_owner(8, 2, || registered.lock_fast() == TryLock::Acquired);
+            let released = crate::core::thread_end::release_thread(7);
+            taken
+                && released == 1
+                && !held.is_locked()
+                && registered.is_locked()
+                && as_owner(8, 2, || registered.is_owned())
+        });
+        // In the parent: the first came free, the second stays held by the
+        // (now exited) child until taken over.
+        assert_eq!(mutex.lock_fast(), TryLock::Acquired);
+        assert!(!mutex.previous_owner_died());
+        assert_eq!(other.try_lock(), TryLock::Acquired);
+        assert!(other.previous_owner_died());
+    }
+
+    #[test]
+    fn owner_pid_and_waiting_tell_the_state() {
+        let mutex = Arc::new(Mutex::new().unwrap());
+        assert_eq!(mutex.owner_pid(), None);
+        assert_eq!(mutex.lock_fast(), TryLock::Acquired);
+        assert_eq!(mutex.owner_pid(), Some(std::process::id()));
+        let waiting = Arc::clone(&mutex);
+        let waiter = std::thread::spawn(move || lock(&waiting));
+        while mutex.waiting() == 0 {
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        assert_eq!(mutex.waiting(), 1);
+        mutex.unlock().unwrap();
+        waiter.join().unwrap();
+        assert_eq!(mutex.waiting(), 0);
     }
 
     fn waiters(mutex: &Mutex) -> u32 {
