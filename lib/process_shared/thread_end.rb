@@ -37,6 +37,7 @@ module ProcessShared
 
     # Wraps `Thread#initialize`.
     module Initialize
+      # `Thread#initialize`, its block run as {ThreadEnd.run} runs it.
       # @param args [Array] passed to the block
       # @param kwargs [Hash] passed to the block
       # @return [void]
@@ -49,10 +50,18 @@ module ProcessShared
       end
     end
 
+    # @!method self.release_holds
+    #   Releases what the fibers of the calling thread still hold, on every
+    #   lock of this process (native; called as the thread ends).
+    #   @return [Integer] how many holds were released
+
     # Wraps `Thread.start` and `Thread.fork`, which do not call `initialize`.
     module Start
+      # `Thread.start`, its block run as {ThreadEnd.run} runs it.
       # @param args [Array] passed to the block
       # @param kwargs [Hash] passed to the block
+      # @yield [*args, **kwargs] the thread's body
+      # @yieldreturn [Object] the thread's value
       # @return [Thread]
       def start(*args, **kwargs, &block)
         return super unless block
@@ -60,8 +69,11 @@ module ProcessShared
         super(*args, **kwargs) { |*inner, **inner_kwargs| ThreadEnd.run(block, inner, inner_kwargs) }
       end
 
+      # `Thread.fork`, its block run as {ThreadEnd.run} runs it.
       # @param args [Array] passed to the block
       # @param kwargs [Hash] passed to the block
+      # @yield [*args, **kwargs] the thread's body
+      # @yieldreturn [Object] the thread's value
       # @return [Thread]
       def fork(*args, **kwargs, &block)
         return super unless block
