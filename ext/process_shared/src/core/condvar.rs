@@ -181,6 +181,7 @@ mod tests {
     use crate::core::mutex::tests::lock;
     use crate::core::park::Blocking;
     use crate::core::test_support::{exit_code, fork_and};
+    use crate::core::CoreError;
     use crate::platform::monotonic_now;
     use std::sync::Arc;
 
@@ -203,6 +204,16 @@ mod tests {
         assert!(!wait(&condvar, &mutex, Duration::from_millis(50)));
         assert!(monotonic_now() - start >= Duration::from_millis(50));
         assert!(mutex.is_owned());
+        assert_eq!(condvar.waiting(), 0);
+    }
+
+    #[test]
+    fn a_wait_without_holding_the_mutex_is_refused_and_uncounted() {
+        let (condvar, mutex) = (CondVar::new().unwrap(), Mutex::new().unwrap());
+        let outcome = condvar.wait(&mutex, &mut Blocking, None, || {
+            panic!("relocked a mutex it never held")
+        });
+        assert!(matches!(outcome, Err(CoreError::Misuse(_))));
         assert_eq!(condvar.waiting(), 0);
     }
 

@@ -7,6 +7,7 @@ pub mod error;
 pub mod fork;
 pub mod fork_protocol;
 pub mod identity;
+pub mod index;
 pub mod mutex;
 pub mod object_record;
 pub mod park;

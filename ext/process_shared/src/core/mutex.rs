@@ -1020,6 +1020,32 @@ pub(crate) mod tests {
     }
 
     #[test]
+    fn release_during_refuses_a_caller_that_does_not_hold_the_lock() {
+        let mutex = Mutex::new().unwrap();
+        let outcome = mutex.release_during(
+            &mut Blocking,
+            |_| -> CoreResult<()> { panic!("waited without holding the lock") },
+            || panic!("relocked without holding the lock"),
+        );
+        assert!(matches!(outcome, Err(CoreError::Misuse(_))));
+        assert!(!mutex.is_locked());
+    }
+
+    #[test]
+    fn release_during_relocks_even_when_the_wait_fails() {
+        let mutex = Mutex::new().unwrap();
+        lock(&mutex);
+        let outcome = mutex.release_during(
+            &mut Blocking,
+            |_| -> CoreResult<()> { Err(CoreError::Misuse("interrupted".into())) },
+            || mutex.relock(&mut Blocking),
+        );
+        assert!(matches!(outcome, Err(CoreError::Misuse(message)) if message == "interrupted"));
+        assert!(mutex.is_owned());
+        mutex.unlock().unwrap();
+    }
+
+    #[test]
     fn reentrant_depth_counts_entries_and_survives_a_condition_wait() {
         let mutex = Mutex::new().unwrap();
         assert!(!mutex.reenter().unwrap());

@@ -86,19 +86,32 @@ fn later_error(first: Error, second: Error) -> Error {
     }
 }
 
-/// Parks a Ruby thread: each slice without the GVL, then Ruby's pending
-/// interrupts, which may raise and so end the wait.
+/// The binding's parker: each slice without the GVL, then Ruby's pending
+/// interrupts.
+///
+/// [`RubyPark::interruptible`] lets an interrupt that raises end the wait.
+/// [`RubyPark::deferring`] never gives up because of a Ruby exception: one
+/// raised between slices (under `uninterruptible::with_interrupts_deferred`
+/// only a signal trap's handler can raise) is kept for
+/// [`RubyPark::finish`], and only a core error stops the wait; it is for
+/// taking a lock again, which must succeed.
+///
 /// A non-blocking fiber under a `Fiber.scheduler` polls instead (see
 /// `fiber_wait`), so that the other fibers of its thread keep running.
-pub struct Interruptible<'r> {
+pub struct RubyPark<'r> {
     ruby: &'r Ruby,
+    defers: bool,
+    deferred: Option<Error>,
     poller: Option<Poller>,
 }
 
-impl<'r> Interruptible<'r> {
-    pub fn new(ruby: &'r Ruby) -> Self {
-        Interruptible {
+impl<'r> RubyPark<'r> {
+    /// Interrupts end the wait.
+    pub fn interruptible(ruby: &'r Ruby) -> Self {
+        RubyPark {
             ruby,
+            defers: false,
+            deferred: None,
             poller: Poller::for_current_fiber(ruby),
         }
     }
@@ -108,59 +121,12 @@ impl<'r> Interruptible<'r> {
     pub fn under_scheduler(&self) -> bool {
         self.poller.is_some()
     }
-}
 
-impl Park for Interruptible<'_> {
-    type Error = Error;
-
-    fn park<T>(
-        &mut self,
-        slice_end: Duration,
-        attempt: impl FnOnce(Duration) -> CoreResult<Option<T>>,
-    ) -> Result<Option<T>, Error> {
-        match &mut self.poller {
-            Some(poller) => {
-                if let Some(value) = poller.poll(self.ruby, attempt)? {
-                    return Ok(Some(value));
-                }
-                poller.pause(slice_end)?;
-            }
-            None => {
-                if let Some(value) = slice_without_gvl(self.ruby, slice_end, attempt)? {
-                    return Ok(Some(value));
-                }
-            }
-        }
-        self.ruby.thread_check_ints()?;
-        Ok(None)
-    }
-
-    fn error(&self, error: CoreError) -> Error {
-        core_error(self.ruby, error)
-    }
-
-    fn later_error(&self, first: Error, second: Error) -> Error {
-        later_error(first, second)
-    }
-}
-
-/// Parks as [`Interruptible`] does, but never gives up because of a Ruby
-/// exception: one raised between slices (under
-/// `uninterruptible::with_interrupts_deferred` only a signal trap's handler
-/// can raise) is kept for [`Deferring::finish`]. Only a core error stops
-/// the wait. For taking a lock again, which must succeed.
-pub struct Deferring<'r> {
-    ruby: &'r Ruby,
-    deferred: Option<Error>,
-    poller: Option<Poller>,
-}
-
-impl<'r> Deferring<'r> {
-    pub fn new(ruby: &'r Ruby) -> Self {
-        Deferring {
-            ruby,
-            deferred: None,
-            poller: Poller::for_current_fiber(ruby),
+    /// Interrupts are kept for [`RubyPark::finish`].
+    pub fn deferring(ruby: &'r Ruby) -> Self {
+        RubyPark {
+            defers: true,
+            ..Self::interruptible(ruby)
         }
     }
 
@@ -170,7 +136,7 @@ impl<'r> Deferring<'r> {
     }
 }
 
-impl Park for Deferring<'_> {
+impl Park for RubyPark<'_> {
     type Error = Error;
 
     fn park<T>(
@@ -184,9 +150,13 @@ impl Park for Deferring<'_> {
                     return Ok(Some(value));
                 }
                 // An exception raised into the fiber while it pauses (a
-                // stopped task) is deferred like an interrupt.
-                if let Err(err) = poller.pause(slice_end) {
-                    self.deferred.get_or_insert(err);
+                // stopped task) ends the wait, or is deferred, as an
+                // interrupt is.
+                match poller.pause(slice_end) {
+                    Err(err) if self.defers => {
+                        self.deferred.get_or_insert(err);
+                    }
+                    outcome => outcome?,
                 }
             }
             None => {
@@ -195,8 +165,11 @@ impl Park for Deferring<'_> {
                 }
             }
         }
-        if let Err(err) = self.ruby.thread_check_ints() {
-            self.deferred.get_or_insert(err);
+        match self.ruby.thread_check_ints() {
+            Err(err) if self.defers => {
+                self.deferred.get_or_insert(err);
+            }
+            outcome => outcome?,
         }
         Ok(None)
     }

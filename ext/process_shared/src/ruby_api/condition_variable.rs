@@ -1,12 +1,11 @@
 //! `ProcessShared::ConditionVariable`: `Thread::ConditionVariable` across
 //! processes, for a `ProcessShared::Mutex` or `ProcessShared::Monitor`.
 
-use super::blocking::Interruptible;
+use super::blocking::RubyPark;
 use super::convert;
 use super::errors::type_error;
-use super::gc;
 use super::guard::method;
-use super::handle::{define_handle_class, inspect_with, Handle, HandleClass};
+use super::handle::{define_handle_class, handle_class, inspect_with, open_page};
 use super::monitor::Monitor;
 use super::mutex::{relock, Mutex};
 use super::typed::This;
@@ -19,19 +18,11 @@ use magnus::{
 };
 use std::sync::Arc;
 
-#[magnus::wrap(class = "ProcessShared::ConditionVariable", free_immediately, size)]
-#[derive(Default)]
-pub struct ConditionVariable {
-    handle: Handle<CondVar>,
-}
-
-impl HandleClass for ConditionVariable {
-    type Resource = CondVar;
-
-    fn handle(&self) -> &Handle<CondVar> {
-        &self.handle
-    }
-}
+handle_class!(
+    ConditionVariable,
+    "ProcessShared::ConditionVariable",
+    CondVar
+);
 
 /// The shared lock behind a `ProcessShared::Mutex` or `Monitor` argument.
 fn lock_of(ruby: &Ruby, value: Value) -> Result<Arc<CoreMutex>, Error> {
@@ -62,8 +53,7 @@ impl ConditionVariable {
     }
 
     fn initialize(ruby: &Ruby, rb_self: This<Self>) -> Result<(), Error> {
-        let condvar = gc::allocate(ruby, crate::platform::page_size(), CondVar::new)?;
-        rb_self.handle.open(ruby, condvar)
+        open_page(ruby, rb_self, CondVar::new)
     }
 
     /// Releases `mutex`, waits for a signal or the timeout, and takes
@@ -78,7 +68,7 @@ impl ConditionVariable {
         let start = monotonic_now();
         let woken = condvar.wait(
             &mutex,
-            &mut Interruptible::new(ruby),
+            &mut RubyPark::interruptible(ruby),
             deadline_after(timeout),
             || relock(ruby, &mutex),
         )?;

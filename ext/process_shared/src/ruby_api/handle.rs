@@ -4,6 +4,7 @@
 
 use super::errors::{closed_error, type_error};
 use super::typed::This;
+use crate::core::CoreResult;
 use magnus::{Error, Ruby, TypedData};
 use std::cell::RefCell;
 use std::sync::Arc;
@@ -114,6 +115,18 @@ pub trait HandleClass: TypedData + Default {
     }
 }
 
+/// `initialize` of a class whose resource fills one shared page: makes it
+/// with `make` (collecting garbage first if the process ran out of
+/// mappings) and opens the handle.
+pub fn open_page<T: HandleClass>(
+    ruby: &Ruby,
+    rb_self: This<T>,
+    make: impl FnMut() -> CoreResult<T::Resource>,
+) -> Result<(), Error> {
+    let resource = super::gc::allocate(ruby, crate::platform::page_size(), make)?;
+    rb_self.handle().open(ruby, resource)
+}
+
 /// `initialize_copy`: the copy shares the original's resource.
 pub fn initialize_copy<T: HandleClass>(
     ruby: &Ruby,
@@ -150,6 +163,38 @@ pub fn inspect_with<T: HandleClass>(
     format!("#<{class} {state}>")
 }
 
+/// Defines a Ruby class's Rust type: a `#[magnus::wrap]` struct holding a
+/// `Handle` of the resource, and its [`HandleClass`] impl. `before_close`
+/// names a function run on the open resource by `close`.
+///
+/// ```ignore
+/// handle_class!(Mutex, "ProcessShared::Mutex", CoreMutex, before_close = release_own_hold);
+/// ```
+macro_rules! handle_class {
+    ($name:ident, $class:literal, $resource:ty $(, before_close = $before_close:path)?) => {
+        #[doc = concat!("`", $class, "`: a Ruby object's hold on a shared resource.")]
+        #[magnus::wrap(class = $class, free_immediately, size)]
+        #[derive(Default)]
+        pub struct $name {
+            pub(crate) handle: $crate::ruby_api::handle::Handle<$resource>,
+        }
+
+        impl $crate::ruby_api::handle::HandleClass for $name {
+            type Resource = $resource;
+
+            fn handle(&self) -> &$crate::ruby_api::handle::Handle<$resource> {
+                &self.handle
+            }
+
+            $(
+                fn before_close(resource: &$resource) {
+                    $before_close(resource)
+                }
+            )?
+        }
+    };
+}
+
 /// Defines `class`'s allocator and the methods of [`HandleClass`] for the
 /// Rust type `$type`.
 macro_rules! define_handle_class {
@@ -167,4 +212,4 @@ macro_rules! define_handle_class {
     }};
 }
 
-pub(crate) use define_handle_class;
+pub(crate) use {define_handle_class, handle_class};

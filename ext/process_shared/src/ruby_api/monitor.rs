@@ -4,38 +4,22 @@
 
 use super::args::{optional_timeout, timeout_given};
 use super::errors::{process_error, OrRaise};
-use super::gc;
 use super::guard::method;
-use super::handle::{define_handle_class, inspect_with, Handle, HandleClass};
+use super::handle::{define_handle_class, handle_class, inspect_with, open_page, Handle};
 use super::methods::around_block;
-use super::mutex::{describe_lock, lock_busy, lock_busy_until};
+use super::mutex::{describe_lock, lock_busy, lock_busy_until, release_own_hold};
 use super::owner::release_at_thread_end;
 use super::typed::This;
 use crate::core::mutex::{Mutex as CoreMutex, TryLock};
 use crate::core::park::deadline_after;
 use magnus::{prelude::*, Error, RModule, Ruby, Value};
 
-#[magnus::wrap(class = "ProcessShared::Monitor", free_immediately, size)]
-#[derive(Default)]
-pub struct Monitor {
-    pub(super) handle: Handle<CoreMutex>,
-}
-
-impl HandleClass for Monitor {
-    type Resource = CoreMutex;
-
-    fn handle(&self) -> &Handle<CoreMutex> {
-        &self.handle
-    }
-
-    /// A monitor the calling thread holds is released first, however
-    /// deeply entered.
-    fn before_close(monitor: &CoreMutex) {
-        if monitor.is_owned() {
-            let _ = monitor.unlock();
-        }
-    }
-}
+handle_class!(
+    Monitor,
+    "ProcessShared::Monitor",
+    CoreMutex,
+    before_close = release_own_hold
+);
 
 fn enter_handle(ruby: &Ruby, handle: &Handle<CoreMutex>) -> Result<(), Error> {
     let fast = handle.with(ruby, |monitor| {
@@ -53,8 +37,7 @@ fn enter_handle(ruby: &Ruby, handle: &Handle<CoreMutex>) -> Result<(), Error> {
 
 impl Monitor {
     fn initialize(ruby: &Ruby, rb_self: This<Self>) -> Result<(), Error> {
-        let monitor = gc::allocate(ruby, crate::platform::page_size(), CoreMutex::new)?;
-        rb_self.handle.open(ruby, monitor)?;
+        open_page(ruby, rb_self, CoreMutex::new)?;
         release_at_thread_end(&rb_self.handle.get(ruby)?);
         Ok(())
     }

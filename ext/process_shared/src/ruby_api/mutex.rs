@@ -2,11 +2,10 @@
 //! one fiber of one thread of one process.
 
 use super::args::{optional_timeout, timeout_given};
-use super::blocking::Interruptible;
+use super::blocking::RubyPark;
 use super::errors::{process_error, OrRaise};
-use super::gc;
 use super::guard::method;
-use super::handle::{define_handle_class, inspect_with, Handle, HandleClass};
+use super::handle::{define_handle_class, handle_class, inspect_with, open_page, Handle};
 use super::methods::around_block;
 use super::owner::release_at_thread_end;
 use super::typed::This;
@@ -16,25 +15,19 @@ use crate::core::park::deadline_after;
 use magnus::{prelude::*, Error, RModule, Ruby, Value};
 use std::sync::Arc;
 
-#[magnus::wrap(class = "ProcessShared::Mutex", free_immediately, size)]
-#[derive(Default)]
-pub struct Mutex {
-    pub(super) handle: Handle<CoreMutex>,
-}
+handle_class!(
+    Mutex,
+    "ProcessShared::Mutex",
+    CoreMutex,
+    before_close = release_own_hold
+);
 
-impl HandleClass for Mutex {
-    type Resource = CoreMutex;
-
-    fn handle(&self) -> &Handle<CoreMutex> {
-        &self.handle
-    }
-
-    /// A lock the calling thread holds is unlocked first (nothing could
-    /// unlock it through this object later).
-    fn before_close(mutex: &CoreMutex) {
-        if mutex.is_owned() {
-            let _ = mutex.unlock();
-        }
+/// What `close` does first: a lock the calling thread holds is released
+/// (nothing could release it through this object later), however deeply a
+/// monitor was entered.
+pub fn release_own_hold(mutex: &CoreMutex) {
+    if mutex.is_owned() {
+        let _ = mutex.unlock();
     }
 }
 
@@ -58,7 +51,7 @@ pub const HELD_BY_OTHER_FIBER: &str =
 /// spins, then parks. A lock another fiber of this thread holds can only
 /// be waited for under a fiber scheduler; otherwise `ProcessError`.
 pub fn lock_busy(ruby: &Ruby, mutex: &CoreMutex, fast: TryLock) -> Result<(), Error> {
-    let mut park = Interruptible::new(ruby);
+    let mut park = RubyPark::interruptible(ruby);
     if fast == TryLock::HeldByOtherFiber && !park.under_scheduler() {
         return Err(process_error(ruby, HELD_BY_OTHER_FIBER));
     }
@@ -74,7 +67,7 @@ pub fn lock_busy_until(
     fast: TryLock,
     deadline: Option<std::time::Duration>,
 ) -> Result<bool, Error> {
-    let mut park = Interruptible::new(ruby);
+    let mut park = RubyPark::interruptible(ruby);
     if fast == TryLock::HeldByOtherFiber && !park.under_scheduler() {
         return Ok(false);
     }
@@ -103,8 +96,7 @@ pub fn describe_lock(mutex: &CoreMutex) -> String {
 
 impl Mutex {
     fn initialize(ruby: &Ruby, rb_self: This<Self>) -> Result<(), Error> {
-        let mutex = gc::allocate(ruby, crate::platform::page_size(), CoreMutex::new)?;
-        rb_self.handle.open(ruby, mutex)?;
+        open_page(ruby, rb_self, CoreMutex::new)?;
         release_at_thread_end(&rb_self.handle.get(ruby)?);
         Ok(())
     }

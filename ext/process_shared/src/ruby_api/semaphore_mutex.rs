@@ -5,28 +5,20 @@
 use super::args::{optional_timeout, timeout_given};
 use super::errors::OrRaise;
 use super::guard::method;
-use super::handle::{define_handle_class, inspect_with, Handle, HandleClass};
-use super::methods::around_block;
-use super::semaphore::{acquire, Semaphore};
+use super::handle::{define_handle_class, handle_class, inspect_with, Handle};
+use super::methods::{self, acquire};
+use super::semaphore::Semaphore;
 use super::typed::This;
 use super::uninterruptible::{lock_again, sleep_released};
 use crate::core::park::{deadline_after, wait_then_reacquire};
 use crate::core::semaphore::Semaphore as CoreSemaphore;
 use magnus::{prelude::*, typed_data::Obj, Error, RClass, RModule, Ruby, Value};
 
-#[magnus::wrap(class = "ProcessShared::SemaphoreMutex", free_immediately, size)]
-#[derive(Default)]
-pub struct SemaphoreMutex {
-    handle: Handle<CoreSemaphore>,
-}
-
-impl HandleClass for SemaphoreMutex {
-    type Resource = CoreSemaphore;
-
-    fn handle(&self) -> &Handle<CoreSemaphore> {
-        &self.handle
-    }
-}
+handle_class!(
+    SemaphoreMutex,
+    "ProcessShared::SemaphoreMutex",
+    CoreSemaphore
+);
 
 /// Takes a unit again after `sleep`, deferring interrupts until it is held.
 fn relock(ruby: &Ruby, handle: &Handle<CoreSemaphore>) -> Result<(), Error> {
@@ -53,11 +45,6 @@ impl SemaphoreMutex {
         rb_self.handle.adopt(ruby, semaphore.handle.get(ruby)?)
     }
 
-    fn lock(ruby: &Ruby, rb_self: This<Self>) -> Result<This<Self>, Error> {
-        acquire(ruby, &rb_self.handle, None)?;
-        Ok(rb_self)
-    }
-
     fn try_lock(ruby: &Ruby, rb_self: This<Self>, args: &[Value]) -> Result<bool, Error> {
         let timeout = optional_timeout(ruby, args)?;
         if rb_self.handle.with(ruby, CoreSemaphore::try_wait)? {
@@ -69,29 +56,12 @@ impl SemaphoreMutex {
         acquire(ruby, &rb_self.handle, deadline_after(timeout))
     }
 
-    fn unlock(ruby: &Ruby, rb_self: This<Self>) -> Result<This<Self>, Error> {
-        rb_self
-            .handle
-            .with(ruby, CoreSemaphore::post)?
-            .or_raise(ruby)?;
-        Ok(rb_self)
-    }
-
     fn is_locked(ruby: &Ruby, rb_self: This<Self>) -> Result<bool, Error> {
         Ok(rb_self
             .handle
             .with(ruby, CoreSemaphore::value)?
             .or_raise(ruby)?
             == 0)
-    }
-
-    fn synchronize(ruby: &Ruby, rb_self: This<Self>) -> Result<Value, Error> {
-        let semaphore = rb_self.handle.get(ruby)?;
-        around_block(
-            ruby,
-            || acquire(ruby, &rb_self.handle, None).map(drop),
-            || semaphore.post().or_raise(ruby),
-        )
     }
 
     fn sleep(ruby: &Ruby, rb_self: This<Self>, args: &[Value]) -> Result<Value, Error> {
@@ -117,11 +87,14 @@ pub fn init(ruby: &Ruby, namespace: RModule) -> Result<(), Error> {
     let class = namespace.define_class("SemaphoreMutex", ruby.class_object())?;
     define_handle_class!(class, SemaphoreMutex);
     class.define_method("initialize", method!(SemaphoreMutex::initialize, 1))?;
-    class.define_method("lock", method!(SemaphoreMutex::lock, 0))?;
+    class.define_method("lock", method!(methods::wait::<SemaphoreMutex>, 0))?;
     class.define_method("try_lock", method!(SemaphoreMutex::try_lock, -1))?;
-    class.define_method("unlock", method!(SemaphoreMutex::unlock, 0))?;
+    class.define_method("unlock", method!(methods::post::<SemaphoreMutex>, 0))?;
     class.define_method("locked?", method!(SemaphoreMutex::is_locked, 0))?;
-    class.define_method("synchronize", method!(SemaphoreMutex::synchronize, 0))?;
+    class.define_method(
+        "synchronize",
+        method!(methods::synchronize::<SemaphoreMutex>, 0),
+    )?;
     class.define_method("sleep", method!(SemaphoreMutex::sleep, -1))?;
     class.define_method("inspect", method!(SemaphoreMutex::inspect, 0))?;
 

@@ -9,7 +9,7 @@
 //! queued while we block (the GVL released as usual) and Ruby raises them
 //! right after, with the lock held.
 
-use super::blocking::{Deferring, Interruptible};
+use super::blocking::RubyPark;
 use super::guard::catch_panic;
 use crate::platform::monotonic_now;
 use magnus::{prelude::*, Error, Ruby, Value};
@@ -38,14 +38,14 @@ where
 
 /// Takes a lock again after a wait released it, whatever interrupts are
 /// pending: `lock` runs under [`with_interrupts_deferred`] with a
-/// [`Deferring`] parker, and an exception raised meanwhile is raised once
+/// [`RubyPark::deferring`] parker, and an exception raised meanwhile is raised once
 /// the lock is held.
 pub fn lock_again<F>(ruby: &Ruby, lock: F) -> Result<(), Error>
 where
-    F: FnOnce(&mut Deferring<'_>) -> Result<(), Error> + Send + 'static,
+    F: FnOnce(&mut RubyPark<'_>) -> Result<(), Error> + Send + 'static,
 {
     with_interrupts_deferred(ruby, move |ruby| {
-        let mut park = Deferring::new(ruby);
+        let mut park = RubyPark::deferring(ruby);
         lock(&mut park)?;
         park.finish()
     })
@@ -60,10 +60,7 @@ where
 pub fn sleep_released(
     ruby: &Ruby,
     timeout: Option<Duration>,
-    suspend: impl FnOnce(
-        &mut Interruptible<'_>,
-        &dyn Fn() -> Result<Value, Error>,
-    ) -> Result<Value, Error>,
+    suspend: impl FnOnce(&mut RubyPark<'_>, &dyn Fn() -> Result<Value, Error>) -> Result<Value, Error>,
 ) -> Result<Value, Error> {
     let start = monotonic_now();
     let kernel = ruby.module_kernel();
@@ -71,7 +68,7 @@ pub fn sleep_released(
         Some(timeout) => kernel.funcall("sleep", (timeout.as_secs_f64(),)),
         None => kernel.funcall("sleep", ()),
     };
-    let slept = suspend(&mut Interruptible::new(ruby), &sleep)?;
+    let slept = suspend(&mut RubyPark::interruptible(ruby), &sleep)?;
     match timeout {
         Some(timeout) if monotonic_now() - start >= timeout => Ok(ruby.qnil().as_value()),
         _ => Ok(slept),
