@@ -226,6 +226,31 @@ impl<'a, T: AtomicInt> AtomicSlot<'a, T> {
     }
 }
 
+/// A signed 64-bit integer alone in its own shared region: the memory of
+/// an `AtomicInteger`.
+#[derive(Debug)]
+pub struct SharedCounter {
+    region: SharedRegion,
+}
+
+impl SharedCounter {
+    /// A new counter holding `initial`.
+    pub fn new(initial: i64) -> CoreResult<Self> {
+        let counter = SharedCounter {
+            region: SharedRegion::new(std::mem::size_of::<i64>())?,
+        };
+        counter.slot().store(initial);
+        Ok(counter)
+    }
+
+    /// The counter's integer.
+    pub fn slot(&self) -> AtomicSlot<'_, i64> {
+        // SAFETY: the region holds at least 8 bytes, starts on a page (so
+        // is aligned for i64) and stays mapped while `self` lives.
+        unsafe { AtomicSlot::at(self.region.base().cast()) }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::super::test_support::{exit_code, fork_and};
@@ -319,6 +344,14 @@ mod tests {
         assert_eq!(seen, vec![0, 10]);
         assert_eq!(at.update(|_| Err::<i64, _>("no")), Err("no"));
         assert_eq!(at.load(), 11);
+    }
+
+    #[test]
+    fn a_counter_starts_at_its_initial_value() {
+        let counter = SharedCounter::new(-7).unwrap();
+        assert_eq!(counter.slot().add(8).unwrap(), 1);
+        assert!(counter.slot().add(i64::MAX.into()).is_err());
+        assert_eq!(counter.slot().load(), 1);
     }
 
     #[test]

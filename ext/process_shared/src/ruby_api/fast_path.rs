@@ -1,5 +1,6 @@
 //! Hand-written C entry points for the hottest accessors: `get_TYPE`,
-//! `put_TYPE`, `SharedArray#[]` and `#[]=`.
+//! `put_TYPE`, `SharedArray#[]` and `#[]=`, and the atomic counters'
+//! `increment`/`decrement` (`AtomicInteger#value` too).
 //!
 //! magnus's method wrappers (panic guard, argument conversion, receiver
 //! check) cost about as much as reading an integer itself, which left
@@ -10,8 +11,10 @@
 //! defined as a private method under [`slow_name`], so that all checks and
 //! exceptions live in one place.
 
+use super::atomic_integer::AtomicInteger;
 use super::handle::Handle;
 use super::shared_memory::{Memory, SharedMemory};
+use crate::core::atomic::{AtomicInt, AtomicSlot, SharedCounter};
 use crate::core::scalar::{Scalar, ScalarType, TYPE_NAMES};
 use magnus::{rb_sys::AsRawValue, Error, RClass, Ruby, TypedData};
 use rb_sys::stable_api::{get_default, StableApiDefinition};
@@ -342,4 +345,168 @@ pub fn init_shared_memory(class: RClass) -> Result<(), Error> {
 pub fn init_shared_array(class: RClass) -> Result<(), Error> {
     define(class, "[]", element as Arity1 as *const (), 1)?;
     define(class, "[]=", set_element as Arity2 as *const (), 2)
+}
+
+// Atomic counters: `AtomicInteger#increment`/`#decrement`/`#value` and
+// `SharedArray#increment`/`#decrement`, for Fixnum arguments and results
+// in range. Overflow and every error take the checked path.
+
+/// The arguments of a variadic entry point.
+///
+/// # Safety
+/// `argv` points at `argc` VALUEs (as Ruby passes them).
+unsafe fn arguments<'a>(argc: c_int, argv: *const VALUE) -> &'a [VALUE] {
+    match usize::try_from(argc) {
+        // SAFETY: the caller's contract.
+        Ok(len) if len > 0 && !argv.is_null() => unsafe { std::slice::from_raw_parts(argv, len) },
+        _ => &[],
+    }
+}
+
+/// The optional delta at `args[at]`: 1 when absent, a Fixnum's value, or
+/// `None` (a Bignum, anything else, too many arguments).
+fn fixnum_delta(args: &[VALUE], at: usize, negate: bool) -> Option<i128> {
+    let delta = match args.len() {
+        len if len == at => 1,
+        len if len == at + 1 => {
+            let api = get_default();
+            if !api.fixnum_p(args[at]) {
+                return None;
+            }
+            api.fix2long(args[at])
+        }
+        _ => return None,
+    };
+    let delta = i128::from(delta);
+    Some(if negate { -delta } else { delta })
+}
+
+/// The open counter of `rb_self`, or `None` (the slow path raises).
+///
+/// # Safety
+/// As [`open_memory`].
+unsafe fn open_counter<'a>(rb_self: VALUE) -> Option<&'a SharedCounter> {
+    let api = get_default();
+    if api.special_const_p(rb_self) {
+        return None;
+    }
+    // SAFETY: as in `open_memory`.
+    unsafe {
+        if api.builtin_type(rb_self) != rb_sys::ruby_value_type::RUBY_T_DATA
+            || !api.rtypeddata_p(rb_self)
+            || api.rtypeddata_type(rb_self)
+                != std::ptr::from_ref(AtomicInteger::data_type()).cast::<rb_sys::rb_data_type_t>()
+        {
+            return None;
+        }
+        let data = api.rtypeddata_get_data(rb_self).cast::<AtomicInteger>();
+        data.as_ref()?.handle.peek()
+    }
+}
+
+/// `AtomicInteger#increment(delta = 1)` (`NEGATE`: `#decrement`).
+unsafe extern "C" fn counter_add<const NEGATE: bool>(
+    argc: c_int,
+    argv: *const VALUE,
+    rb_self: VALUE,
+) -> VALUE {
+    // SAFETY: Ruby passes `argc` values at `argv`.
+    let args = unsafe { arguments(argc, argv) };
+    // SAFETY: as in `get`.
+    if let (Some(counter), Some(delta)) = (
+        unsafe { open_counter(rb_self) },
+        fixnum_delta(args, 0, NEGATE),
+    ) {
+        if let Ok(value) = counter.slot().add(delta) {
+            return value.to_ruby();
+        }
+    }
+    let name = if NEGATE { "decrement" } else { "increment" };
+    // SAFETY: nothing is held that needs dropping.
+    unsafe { slow_named(rb_self, name, args) }
+}
+
+/// `AtomicInteger#value`.
+unsafe extern "C" fn counter_value(rb_self: VALUE) -> VALUE {
+    // SAFETY: as in `get`.
+    if let Some(counter) = unsafe { open_counter(rb_self) } {
+        return counter.slot().load().to_ruby();
+    }
+    // SAFETY: nothing is held that needs dropping.
+    unsafe { slow_named(rb_self, "value", &[]) }
+}
+
+fn add_to_element<T: AtomicInt + FastScalar>(
+    memory: &Memory,
+    at: u64,
+    delta: i128,
+) -> Option<VALUE> {
+    let slot = AtomicSlot::<T>::in_region(&memory.region, at).ok()?;
+    slot.add(delta).ok().map(T::to_ruby)
+}
+
+/// `SharedArray#increment(index, delta = 1)` (`NEGATE`: `#decrement`).
+unsafe extern "C" fn element_add<const NEGATE: bool>(
+    argc: c_int,
+    argv: *const VALUE,
+    rb_self: VALUE,
+) -> VALUE {
+    // SAFETY: Ruby passes `argc` values at `argv`.
+    let args = unsafe { arguments(argc, argv) };
+    // SAFETY: as in `get`.
+    if let (Some(memory), Some(&index), Some(delta)) = (
+        unsafe { open_memory(rb_self) },
+        args.first(),
+        fixnum_delta(args, 1, NEGATE),
+    ) {
+        let added = element_offset(memory, index).and_then(|at| match memory.scalar {
+            ScalarType::Int8 => add_to_element::<i8>(memory, at, delta),
+            ScalarType::UInt8 => add_to_element::<u8>(memory, at, delta),
+            ScalarType::Int16 => add_to_element::<i16>(memory, at, delta),
+            ScalarType::UInt16 => add_to_element::<u16>(memory, at, delta),
+            ScalarType::Int32 => add_to_element::<i32>(memory, at, delta),
+            ScalarType::UInt32 => add_to_element::<u32>(memory, at, delta),
+            ScalarType::Int64 => add_to_element::<i64>(memory, at, delta),
+            ScalarType::UInt64 => add_to_element::<u64>(memory, at, delta),
+            ScalarType::Float32 | ScalarType::Float64 => None,
+        });
+        if let Some(value) = added {
+            return value;
+        }
+    }
+    let name = if NEGATE { "decrement" } else { "increment" };
+    // SAFETY: nothing is held that needs dropping.
+    unsafe { slow_named(rb_self, name, args) }
+}
+
+type Variadic = unsafe extern "C" fn(c_int, *const VALUE, VALUE) -> VALUE;
+type Arity0 = unsafe extern "C" fn(VALUE) -> VALUE;
+
+/// Installs the fast `increment`/`up`, `decrement`/`down` and `value` over
+/// `AtomicInteger`'s checked ones.
+pub fn init_atomic_integer(class: RClass) -> Result<(), Error> {
+    let increment = counter_add::<false> as Variadic as *const ();
+    let decrement = counter_add::<true> as Variadic as *const ();
+    define(class, "increment", increment, -1)?;
+    define(class, "up", increment, -1)?;
+    define(class, "decrement", decrement, -1)?;
+    define(class, "down", decrement, -1)?;
+    define(class, "value", counter_value as Arity0 as *const (), 0)
+}
+
+/// Installs the fast `increment`/`decrement` over `SharedArray`'s checked
+/// ones.
+pub fn init_shared_array_atomic(class: RClass) -> Result<(), Error> {
+    define(
+        class,
+        "increment",
+        element_add::<false> as Variadic as *const (),
+        -1,
+    )?;
+    define(
+        class,
+        "decrement",
+        element_add::<true> as Variadic as *const (),
+        -1,
+    )
 }

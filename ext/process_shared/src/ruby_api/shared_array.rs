@@ -29,7 +29,7 @@ macro_rules! with_element_type {
 }
 
 /// The element type and the number of elements.
-fn shape(ruby: &Ruby, array: &SharedMemory) -> Result<(ScalarType, usize), Error> {
+pub(super) fn shape(ruby: &Ruby, array: &SharedMemory) -> Result<(ScalarType, usize), Error> {
     array
         .handle
         .with(ruby, |memory| (memory.scalar, memory.count))
@@ -37,7 +37,7 @@ fn shape(ruby: &Ruby, array: &SharedMemory) -> Result<(ScalarType, usize), Error
 
 /// The byte offset of element `index` (negative counts from the end), or
 /// `IndexError` outside `-count...count`.
-fn element_offset(
+pub(super) fn element_offset(
     ruby: &Ruby,
     index: Value,
     scalar: ScalarType,
@@ -166,6 +166,7 @@ pub fn init(_ruby: &Ruby, namespace: RModule) -> Result<(), Error> {
     class.define_private_method(&fast_path::slow_name("[]"), method!(get, 1))?;
     class.define_private_method(&fast_path::slow_name("[]="), method!(set, 2))?;
     fast_path::init_shared_array(class)?;
+    super::shared_array_atomic::init(class)?;
     class.define_private_method("each_element", method!(each_element, 0))?;
     class.define_method("to_a", method!(to_a, 0))?;
     class.define_method("size", method!(length, 0))?;
