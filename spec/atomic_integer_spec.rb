@@ -72,7 +72,7 @@ RSpec.describe ProcessShared::AtomicInteger do
 
   it "accepts any 64-bit delta and refuses larger ones" do
     counter = described_class.new(min)
-    expect(counter.increment(2**64 - 1)).to eq(max)
+    expect(counter.increment((2**64) - 1)).to eq(max)
     expect { counter.increment(2**64) }.to raise_error(RangeError)
     expect { counter.decrement(2**64) }.to raise_error(RangeError)
     expect(counter.value).to eq(max)
@@ -96,7 +96,7 @@ RSpec.describe ProcessShared::AtomicInteger do
 
   it "answers false to compare_and_set with an expected value beyond 64 bits" do
     counter = described_class.new(1)
-    expect(counter.compare_and_set(2**64 + 1, 5)).to be(false)
+    expect(counter.compare_and_set((2**64) + 1, 5)).to be(false)
     expect(counter.value).to eq(1)
   end
 
@@ -129,7 +129,7 @@ RSpec.describe ProcessShared::AtomicInteger do
 
     it "finishes even if the block closes the handle" do
       counter = described_class.new(1)
-      expect(counter.update { |v| counter.close || v + 1 }).to eq(2)
+      expect(counter.update { |v| counter.close || (v + 1) }).to eq(2)
       expect(counter).to be_closed
     end
   end

@@ -73,7 +73,10 @@ RSpec.describe "atomic integers across processes" do
   it "max! and min! from many processes end at the true extremes" do
     rounds = 10_000
     # A different pseudo-random walk in every thread of every child.
-    walk = ->(child, thread) { Random.new((child * threads) + thread).then { |r| Array.new(rounds) { r.rand(-2**40..2**40) } } }
+    walk = lambda do |child, thread|
+      random = Random.new((child * threads) + thread)
+      Array.new(rounds) { random.rand((-2**40)..(2**40)) }
+    end
     peak = ProcessShared::AtomicInteger.new(-2**63)
     trough = ProcessShared::AtomicInteger.new((2**63) - 1)
     extremes = ProcessShared::SharedArray.new(:int64, 2)

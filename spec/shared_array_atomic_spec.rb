@@ -113,7 +113,7 @@ RSpec.describe ProcessShared::SharedArray, "atomic operations" do
 
   it "finishes an update even if the block closes the array" do
     array = described_class.new(:int, 1)
-    expect(array.update(0) { |v| array.close || v + 1 }).to eq(1)
+    expect(array.update(0) { |v| array.close || (v + 1) }).to eq(1)
     expect(array).to be_closed
   end
 end

@@ -153,6 +153,7 @@ module ProcessShared
     #   @return [nil]
 
     # @!method closed?
+    #   Whether {#close} was called on this handle.
     #   @return [Boolean] true after {#close}
 
     # The value and the class, as `Concurrent::AtomicFixnum` shows them;

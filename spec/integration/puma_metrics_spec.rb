@@ -56,6 +56,11 @@ RSpec.describe "Puma cluster metrics example", :integration do
     end
   end
 
+  # Workers Puma has booted so far, restarts included.
+  def boots(port)
+    metrics(port).select { |name, _| name.start_with?("puma_worker_boots_total{") }.values.sum
+  end
+
   def wait_for(what, deadline: 30)
     give_up = monotonic_now + deadline
     until yield
@@ -98,12 +103,13 @@ RSpec.describe "Puma cluster metrics example", :integration do
       )
       begin
         wait_until_listening(port, pid, log)
-        wait_for("4 workers") { metrics(port).select { |name, _| name.start_with?("puma_worker_boots") }.values.sum == 4 }
+        wait_for("4 workers") { boots(port) == 4 }
         first = send_requests(port, requests / 2, client_threads)
 
-        # A request that its worker will not live to finish.
+        # A request that its worker will not live to finish (and that
+        # Net::HTTP must not send again when the connection drops).
         unfinished = Thread.new do
-          Net::HTTP.get(URI("http://127.0.0.1:#{port}/slow?ms=10000"))
+          Net::HTTP.start("127.0.0.1", port, max_retries: 0) { |http| http.get("/slow?ms=10000").code }
         rescue StandardError => e
           e
         end
@@ -113,7 +119,7 @@ RSpec.describe "Puma cluster metrics example", :integration do
         workers.each { |worker| Process.kill(:KILL, worker) }
         expect(unfinished.value).to be_a(StandardError)
         wait_for("Puma to restart the workers") do
-          metrics(port).select { |name, _| name.start_with?("puma_worker_boots") }.values.sum == 8
+          boots(port) == 8
         rescue Errno::ECONNREFUSED, Errno::ECONNRESET, EOFError
           false
         end

@@ -178,6 +178,19 @@ impl<'a, T: AtomicInt> AtomicSlot<'a, T> {
         }
     }
 
+    /// As [`add`](Self::add), but `None` when out of range (nothing
+    /// changed), with no error to build: for the C fast paths.
+    pub fn try_add(&self, delta: i128) -> Option<T> {
+        let mut current = self.load();
+        loop {
+            let new = current.checked_offset(delta)?;
+            match T::compare_exchange_weak(self.cell, current, new) {
+                Ok(_) => return Some(new),
+                Err(actual) => current = actual,
+            }
+        }
+    }
+
     /// Sets the value to `new` if it is `expected`; whether it did.
     pub fn compare_and_set(&self, expected: T, new: T) -> bool {
         T::compare_exchange(self.cell, expected, new).is_ok()
@@ -277,6 +290,8 @@ mod tests {
         assert_eq!(at.load(), max_t, "{}: unchanged after overflow", T::NAME);
         assert_eq!(at.add(-1).unwrap().into(), max - 1);
         assert_eq!(at.add(1).unwrap(), max_t);
+        assert_eq!(at.try_add(1), None);
+        assert_eq!(at.load(), max_t);
 
         at.store(min_t);
         assert!(matches!(at.add(-1), Err(CoreError::OutOfRange(_))));

@@ -417,7 +417,7 @@ unsafe extern "C" fn counter_add<const NEGATE: bool>(
         unsafe { open_counter(rb_self) },
         fixnum_delta(args, 0, NEGATE),
     ) {
-        if let Ok(value) = counter.slot().add(delta) {
+        if let Some(value) = counter.slot().try_add(delta) {
             return value.to_ruby();
         }
     }
@@ -442,7 +442,7 @@ fn add_to_element<T: AtomicInt + FastScalar>(
     delta: i128,
 ) -> Option<VALUE> {
     let slot = AtomicSlot::<T>::in_region(&memory.region, at).ok()?;
-    slot.add(delta).ok().map(T::to_ruby)
+    slot.try_add(delta).map(T::to_ruby)
 }
 
 /// `SharedArray#increment(index, delta = 1)` (`NEGATE`: `#decrement`).
