@@ -2,8 +2,8 @@
 
 require "rbconfig"
 
-# API.md: "A Rust panic never crosses into Ruby: it becomes a Ruby
-# exception." magnus alone would raise it as `fatal`, which no rescue
+# The promise in ProcessShared's docs: a bug that makes the native code panic raises
+# RuntimeError ("internal error"), never `fatal`. magnus alone would raise it as `fatal`, which no rescue
 # catches and which ends the interpreter.
 RSpec.describe "a Rust panic" do
   lib = File.expand_path("../lib", __dir__)

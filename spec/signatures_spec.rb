@@ -62,7 +62,7 @@ RSpec.describe "sig/process_shared.rbs" do
           problems = ruby_methods.filter_map do |name|
             declared = rbs[name]
             next "#{name}: not declared" unless declared
-            next "#{name}: declared #{declared.accessibility}" unless declared.public?
+            next "#{name}: declared private" unless Signatures.public?(declared, singleton:)
 
             found = arity_problems(declared, owner.instance_method(name))
             "#{name}: #{found.join(', ')}" unless found.empty?
@@ -73,7 +73,7 @@ RSpec.describe "sig/process_shared.rbs" do
         it "declares only public #{kind} methods that Ruby defines" do
           here = type_name(namespace)
           declared = definition(namespace, singleton:).methods.select do |_name, method|
-            method.public? && method.defs.any? { |type_def| type_def.implemented_in == here }
+            Signatures.public?(method, singleton:) && method.defs.any? { |type_def| type_def.implemented_in == here }
           end
           missing = declared.keys.reject do |name|
             name == :new ? singleton && namespace.respond_to?(:new) : owner.public_method_defined?(name)
