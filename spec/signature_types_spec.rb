@@ -153,7 +153,7 @@ RSpec.describe "the types in sig/process_shared.rbs" do
   end
 
   it "hold for SharedMemory and its Mapping, with every typed accessor" do
-    TypedAccessors::TYPES.each do |type|
+    TypedAccessors.types.each do |type|
       name = type.name
       memory = ProcessShared::SharedMemory.new(name.to_sym, 4)
       value = type.float? ? 1.5 : 1

@@ -12,11 +12,13 @@
 //! value in between, so `add` is a CAS loop instead).
 //!
 //! All widths share one generic implementation through [`AtomicInt`],
-//! implemented for each integer type with its `std::sync::atomic` cell.
+//! implemented for each integer row of the scalar table
+//! (`core::scalar::scalar_types!`) with the row's `std::sync::atomic` cell;
+//! [`with_integer_type!`] dispatches on a `ScalarType` to the integer rows.
 
 use super::error::{CoreError, CoreResult};
 use super::region::SharedRegion;
-use super::scalar::Scalar;
+use super::scalar::{scalar_types, Kind, Scalar};
 use std::fmt::Display;
 use std::marker::PhantomData;
 use std::sync::atomic::Ordering::SeqCst;
@@ -58,18 +60,43 @@ pub trait AtomicInt: Scalar + Ord + Display + Into<i128> + TryFrom<i128> {
     fn bounds() -> (i128, i128);
 }
 
+/// The name of an integer type by its kind and size, for messages.
+const fn integer_name(kind: Kind, size: usize) -> &'static str {
+    match (kind, size) {
+        (Kind::Signed, 1) => "int8",
+        (Kind::Signed, 2) => "int16",
+        (Kind::Signed, 4) => "int32",
+        (Kind::Signed, _) => "int64",
+        (Kind::Unsigned, 1) => "uint8",
+        (Kind::Unsigned, 2) => "uint16",
+        (Kind::Unsigned, 4) => "uint32",
+        (Kind::Unsigned, _) => "uint64",
+        (Kind::Float, _) => "float",
+    }
+}
+
+/// `impl AtomicInt` for every integer row of the scalar table (float rows
+/// have no atomic arithmetic).
+macro_rules! define_atomic_ints {
+    (; $($variant:ident($t:ty, $atomic:ident, $kind:ident) { $($names:tt)* })*) => {
+        $(atomic_int!($kind, $t);)*
+    };
+}
+
+/// One row of [`define_atomic_ints!`].
 macro_rules! atomic_int {
-    ($($t:ty => $cell:ty, $name:literal;)*) => {$(
+    (float, $t:ty) => {};
+    ($integer:ident, $t:ty) => {
         impl AtomicInt for $t {
-            type Cell = $cell;
-            const NAME: &'static str = $name;
+            type Cell = <$t as Scalar>::Atomic;
+            const NAME: &'static str = integer_name(<$t as Scalar>::KIND, <$t as Scalar>::SIZE);
 
             unsafe fn cell<'a>(at: *mut Self) -> &'a Self::Cell {
                 // SAFETY: the caller guarantees alignment and validity; the
                 // cell has the size and alignment of the integer, and other
                 // processes touch the memory only with atomic operations or
                 // plain accesses of the same width (never a Rust reference).
-                unsafe { <$cell>::from_ptr(at) }
+                unsafe { <<$t as Scalar>::Atomic>::from_ptr(at) }
             }
             fn load(cell: &Self::Cell) -> Self {
                 cell.load(SeqCst)
@@ -83,26 +110,57 @@ macro_rules! atomic_int {
             fn compare_exchange(cell: &Self::Cell, current: Self, new: Self) -> Result<Self, Self> {
                 cell.compare_exchange(current, new, SeqCst, SeqCst)
             }
-            fn compare_exchange_weak(cell: &Self::Cell, current: Self, new: Self) -> Result<Self, Self> {
+            fn compare_exchange_weak(
+                cell: &Self::Cell,
+                current: Self,
+                new: Self,
+            ) -> Result<Self, Self> {
                 cell.compare_exchange_weak(current, new, SeqCst, SeqCst)
             }
             fn bounds() -> (i128, i128) {
                 (<$t>::MIN.into(), <$t>::MAX.into())
             }
         }
-    )*};
+    };
 }
 
-atomic_int! {
-    i8 => std::sync::atomic::AtomicI8, "int8";
-    u8 => std::sync::atomic::AtomicU8, "uint8";
-    i16 => std::sync::atomic::AtomicI16, "int16";
-    u16 => std::sync::atomic::AtomicU16, "uint16";
-    i32 => std::sync::atomic::AtomicI32, "int32";
-    u32 => std::sync::atomic::AtomicU32, "uint32";
-    i64 => std::sync::atomic::AtomicI64, "int64";
-    u64 => std::sync::atomic::AtomicU64, "uint64";
+scalar_types!(define_atomic_ints!());
+
+/// `with_integer_type!(scalar, f(args), else otherwise)` calls `f::<T>(args)`
+/// with `T` the Rust type of the `ScalarType` value `scalar` if it is an
+/// integer type (so `T: AtomicInt`), and is `otherwise` for float types.
+macro_rules! with_integer_type {
+    ($scalar:expr, $f:ident($($arg:expr),* $(,)?), else $otherwise:expr) => {
+        $crate::core::scalar::scalar_types!($crate::core::atomic::integer_type_dispatch!(
+            ($scalar) ($f) (($($arg),*)) ($otherwise)
+        ))
+    };
 }
+pub(crate) use with_integer_type;
+
+/// The callback of [`with_integer_type!`]: one match arm per row.
+macro_rules! integer_type_dispatch {
+    (($scalar:expr) ($f:ident) ($args:tt) ($otherwise:expr) ;
+     $($variant:ident($t:ty, $atomic:ident, $kind:ident) { $($names:tt)* })*) => {
+        match $scalar {
+            $($crate::core::scalar::ScalarType::$variant =>
+                $crate::core::atomic::integer_arm!($kind, $f::<$t> $args, $otherwise),)*
+        }
+    };
+}
+pub(crate) use integer_type_dispatch;
+
+/// One arm of [`integer_type_dispatch!`]: the call for integer rows, the
+/// alternative for float rows (whose call is never compiled).
+macro_rules! integer_arm {
+    (float, $call:expr, $otherwise:expr) => {
+        $otherwise
+    };
+    ($integer:ident, $call:expr, $otherwise:expr) => {
+        $call
+    };
+}
+pub(crate) use integer_arm;
 
 /// The `OutOfRange` error for a wide value that does not fit `T`.
 pub fn out_of_range<T: AtomicInt>(value: i128) -> CoreError {
@@ -322,6 +380,34 @@ mod tests {
         edges::<u32>();
         edges::<i64>();
         edges::<u64>();
+    }
+
+    fn name_of<T: AtomicInt>() -> Option<&'static str> {
+        Some(T::NAME)
+    }
+
+    #[test]
+    fn the_table_gives_every_integer_type_its_atomics_and_floats_none() {
+        use crate::core::scalar::ScalarType;
+        let names: Vec<_> = ScalarType::ALL
+            .iter()
+            .map(|&scalar| crate::core::atomic::with_integer_type!(scalar, name_of(), else None))
+            .collect();
+        assert_eq!(
+            names,
+            [
+                Some("int8"),
+                Some("uint8"),
+                Some("int16"),
+                Some("uint16"),
+                Some("int32"),
+                Some("uint32"),
+                Some("int64"),
+                Some("uint64"),
+                None,
+                None
+            ]
+        );
     }
 
     #[test]

@@ -4,19 +4,14 @@
 
 use super::errors::OrRaise;
 use super::fast_path::{self, slow_name};
-use super::gc;
 use super::guard::method;
-use super::handle::Handle;
+use super::handle::{define_handle_class, handle_class, open_page};
 use super::shared_array_atomic::{element_value, expected_value, signed_delta, update_with_block};
 use super::typed::This;
 use crate::core::atomic::SharedCounter;
 use magnus::{prelude::*, scan_args::scan_args, Error, RModule, Ruby, Value};
 
-#[magnus::wrap(class = "ProcessShared::AtomicInteger", free_immediately, size)]
-#[derive(Default)]
-pub struct AtomicInteger {
-    pub(super) handle: Handle<SharedCounter>,
-}
+handle_class!(AtomicInteger, "ProcessShared::AtomicInteger", SharedCounter);
 
 impl AtomicInteger {
     fn initialize(ruby: &Ruby, rb_self: This<Self>, args: &[Value]) -> Result<(), Error> {
@@ -25,18 +20,7 @@ impl AtomicInteger {
             Some(value) => element_value::<i64>(ruby, value, "initial value")?,
             None => 0,
         };
-        let counter = gc::allocate(ruby, crate::platform::page_size(), || {
-            SharedCounter::new(initial)
-        })?;
-        rb_self.handle.open(ruby, counter)
-    }
-
-    fn initialize_copy(
-        ruby: &Ruby,
-        rb_self: This<Self>,
-        original: This<Self>,
-    ) -> Result<(), Error> {
-        rb_self.handle.adopt(ruby, original.handle.get(ruby)?)
+        open_page(ruby, rb_self, || SharedCounter::new(initial))
     }
 
     fn value(ruby: &Ruby, rb_self: This<Self>) -> Result<i64, Error> {
@@ -107,24 +91,12 @@ impl AtomicInteger {
             .handle
             .with(ruby, |counter| counter.slot().min(candidate))
     }
-
-    fn close(&self) {
-        self.handle.close();
-    }
-
-    fn is_closed(&self) -> bool {
-        self.handle.is_closed()
-    }
 }
 
 pub fn init(ruby: &Ruby, namespace: RModule) -> Result<(), Error> {
     let class = namespace.define_class("AtomicInteger", ruby.class_object())?;
-    class.define_alloc_func::<AtomicInteger>();
+    define_handle_class!(class, AtomicInteger);
     class.define_method("initialize", method!(AtomicInteger::initialize, -1))?;
-    class.define_method(
-        "initialize_copy",
-        method!(AtomicInteger::initialize_copy, 1),
-    )?;
     // The checked value, increment and decrement; the public ones (and
     // `up`, `down`) are fast_path's.
     class.define_private_method(&slow_name("value"), method!(AtomicInteger::value, 0))?;
@@ -147,7 +119,5 @@ pub fn init(ruby: &Ruby, namespace: RModule) -> Result<(), Error> {
     class.define_method("update", method!(AtomicInteger::update, 0))?;
     class.define_method("max!", method!(AtomicInteger::max, 1))?;
     class.define_method("min!", method!(AtomicInteger::min, 1))?;
-    class.define_method("close", method!(AtomicInteger::close, 0))?;
-    class.define_method("closed?", method!(AtomicInteger::is_closed, 0))?;
     Ok(())
 }

@@ -3,13 +3,14 @@
 //! `update`, `max!`, `min!`), and the argument conversions they share with
 //! `AtomicInteger`. The arithmetic is `core::atomic`'s.
 
+use super::convert::RubyScalar;
 use super::errors::{range_error, type_error, OrRaise};
 use super::fast_path::{self, slow_name};
 use super::guard::method;
 use super::shared_array::{element_offset, shape};
-use super::shared_memory::{Memory, RubyScalar, SharedMemory};
+use super::shared_memory::{Memory, SharedMemory};
 use super::typed::This;
-use crate::core::atomic::{AtomicInt, AtomicSlot};
+use crate::core::atomic::{with_integer_type, AtomicInt, AtomicSlot};
 use crate::core::scalar::ScalarType;
 use magnus::{prelude::*, scan_args::scan_args, Error, Integer, RClass, Ruby, Value};
 
@@ -74,24 +75,6 @@ pub fn expected_value<T: AtomicInt>(ruby: &Ruby, value: Value) -> Result<Option<
     Ok(wide_integer(ruby, value, "expected value")?.and_then(T::from_wide))
 }
 
-/// Calls `$f::<T>($args)` with `T` the integer type of an element type;
-/// `TypeError` for `:float` and `:double`.
-macro_rules! with_integer_type {
-    ($ruby:expr, $scalar:expr, $f:ident($($args:expr),*)) => {
-        match $scalar {
-            ScalarType::Int8 => $f::<i8>($($args),*),
-            ScalarType::UInt8 => $f::<u8>($($args),*),
-            ScalarType::Int16 => $f::<i16>($($args),*),
-            ScalarType::UInt16 => $f::<u16>($($args),*),
-            ScalarType::Int32 => $f::<i32>($($args),*),
-            ScalarType::UInt32 => $f::<u32>($($args),*),
-            ScalarType::Int64 => $f::<i64>($($args),*),
-            ScalarType::UInt64 => $f::<u64>($($args),*),
-            ScalarType::Float32 | ScalarType::Float64 => Err(not_integer($ruby, $scalar)),
-        }
-    };
-}
-
 /// Atomic operations on a `:float`/`:double` array: `TypeError`.
 fn not_integer(ruby: &Ruby, scalar: ScalarType) -> Error {
     let name = if scalar == ScalarType::Float32 {
@@ -147,7 +130,7 @@ fn add_method(
     let args = scan_args::<(Value,), (Option<Value>,), (), (), (), ()>(args)?;
     let (scalar, offset) = locate(ruby, &rb_self, args.required.0)?;
     let delta = signed_delta(ruby, args.optional.0, negate)?;
-    with_integer_type!(ruby, scalar, add(ruby, &rb_self, offset, delta))
+    with_integer_type!(scalar, add(ruby, &rb_self, offset, delta), else Err(not_integer(ruby, scalar)))
 }
 
 /// `increment(index, delta = 1)`: the element's new value.
@@ -188,11 +171,7 @@ fn compare_and_set(
     new: Value,
 ) -> Result<bool, Error> {
     let (scalar, offset) = locate(ruby, &rb_self, index)?;
-    with_integer_type!(
-        ruby,
-        scalar,
-        compare_and_set_element(ruby, &rb_self, offset, expected, new)
-    )
+    with_integer_type!(scalar, compare_and_set_element(ruby, &rb_self, offset, expected, new), else Err(not_integer(ruby, scalar)))
 }
 
 fn swap_element<T: AtomicInt + RubyScalar>(
@@ -214,7 +193,7 @@ fn get_and_set(
     new: Value,
 ) -> Result<Value, Error> {
     let (scalar, offset) = locate(ruby, &rb_self, index)?;
-    with_integer_type!(ruby, scalar, swap_element(ruby, &rb_self, offset, new))
+    with_integer_type!(scalar, swap_element(ruby, &rb_self, offset, new), else Err(not_integer(ruby, scalar)))
 }
 
 fn keep_element<T: AtomicInt + RubyScalar>(
@@ -243,11 +222,7 @@ fn max(
     value: Value,
 ) -> Result<Value, Error> {
     let (scalar, offset) = locate(ruby, &rb_self, index)?;
-    with_integer_type!(
-        ruby,
-        scalar,
-        keep_element(ruby, &rb_self, offset, value, true)
-    )
+    with_integer_type!(scalar, keep_element(ruby, &rb_self, offset, value, true), else Err(not_integer(ruby, scalar)))
 }
 
 /// `min!(index, value)`: the element after keeping the smaller.
@@ -258,11 +233,7 @@ fn min(
     value: Value,
 ) -> Result<Value, Error> {
     let (scalar, offset) = locate(ruby, &rb_self, index)?;
-    with_integer_type!(
-        ruby,
-        scalar,
-        keep_element(ruby, &rb_self, offset, value, false)
-    )
+    with_integer_type!(scalar, keep_element(ruby, &rb_self, offset, value, false), else Err(not_integer(ruby, scalar)))
 }
 
 /// Runs `update`'s CAS loop on `slot`, yielding the current value to the
@@ -298,7 +269,7 @@ fn update_element<T: AtomicInt + RubyScalar>(
 /// `update(index) { |value| new }`: the value stored.
 fn update(ruby: &Ruby, rb_self: This<SharedMemory>, index: Value) -> Result<Value, Error> {
     let (scalar, offset) = locate(ruby, &rb_self, index)?;
-    with_integer_type!(ruby, scalar, update_element(ruby, &rb_self, offset))
+    with_integer_type!(scalar, update_element(ruby, &rb_self, offset), else Err(not_integer(ruby, scalar)))
 }
 
 pub fn init(class: RClass) -> Result<(), Error> {
