@@ -12,7 +12,6 @@ pub mod index;
 pub mod mutex;
 pub mod object_record;
 pub mod park;
-pub mod port_registry;
 pub mod region;
 pub mod scalar;
 pub mod semaphore;
