@@ -70,7 +70,7 @@ pub fn signed_delta(ruby: &Ruby, value: Option<Value>, negate: bool) -> Result<i
 
 /// `compare_and_set`'s expected value: `None` when `T` cannot hold it (so
 /// the element cannot be equal to it: the answer is false, as
-/// concurrent-ruby's `AtomicFixnum` answers).
+/// concurrent-ruby's Ruby `AtomicFixnum` answers).
 pub fn expected_value<T: AtomicInt>(ruby: &Ruby, value: Value) -> Result<Option<T>, Error> {
     Ok(wide_integer(ruby, value, "expected value")?.and_then(T::from_wide))
 }
