@@ -54,7 +54,8 @@ RSpec.describe "named objects" do
     ProcessShared::Monitor => [[], ->(o) { o.mon_locked? }],
     ProcessShared::ConditionVariable => [[], ->(o) { o.signal && :signalled }],
     ProcessShared::SharedMemory => [[:int64, 2], ->(o) { o.get_int64(8) }],
-    ProcessShared::SharedArray => [[:int32, 3], ->(o) { o.to_a }]
+    ProcessShared::SharedArray => [[:int32, 3], ->(o) { o.to_a }],
+    ProcessShared::AtomicInteger => [[7], ->(o) { o.value }]
   }
 
   classes.each do |klass, (args, probe)|

@@ -27,6 +27,7 @@ unless loaded
 end
 require "process_shared/fork_hook"
 require "process_shared/named"
+require "process_shared/thread_end"
 
 # The exception classes are native; for YARD:
 #

@@ -1,6 +1,7 @@
 //! The platform-neutral core: shared regions, typed access, the lock
 //! algorithms. Plain Rust, no Ruby types, unit-tested with `cargo test`.
 
+pub mod atomic;
 pub mod binary_semaphore;
 pub mod condvar;
 pub mod error;
@@ -18,5 +19,6 @@ pub mod semaphore;
 pub mod spin_wait;
 #[cfg(test)]
 mod test_support;
+pub mod thread_end;
 
 pub use error::{CoreError, CoreResult};

@@ -1,11 +1,17 @@
-//! A counting semaphore in its own shared page.
+//! A counting semaphore in its own shared page: the platform semaphore,
+//! then a count of the threads waiting on it (for `waiting`; the platform
+//! semaphore does its own wake-ups).
 
 use super::error::{CoreError, CoreResult};
 use super::named::{self, SharedState};
 use super::park::{wait_until, Park};
 use super::region::SharedRegion;
 use crate::platform::{RawSemaphore, WaitOutcome};
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
+
+/// Where the waiter count lives in the page: after the platform semaphore.
+const WAITERS_OFFSET: usize = std::mem::size_of::<RawSemaphore>().next_multiple_of(4);
 
 /// A counting semaphore shared with every process forked after it was made.
 #[derive(Debug)]
@@ -40,6 +46,19 @@ impl Semaphore {
         unsafe { &*self.region.base().cast::<RawSemaphore>() }
     }
 
+    fn waiters(&self) -> &AtomicU32 {
+        // SAFETY: the region is page-aligned and large enough for an
+        // AtomicU32 at WAITERS_OFFSET (a multiple of 4), zero-filled at
+        // first, and lives as long as `self`.
+        unsafe { &*self.region.base().add(WAITERS_OFFSET).cast::<AtomicU32>() }
+    }
+
+    /// How many threads of all processes wait on it now (a waiter killed
+    /// while waiting stays counted).
+    pub fn waiting(&self) -> u32 {
+        self.waiters().load(Ordering::Relaxed)
+    }
+
     /// Decrements now if the value is positive. Never blocks, no system call.
     pub fn try_wait(&self) -> bool {
         self.raw().try_wait()
@@ -61,13 +80,15 @@ impl Semaphore {
         if self.try_wait() {
             return Ok(true);
         }
+        self.waiters().fetch_add(1, Ordering::Relaxed);
         let acquired = wait_until(park, deadline, |slice_end| {
             Ok(match self.wait_until(slice_end)? {
                 WaitOutcome::Acquired => Some(()),
                 WaitOutcome::TimedOut | WaitOutcome::Interrupted => None,
             })
-        })?;
-        Ok(acquired.is_some())
+        });
+        self.waiters().fetch_sub(1, Ordering::Relaxed);
+        Ok(acquired?.is_some())
     }
 
     /// Increments, waking one waiter.
@@ -99,7 +120,7 @@ impl SharedState for Semaphore {
     const USES_RAW_SEMAPHORE: bool = true;
 
     fn state_size(_: &u64) -> usize {
-        std::mem::size_of::<RawSemaphore>()
+        WAITERS_OFFSET + std::mem::size_of::<AtomicU32>()
     }
 
     fn check_init(initial: &u64) -> CoreResult<()> {
@@ -110,7 +131,8 @@ impl SharedState for Semaphore {
         let initial = Self::checked_initial(initial)?;
         let slot = region.span(0, std::mem::size_of::<RawSemaphore>())?;
         // SAFETY: the span is suitably aligned shared memory large enough for
-        // a RawSemaphore, and nothing else lives in it.
+        // a RawSemaphore (the zero-filled waiter count follows it), and
+        // nothing else lives in it.
         unsafe { RawSemaphore::init(slot.cast(), initial)? };
         Ok(())
     }

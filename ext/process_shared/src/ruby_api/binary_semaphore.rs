@@ -3,7 +3,7 @@
 
 use super::args::initial_value;
 use super::guard::method;
-use super::handle::{define_handle_class, handle_class};
+use super::handle::{define_handle_class, handle_class, inspect_with};
 use super::methods;
 use super::named;
 use super::typed::This;
@@ -17,6 +17,16 @@ handle_class!(
 );
 
 impl BinarySemaphore {
+    fn inspect(ruby: &Ruby, rb_self: This<Self>) -> String {
+        inspect_with(ruby, rb_self, |semaphore| {
+            format!(
+                "value {}, {} waiting",
+                semaphore.value(),
+                semaphore.waiting()
+            )
+        })
+    }
+
     fn initialize(ruby: &Ruby, rb_self: This<Self>, args: &[Value]) -> Result<(), Error> {
         named::initialize(ruby, rb_self, args, |args| initial_value(ruby, args))
     }
@@ -42,5 +52,6 @@ pub fn init(ruby: &Ruby, namespace: RModule) -> Result<(), Error> {
         method!(methods::synchronize::<BinarySemaphore>, 0),
     )?;
     named::include_in::<BinarySemaphore>(ruby, class)?;
+    class.define_method("inspect", method!(BinarySemaphore::inspect, 0))?;
     Ok(())
 }

@@ -5,7 +5,7 @@ use super::blocking::RubyPark;
 use super::convert;
 use super::errors::type_error;
 use super::guard::method;
-use super::handle::{define_handle_class, handle_class};
+use super::handle::{define_handle_class, handle_class, inspect_with};
 use super::monitor::Monitor;
 use super::mutex::{relock, Mutex};
 use super::named;
@@ -45,6 +45,16 @@ fn lock_of(ruby: &Ruby, value: Value) -> Result<Arc<CoreMutex>, Error> {
 impl ConditionVariable {
     fn initialize(ruby: &Ruby, rb_self: This<Self>, args: &[Value]) -> Result<(), Error> {
         named::initialize(ruby, rb_self, args, named::no_arguments)
+    }
+
+    fn waiting(ruby: &Ruby, rb_self: This<Self>) -> Result<u32, Error> {
+        rb_self.handle.with(ruby, CondVar::waiting)
+    }
+
+    fn inspect(ruby: &Ruby, rb_self: This<Self>) -> String {
+        inspect_with(ruby, rb_self, |condvar| {
+            format!("{} waiting", condvar.waiting())
+        })
     }
 
     /// Releases `mutex`, waits for a signal or the timeout, and takes
@@ -89,5 +99,7 @@ pub fn init(ruby: &Ruby, namespace: RModule) -> Result<(), Error> {
     class.define_method("signal", method!(ConditionVariable::signal, 0))?;
     class.define_method("broadcast", method!(ConditionVariable::broadcast, 0))?;
     named::include_in::<ConditionVariable>(ruby, class)?;
+    class.define_method("waiting", method!(ConditionVariable::waiting, 0))?;
+    class.define_method("inspect", method!(ConditionVariable::inspect, 0))?;
     Ok(())
 }

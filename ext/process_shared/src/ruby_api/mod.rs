@@ -2,12 +2,14 @@
 //! (errors, argument conversion, handles, blocking without the GVL).
 
 mod args;
+mod atomic_integer;
 mod binary_semaphore;
 mod blocking;
 mod condition_variable;
 mod convert;
 mod errors;
 mod fast_path;
+mod fiber_wait;
 mod fork_hook;
 mod gc;
 mod guard;
@@ -16,9 +18,11 @@ mod methods;
 mod monitor;
 mod mutex;
 mod named;
+mod owner;
 mod semaphore;
 mod semaphore_mutex;
 mod shared_array;
+mod shared_array_atomic;
 mod shared_memory;
 mod typed;
 mod uninterruptible;
@@ -33,6 +37,7 @@ pub fn init(ruby: &Ruby) -> Result<(), Error> {
     guard::init(ruby, namespace)?;
     fork_hook::init(ruby, namespace)?;
     named::init(ruby, namespace)?;
+    owner::init(ruby, namespace)?;
     semaphore::init(ruby, namespace)?;
     shared_memory::init(ruby, namespace)?;
     shared_array::init(ruby, namespace)?;
@@ -41,5 +46,6 @@ pub fn init(ruby: &Ruby) -> Result<(), Error> {
     condition_variable::init(ruby, namespace)?;
     binary_semaphore::init(ruby, namespace)?;
     semaphore_mutex::init(ruby, namespace)?;
+    atomic_integer::init(ruby, namespace)?;
     Ok(())
 }

@@ -3,7 +3,7 @@
 use super::args::initial_value;
 use super::errors::OrRaise;
 use super::guard::method;
-use super::handle::{define_handle_class, handle_class};
+use super::handle::{define_handle_class, handle_class, inspect_with};
 use super::methods;
 use super::named;
 use super::typed::This;
@@ -13,6 +13,19 @@ use magnus::{prelude::*, Error, RModule, Ruby, Value};
 handle_class!(Semaphore, "ProcessShared::Semaphore", CoreSemaphore);
 
 impl Semaphore {
+    fn waiting(ruby: &Ruby, rb_self: This<Self>) -> Result<u32, Error> {
+        rb_self.handle.with(ruby, CoreSemaphore::waiting)
+    }
+
+    fn inspect(ruby: &Ruby, rb_self: This<Self>) -> String {
+        inspect_with(ruby, rb_self, |semaphore| {
+            let value = semaphore
+                .value()
+                .map_or_else(|_| "unknown".to_string(), |value| value.to_string());
+            format!("value {value}, {} waiting", semaphore.waiting())
+        })
+    }
+
     fn initialize(ruby: &Ruby, rb_self: This<Self>, args: &[Value]) -> Result<(), Error> {
         named::initialize(ruby, rb_self, args, |args| initial_value(ruby, args))
     }
@@ -35,5 +48,7 @@ pub fn init(ruby: &Ruby, namespace: RModule) -> Result<(), Error> {
     class.define_method("value", method!(Semaphore::value, 0))?;
     class.define_method("synchronize", method!(methods::synchronize::<Semaphore>, 0))?;
     named::include_in::<Semaphore>(ruby, class)?;
+    class.define_method("waiting", method!(Semaphore::waiting, 0))?;
+    class.define_method("inspect", method!(Semaphore::inspect, 0))?;
     Ok(())
 }
