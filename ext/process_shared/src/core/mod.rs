@@ -10,11 +10,13 @@ pub mod identity;
 pub mod mutex;
 pub mod object_record;
 pub mod port_registry;
+pub mod queue;
 pub mod region;
 pub mod scalar;
 pub mod semaphore;
 pub mod spin_wait;
 #[cfg(test)]
 mod test_support;
+pub mod waiter_slots;
 
 pub use error::{CoreError, CoreResult};
