@@ -1,12 +1,15 @@
 //! The platform-neutral core: shared regions, typed access, the lock
 //! algorithms. Plain Rust, no Ruby types, unit-tested with `cargo test`.
 
+pub mod barrier;
 pub mod binary_semaphore;
 pub mod condvar;
 pub mod error;
+pub mod event;
 pub mod fork;
 pub mod fork_protocol;
 pub mod identity;
+pub mod latch;
 pub mod mutex;
 pub mod object_record;
 pub mod port_registry;
