@@ -1,17 +1,21 @@
 //! The Ruby binding: one file per Ruby class, plus the shared plumbing
 //! (errors, argument conversion, handles, blocking without the GVL).
 
+mod barrier;
 mod binary_semaphore;
 mod blocking;
 mod condition_variable;
 mod convert;
+mod count_down_latch;
 mod errors;
+mod event;
 mod fast_path;
 mod fork_hook;
 mod gc;
 mod guard;
 mod handle;
 mod monitor;
+mod queue;
 mod mutex;
 mod semaphore;
 mod semaphore_mutex;
@@ -37,5 +41,9 @@ pub fn init(ruby: &Ruby) -> Result<(), Error> {
     condition_variable::init(ruby, namespace)?;
     binary_semaphore::init(ruby, namespace)?;
     semaphore_mutex::init(ruby, namespace)?;
+    queue::init(ruby, namespace)?;
+    barrier::init(ruby, namespace)?;
+    count_down_latch::init(ruby, namespace)?;
+    event::init(ruby, namespace)?;
     Ok(())
 }

@@ -1,0 +1,224 @@
+//! `ProcessShared::Queue` (and, through a Ruby subclass, `SizedQueue`): the
+//! native half, which moves Marshal data in and out of the shared ring. The
+//! Ruby half (`lib/process_shared/queue.rb`) marshals and gives the methods
+//! `Thread::Queue`'s signatures.
+
+use super::blocking::{block_until, deadline_after, without_gvl};
+use super::convert;
+use super::errors::{argument_error, core_error, type_error, OrRaise};
+use super::gc;
+use super::guard::method;
+use super::handle::Handle;
+use super::typed::This;
+use crate::core::queue::{Pop, Push, Queue as CoreQueue};
+use crate::platform::monotonic_now;
+use magnus::{prelude::*, Error, RModule, RString, Ruby, Value};
+use std::time::Duration;
+
+#[magnus::wrap(class = "ProcessShared::Queue", free_immediately, size)]
+#[derive(Default)]
+pub struct Queue {
+    handle: Handle<CoreQueue>,
+}
+
+fn closed_queue_error(ruby: &Ruby) -> Error {
+    let class = ruby
+        .class_object()
+        .const_get::<_, magnus::ExceptionClass>("ClosedQueueError")
+        .unwrap_or_else(|_| ruby.exception_stop_iteration());
+    Error::new(class, "queue closed")
+}
+
+/// `non_block` is any truthy value, as in `Thread::Queue`.
+fn truthy(value: Value) -> bool {
+    value.to_bool()
+}
+
+/// A waiting deadline for `timeout:` (`nil`: none).
+fn deadline(ruby: &Ruby, timeout: Value) -> Result<(Option<Duration>, bool), Error> {
+    let timeout = convert::timeout(ruby, Some(timeout))?;
+    let zero = timeout == Some(Duration::ZERO);
+    Ok((deadline_after(timeout), zero))
+}
+
+impl Queue {
+    /// `_init(bytes, max)`: `max` is nil for a plain queue.
+    fn init(ruby: &Ruby, rb_self: This<Self>, bytes: Value, max: Value) -> Result<(), Error> {
+        let bytes = convert::count(ruby, bytes, "bytes")?;
+        let max = if max.is_nil() {
+            None
+        } else {
+            Some(convert::count(ruby, max, "max")?)
+        };
+        let mapped = usize::try_from(bytes).unwrap_or(usize::MAX);
+        let queue = gc::allocate(ruby, mapped, || CoreQueue::new(bytes, max))?;
+        rb_self.handle.open(ruby, queue)
+    }
+
+    fn initialize_copy(ruby: &Ruby, rb_self: This<Self>, original: &Self) -> Result<(), Error> {
+        rb_self.handle.adopt(ruby, original.handle.get(ruby)?)
+    }
+
+    /// `_push(data, non_block, timeout)`: true once pushed, false when the
+    /// timeout passed; `ThreadError` when full and non-blocking,
+    /// `ClosedQueueError` when closed (also while waiting).
+    fn push(
+        ruby: &Ruby,
+        rb_self: This<Self>,
+        data: Value,
+        non_block: Value,
+        timeout: Value,
+    ) -> Result<bool, Error> {
+        let data = RString::from_value(data)
+            .ok_or_else(|| type_error(ruby, "queue data must be a String"))?;
+        let (deadline, zero) = deadline(ruby, timeout)?;
+        let queue = rb_self.handle.get(ruby)?;
+        // Copied out of the Ruby string first: no Ruby object is touched
+        // without the GVL, and the bytes cannot change under us.
+        // SAFETY: the slice is copied at once, before any Ruby code runs.
+        let payload = unsafe { data.as_slice() }.to_vec();
+        let fast = queue
+            .push_until(&payload, monotonic_now())
+            .or_raise(ruby)?;
+        match fast {
+            Some(Push::Pushed) => return Ok(true),
+            Some(Push::Closed) => return Err(closed_queue_error(ruby)),
+            Some(Push::Full) if truthy(non_block) => {
+                return Err(Error::new(ruby.exception_thread_error(), "queue full"))
+            }
+            Some(Push::Full) if zero => return Ok(false),
+            _ => {}
+        }
+        let waiter = queue.push_waiter();
+        match block_until(ruby, deadline, |slice_end| {
+            waiter.wait_until(&payload, slice_end)
+        })? {
+            Some(Push::Pushed) => Ok(true),
+            Some(Push::Closed) => Err(closed_queue_error(ruby)),
+            Some(Push::Full) | None => Ok(false),
+        }
+    }
+
+    /// `_pop(non_block, timeout)`: the Marshal data of the first item, or
+    /// nil when the timeout passed or the queue is closed and empty;
+    /// `ThreadError` when empty and non-blocking.
+    fn pop(
+        ruby: &Ruby,
+        rb_self: This<Self>,
+        non_block: Value,
+        timeout: Value,
+    ) -> Result<Option<RString>, Error> {
+        let non_block = truthy(non_block);
+        if non_block && !timeout.is_nil() {
+            return Err(argument_error(
+                ruby,
+                "can't set a timeout if non_block is enabled",
+            ));
+        }
+        let (deadline, zero) = deadline(ruby, timeout)?;
+        let queue = rb_self.handle.get(ruby)?;
+        let fast = queue.pop_until(monotonic_now()).or_raise(ruby)?;
+        let popped = match fast {
+            Some(Pop::Empty) if non_block => {
+                return Err(Error::new(ruby.exception_thread_error(), "queue empty"))
+            }
+            Some(Pop::Empty) if zero => None,
+            Some(Pop::Empty) | None => {
+                let waiter = queue.pop_waiter();
+                block_until(ruby, deadline, |slice_end| waiter.wait_until(slice_end))?
+            }
+            Some(done) => Some(done),
+        };
+        Ok(match popped {
+            Some(Pop::Item(bytes)) => Some(ruby.str_from_slice(&bytes)),
+            _ => None,
+        })
+    }
+
+    /// Runs a lock-taking operation to completion (GVL released while the
+    /// lock is busy), deferring nothing: these never wait for long.
+    fn locked<T>(
+        ruby: &Ruby,
+        queue: &CoreQueue,
+        mut operation: impl FnMut(&CoreQueue, Duration) -> crate::core::CoreResult<Option<T>>,
+    ) -> Result<T, Error> {
+        if let Some(done) = operation(queue, monotonic_now()).or_raise(ruby)? {
+            return Ok(done);
+        }
+        loop {
+            if let Some(done) = block_until(ruby, None, |slice_end| operation(queue, slice_end))? {
+                return Ok(done);
+            }
+        }
+    }
+
+    fn clear(ruby: &Ruby, rb_self: This<Self>) -> Result<This<Self>, Error> {
+        let queue = rb_self.handle.get(ruby)?;
+        Self::locked(ruby, &queue, CoreQueue::clear_until)?;
+        Ok(rb_self)
+    }
+
+    /// Closes the shared queue for every process (as `Thread::Queue#close`);
+    /// this object stays usable for `pop`.
+    fn close(ruby: &Ruby, rb_self: This<Self>) -> Result<This<Self>, Error> {
+        let queue = rb_self.handle.get(ruby)?;
+        Self::locked(ruby, &queue, CoreQueue::close_until)?;
+        Ok(rb_self)
+    }
+
+    fn is_closed(ruby: &Ruby, rb_self: This<Self>) -> Result<bool, Error> {
+        rb_self.handle.with(ruby, CoreQueue::is_closed)
+    }
+
+    fn size(ruby: &Ruby, rb_self: This<Self>) -> Result<usize, Error> {
+        rb_self.handle.with(ruby, CoreQueue::len)
+    }
+
+    fn is_empty(ruby: &Ruby, rb_self: This<Self>) -> Result<bool, Error> {
+        rb_self.handle.with(ruby, CoreQueue::is_empty)
+    }
+
+    fn num_waiting(ruby: &Ruby, rb_self: This<Self>) -> Result<u32, Error> {
+        let queue = rb_self.handle.get(ruby)?;
+        // Reads /proc for every registered waiter: without the GVL.
+        match without_gvl(|| queue.num_waiting()) {
+            Some(Ok(count)) => Ok(count),
+            _ => rb_self.handle.with(ruby, CoreQueue::num_waiting),
+        }
+    }
+
+    fn bytes(ruby: &Ruby, rb_self: This<Self>) -> Result<usize, Error> {
+        rb_self.handle.with(ruby, CoreQueue::capacity)
+    }
+
+    fn max(ruby: &Ruby, rb_self: This<Self>) -> Result<Option<u64>, Error> {
+        rb_self.handle.with(ruby, CoreQueue::max)
+    }
+
+    fn set_max(ruby: &Ruby, rb_self: This<Self>, max: Value) -> Result<(), Error> {
+        let max = convert::count(ruby, max, "max")?;
+        rb_self
+            .handle
+            .with(ruby, |queue| queue.set_max(max))?
+            .map_err(|err| core_error(ruby, err))
+    }
+}
+
+pub fn init(ruby: &Ruby, namespace: RModule) -> Result<(), Error> {
+    let class = namespace.define_class("Queue", ruby.class_object())?;
+    class.define_alloc_func::<Queue>();
+    class.define_private_method("_init", method!(Queue::init, 2))?;
+    class.define_method("initialize_copy", method!(Queue::initialize_copy, 1))?;
+    class.define_private_method("_push", method!(Queue::push, 3))?;
+    class.define_private_method("_pop", method!(Queue::pop, 2))?;
+    class.define_method("clear", method!(Queue::clear, 0))?;
+    class.define_method("close", method!(Queue::close, 0))?;
+    class.define_method("closed?", method!(Queue::is_closed, 0))?;
+    class.define_method("size", method!(Queue::size, 0))?;
+    class.define_method("empty?", method!(Queue::is_empty, 0))?;
+    class.define_method("num_waiting", method!(Queue::num_waiting, 0))?;
+    class.define_method("bytes", method!(Queue::bytes, 0))?;
+    class.define_private_method("_max", method!(Queue::max, 0))?;
+    class.define_private_method("_set_max", method!(Queue::set_max, 1))?;
+    Ok(())
+}
