@@ -119,7 +119,7 @@ impl Queue {
         let queue = rb_self.handle.get(ruby)?;
         let fast = queue.pop_until(monotonic_now()).or_raise(ruby)?;
         let popped = match fast {
-            Some(Pop::Empty) if non_block => {
+            Some(Pop::Empty | Pop::Closed) if non_block => {
                 return Err(Error::new(ruby.exception_thread_error(), "queue empty"))
             }
             Some(Pop::Empty) if zero => None,
