@@ -52,6 +52,7 @@
 use super::error::{CoreError, CoreResult};
 use super::mutex::Mutex;
 use super::region::SharedRegion;
+use super::spin_wait::SpinWait;
 use super::waiter_slots::{Registration, WaiterSlots};
 use crate::platform::{self, WaitOutcome};
 use std::sync::atomic::{fence, AtomicU32, AtomicU64, Ordering};
@@ -469,7 +470,17 @@ impl Queue {
 
     /// Sleeps on `word` while it holds `seen`, until `slice_end`; reaps dead
     /// waiters when the slice ends without a wake-up. `true` if woken.
+    ///
+    /// Spins a few microseconds first: the other side usually publishes
+    /// again within that time, and catching it awake spares both sides a
+    /// system call (the sleep here and the wake-up there).
     fn sleep(&self, word: &AtomicU32, seen: u32, slice_end: Duration) -> CoreResult<bool> {
+        let mut spin = SpinWait::default();
+        while spin.spin() {
+            if word.load(Ordering::Acquire) != seen {
+                return Ok(true);
+            }
+        }
         match platform::futex_wait(word, seen, slice_end)? {
             WaitOutcome::Acquired => Ok(true),
             WaitOutcome::TimedOut | WaitOutcome::Interrupted => {
