@@ -128,5 +128,5 @@ BIG = Array.new(100_000) { |i| "s#{i.to_s.rjust(6, '0')}" }.freeze
 BIG_QUEUE = ProcessShared::Queue.new(bytes: 4 << 20)
 Bench.compare("a 1 MB object (#{Marshal.dump(BIG).bytesize} bytes marshaled), in one process",
               "Marshal.load(Marshal.dump(obj))",
-              { "Marshal.load(Marshal.dump(obj))" => -> { Marshal.load(Marshal.dump(BIG)) }, # rubocop:disable Security/MarshalLoad
+              { "Marshal.load(Marshal.dump(obj))" => -> { Marshal.load(Marshal.dump(BIG)) },
                 "queue.push(obj); queue.pop" => -> { BIG_QUEUE.push(BIG).pop } })

@@ -20,7 +20,7 @@ workers = Array.new(4) do
   end
 end
 
-(1..100).each { |n| jobs << { id: n, n: n } }
+(1..100).each { |n| jobs << { id: n, n: } }
 jobs.close
 
 collected = Array.new(100) { results.pop }

@@ -40,24 +40,31 @@ module ProcessShared
     #   @raise [ClosedError] after {#close}
 
     # @!method parties
-    #   @return [Integer] the number of parties
+    #   The number of parties that must call {#wait} to trip the barrier.
+    #   @return [Integer]
+    #   @raise [ClosedError] after {#close}
 
     # @!method n_waiting
-    #   @return [Integer] the parties waiting in the current generation (0
-    #     while broken)
+    #   How many parties wait in the current generation (0 while broken).
+    #   @return [Integer]
+    #   @raise [ClosedError] after {#close}
 
     # @!method broken?
-    #   @return [Boolean] whether the barrier is broken
+    #   Whether the barrier is broken (until {#reset}).
+    #   @return [Boolean]
+    #   @raise [ClosedError] after {#close}
 
     # @!method reset
     #   Returns the barrier to a fresh, unbroken generation; parties waiting
     #   at that moment raise {BrokenBarrierError}.
     #   @return [self]
+    #   @raise [ClosedError] after {#close}
 
     # @!method abort
     #   Breaks the barrier: parties waiting raise {BrokenBarrierError}, and
     #   so does every {#wait} until {#reset}.
     #   @return [self]
+    #   @raise [ClosedError] after {#close}
 
     # @!method close
     #   Releases this process's handle on the barrier; other processes keep
@@ -68,8 +75,8 @@ module ProcessShared
     #   Whether {#close} was called on this object in this process.
     #   @return [Boolean]
 
-    # @return [String] the barrier's state, e.g.
-    #   `#<ProcessShared::Barrier 2/4 waiting>`; never raises
+    # The object's state, for people; never raises (also after {#close}).
+    # @return [String] e.g. `#<ProcessShared::Barrier 2/4 waiting>`
     def inspect
       return "#<#{self.class} closed>" if closed?
 
@@ -78,6 +85,8 @@ module ProcessShared
     rescue StandardError
       "#<#{self.class} uninitialized>"
     end
+    # Same as {#inspect}.
+    # @return [String]
     alias to_s inspect
   end
 end

@@ -28,7 +28,9 @@ module ProcessShared
     #   @raise [ClosedError] after {#close}
 
     # @!method count
-    #   @return [Integer] the count-downs still needed
+    #   The count-downs still needed before the latch opens.
+    #   @return [Integer]
+    #   @raise [ClosedError] after {#close}
 
     # @!method wait(timeout = nil)
     #   Waits until the count is 0 (GVL released, interruptible).
@@ -47,8 +49,8 @@ module ProcessShared
     #   Whether {#close} was called on this object in this process.
     #   @return [Boolean]
 
-    # @return [String] the latch's state, e.g.
-    #   `#<ProcessShared::CountDownLatch count 2>`; never raises
+    # The object's state, for people; never raises (also after {#close}).
+    # @return [String] e.g. `#<ProcessShared::CountDownLatch count 2>`
     def inspect
       return "#<#{self.class} closed>" if closed?
 
@@ -56,6 +58,8 @@ module ProcessShared
     rescue StandardError
       "#<#{self.class} uninitialized>"
     end
+    # Same as {#inspect}.
+    # @return [String]
     alias to_s inspect
   end
 end

@@ -22,17 +22,22 @@ module ProcessShared
     # @!method set
     #   Sets the event, waking every waiting thread of every process.
     #   @return [true]
+    #   @raise [ClosedError] after {#close}
 
     # @!method try?
     #   Sets the event if it is not set.
     #   @return [Boolean] true if this call set it, false if it was set
+    #   @raise [ClosedError] after {#close}
 
     # @!method set?
-    #   @return [Boolean] whether the event is set
+    #   Whether the event is set.
+    #   @return [Boolean]
+    #   @raise [ClosedError] after {#close}
 
     # @!method reset
     #   Unsets the event (nothing if it was not set).
     #   @return [true]
+    #   @raise [ClosedError] after {#close}
 
     # @!method wait(timeout = nil)
     #   Waits until the event is set (GVL released, interruptible).
@@ -50,8 +55,8 @@ module ProcessShared
     #   Whether {#close} was called on this object in this process.
     #   @return [Boolean]
 
-    # @return [String] the event's state, e.g. `#<ProcessShared::Event set>`;
-    #   never raises
+    # The object's state, for people; never raises (also after {#close}).
+    # @return [String] e.g. `#<ProcessShared::Event set>`
     def inspect
       return "#<#{self.class} closed>" if closed?
 
@@ -59,6 +64,8 @@ module ProcessShared
     rescue StandardError
       "#<#{self.class} uninitialized>"
     end
+    # Same as {#inspect}.
+    # @return [String]
     alias to_s inspect
   end
 end

@@ -62,11 +62,27 @@ module ProcessShared
     #   the buffer (the queue is untouched), or `timeout` is negative
     # @raise [TypeError] if `Marshal.dump` refuses the object
     # @raise [ClosedError] on an object that was never initialized
-    def push(object, non_block = false, timeout: nil)
+    def push(object, non_block = false, timeout: nil) # rubocop:disable Style/OptionalBooleanParameter -- as Thread::Queue
       _push(Marshal.dump(object), non_block, timeout) ? self : nil
     end
-    alias << push
-    alias enq push
+
+    # Same as {#push}.
+    # @param object [Object] anything `Marshal.dump` accepts
+    # @return [self]
+    # @raise [ClosedQueueError] if the queue is closed
+    # @raise [ArgumentError] if the object can never fit in the buffer
+    # @raise [ClosedError] on an object that was never initialized
+    def <<(object)
+      push(object)
+    end
+
+    # Same as {#push}.
+    # @param (see #push)
+    # @return (see #push)
+    # @raise (see #push)
+    def enq(object, non_block = false, timeout: nil) # rubocop:disable Style/OptionalBooleanParameter
+      push(object, non_block, timeout:)
+    end
 
     # Removes and returns the first object, waiting while the queue is
     # empty and open.
@@ -78,25 +94,42 @@ module ProcessShared
     # @raise [ArgumentError] if both `non_block` and `timeout` are given,
     #   or `timeout` is negative
     # @raise [ClosedError] on an object that was never initialized
-    def pop(non_block = false, timeout: nil)
+    def pop(non_block = false, timeout: nil) # rubocop:disable Style/OptionalBooleanParameter -- as Thread::Queue
       data = _pop(non_block, timeout)
       data && Marshal.load(data) # rubocop:disable Security/MarshalLoad
     end
-    alias shift pop
-    alias deq pop
+
+    # Same as {#pop}.
+    # @param (see #pop)
+    # @return (see #pop)
+    # @raise (see #pop)
+    def shift(non_block = false, timeout: nil) # rubocop:disable Style/OptionalBooleanParameter
+      pop(non_block, timeout:)
+    end
+
+    # Same as {#pop}.
+    # @param (see #pop)
+    # @return (see #pop)
+    # @raise (see #pop)
+    def deq(non_block = false, timeout: nil) # rubocop:disable Style/OptionalBooleanParameter
+      pop(non_block, timeout:)
+    end
 
     # @!method size
     #   The number of objects in the queue: a snapshot, which other
     #   processes may change at once. Never blocks.
     #   @return [Integer]
+    #   @raise [ClosedError] on an object that was never initialized
 
     # @!method empty?
     #   Whether the queue holds no object (a snapshot).
     #   @return [Boolean]
+    #   @raise [ClosedError] on an object that was never initialized
 
     # @!method clear
     #   Removes every object, waking producers waiting for room.
     #   @return [self]
+    #   @raise [ClosedError] on an object that was never initialized
 
     # @!method close
     #   Closes the queue for every process and wakes every waiter: waiting
@@ -113,21 +146,28 @@ module ProcessShared
     #   {#push} on this queue; threads of processes that died while waiting
     #   are not counted.
     #   @return [Integer]
+    #   @raise [ClosedError] on an object that was never initialized
 
     # @!method bytes
     #   The size of the shared buffer in bytes.
     #   @return [Integer]
+    #   @raise [ClosedError] on an object that was never initialized
 
+    # Same as {#size}.
+    # @return [Integer]
+    # @raise [ClosedError] on an object that was never initialized
     alias length size
 
     # The number of threads blocked on the queue, as {#num_waiting}.
     # @return [Integer]
+    # @raise [ClosedError] on an object that was never initialized
     def waiting
       num_waiting
     end
 
-    # @return [String] the queue's state, e.g.
-    #   `#<ProcessShared::Queue 3 items, 1 waiting>`; never raises
+    # The queue's state, for people. Never raises, not even on an object
+    # never initialized.
+    # @return [String] e.g. `#<ProcessShared::Queue 3 items, 1 waiting>`
     def inspect
       state = ["#{size} items"]
       state << "max #{max}" if respond_to?(:max)
@@ -138,6 +178,8 @@ module ProcessShared
     rescue StandardError
       "#<#{self.class} uninitialized>"
     end
+    # Same as {#inspect}.
+    # @return [String]
     alias to_s inspect
   end
 
@@ -162,6 +204,7 @@ module ProcessShared
 
     # The most objects the queue holds.
     # @return [Integer]
+    # @raise [ClosedError] on an object that was never initialized
     def max
       _max
     end
@@ -169,7 +212,9 @@ module ProcessShared
     # Changes the most objects the queue holds, for every process; waiting
     # producers recheck.
     # @param max [Integer] positive
+    # @return [void] (an assignment returns `max`)
     # @raise [ArgumentError] if `max` is not positive
+    # @raise [ClosedError] on an object that was never initialized
     def max=(max)
       _set_max(max)
     end

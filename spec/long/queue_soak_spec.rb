@@ -70,7 +70,7 @@ RSpec.describe "Soak: 16 processes on a Queue, one SIGKILLed every 200 ms", :lon
     end
 
     stop.put_uint8(0, 1)
-    producers = roles.select { |_, role| role == :producer }.keys
+    producers = roles.select { |_, kind| kind == :producer }.keys
     expect_children_to_succeed(producers, timeout: 20)
     queue.close
     expect_children_to_succeed(roles.keys - producers, timeout: 20)
