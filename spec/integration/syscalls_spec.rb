@@ -36,13 +36,22 @@ RSpec.describe "system calls on the uncontended path", :integration do
     "BinarySemaphore#synchronize" => "b = ProcessShared::BinarySemaphore.new; N.times { b.synchronize {} }",
     "Monitor#synchronize" => "m = ProcessShared::Monitor.new; N.times { m.synchronize { m.synchronize {} } }",
     "ConditionVariable#signal (no waiter)" => "c = ProcessShared::ConditionVariable.new; N.times { c.signal }",
+    # Queues marshal: the same Ruby work (two Strings an item, and the GC
+    # they cost, which reads the CPU clock) is in the baseline's loop.
+    "Queue#push + #pop" => ["q = ProcessShared::Queue.new; N.times { q.push(1); q.pop }",
+                            "N.times { Marshal.load(Marshal.dump(1).dup) }"],
+    "Queue#pop(timeout: 0) on an empty queue" => "q = ProcessShared::Queue.new; N.times { q.pop(timeout: 0) }",
+    "Barrier#wait (one party)" => "b = ProcessShared::Barrier.new(1); N.times { b.wait }",
+    "CountDownLatch#count_down + #wait" =>
+      "l = ProcessShared::CountDownLatch.new(1_000_000); N.times { l.count_down; l.count }; l.wait",
+    "Event#set + #wait + #reset" => "e = ProcessShared::Event.new; N.times { e.set; e.wait; e.reset }",
     "SharedMemory#get_int64 + #put_int64" =>
       "m = ProcessShared::SharedMemory.new(:int64); N.times { |i| m.put_int64(0, m.get_int64(0) + i) }"
-  }.each do |name, code|
+  }.each do |name, (code, same_ruby_work)|
     it "#{name}: #{operations} calls make no system call" do
       # Objects are created in both programs, so only the loop differs.
       setup, loop_code = code.split("; ", 2)
-      baseline = syscall_counts(root, "#{setup}; #{baseline_code}")
+      baseline = syscall_counts(root, "N = #{operations}; #{setup}; #{same_ruby_work || baseline_code}")
       measured = syscall_counts(root, "N = #{operations}; #{setup}; #{loop_code}")
       expect(measured.fetch("futex", 0)).to eq(baseline.fetch("futex", 0))
       # A few calls of slack for the allocator growing Ruby's heap.

@@ -200,7 +200,12 @@ impl Barrier {
             .is_ok();
         if changed {
             header.seq.fetch_add(1, Ordering::SeqCst);
-            platform::futex_wake(&header.seq, u32::MAX);
+            // Only parties counted in `from` can be asleep waiting for this
+            // change (earlier generations were woken when they ended), so a
+            // barrier nobody waits at makes no system call.
+            if from.count() > 0 {
+                platform::futex_wake(&header.seq, u32::MAX);
+            }
         }
         changed
     }

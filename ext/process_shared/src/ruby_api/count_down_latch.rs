@@ -24,9 +24,7 @@ impl CountDownLatch {
             Some(count) => convert::count(ruby, count, "count")?,
             None => 1,
         };
-        let latch = gc::allocate(ruby, crate::platform::page_size(), || {
-            CoreLatch::new(count)
-        })?;
+        let latch = gc::allocate(ruby, crate::platform::page_size(), || CoreLatch::new(count))?;
         rb_self.handle.open(ruby, latch)
     }
 

@@ -11,7 +11,6 @@ use super::guard::method;
 use super::handle::Handle;
 use super::typed::This;
 use crate::core::queue::{Pop, Push, Queue as CoreQueue};
-use crate::platform::monotonic_now;
 use magnus::{prelude::*, Error, RModule, RString, Ruby, Value};
 use std::time::Duration;
 
@@ -34,11 +33,12 @@ fn truthy(value: Value) -> bool {
     value.to_bool()
 }
 
-/// A waiting deadline for `timeout:` (`nil`: none).
-fn deadline(ruby: &Ruby, timeout: Value) -> Result<(Option<Duration>, bool), Error> {
+/// `timeout:` (`nil`: none), and whether it is zero. The deadline is
+/// computed only when the call has to wait: reading the clock is a system
+/// call on some virtual machines.
+fn parse_timeout(ruby: &Ruby, timeout: Value) -> Result<(Option<Duration>, bool), Error> {
     let timeout = convert::timeout(ruby, Some(timeout))?;
-    let zero = timeout == Some(Duration::ZERO);
-    Ok((deadline_after(timeout), zero))
+    Ok((timeout, timeout == Some(Duration::ZERO)))
 }
 
 impl Queue {
@@ -71,15 +71,13 @@ impl Queue {
     ) -> Result<bool, Error> {
         let data = RString::from_value(data)
             .ok_or_else(|| type_error(ruby, "queue data must be a String"))?;
-        let (deadline, zero) = deadline(ruby, timeout)?;
+        let (timeout, zero) = parse_timeout(ruby, timeout)?;
         let queue = rb_self.handle.get(ruby)?;
         // Copied out of the Ruby string first: no Ruby object is touched
         // without the GVL, and the bytes cannot change under us.
         // SAFETY: the slice is copied at once, before any Ruby code runs.
         let payload = unsafe { data.as_slice() }.to_vec();
-        let fast = queue
-            .push_until(&payload, monotonic_now())
-            .or_raise(ruby)?;
+        let fast = queue.push_until(&payload, Duration::ZERO).or_raise(ruby)?;
         match fast {
             Some(Push::Pushed) => return Ok(true),
             Some(Push::Closed) => return Err(closed_queue_error(ruby)),
@@ -90,7 +88,7 @@ impl Queue {
             _ => {}
         }
         let waiter = queue.push_waiter();
-        match block_until(ruby, deadline, |slice_end| {
+        match block_until(ruby, deadline_after(timeout), |slice_end| {
             waiter.wait_until(&payload, slice_end)
         })? {
             Some(Push::Pushed) => Ok(true),
@@ -115,9 +113,9 @@ impl Queue {
                 "can't set a timeout if non_block is enabled",
             ));
         }
-        let (deadline, zero) = deadline(ruby, timeout)?;
+        let (timeout, zero) = parse_timeout(ruby, timeout)?;
         let queue = rb_self.handle.get(ruby)?;
-        let fast = queue.pop_until(monotonic_now()).or_raise(ruby)?;
+        let fast = queue.pop_until(Duration::ZERO).or_raise(ruby)?;
         let popped = match fast {
             Some(Pop::Empty | Pop::Closed) if non_block => {
                 return Err(Error::new(ruby.exception_thread_error(), "queue empty"))
@@ -125,7 +123,9 @@ impl Queue {
             Some(Pop::Empty) if zero => None,
             Some(Pop::Empty) | None => {
                 let waiter = queue.pop_waiter();
-                block_until(ruby, deadline, |slice_end| waiter.wait_until(slice_end))?
+                block_until(ruby, deadline_after(timeout), |slice_end| {
+                    waiter.wait_until(slice_end)
+                })?
             }
             Some(done) => Some(done),
         };
@@ -142,7 +142,7 @@ impl Queue {
         queue: &CoreQueue,
         mut operation: impl FnMut(&CoreQueue, Duration) -> crate::core::CoreResult<Option<T>>,
     ) -> Result<T, Error> {
-        if let Some(done) = operation(queue, monotonic_now()).or_raise(ruby)? {
+        if let Some(done) = operation(queue, Duration::ZERO).or_raise(ruby)? {
             return Ok(done);
         }
         loop {
