@@ -263,9 +263,14 @@ impl Queue {
 
     /// Takes the lock, waiting until `slice_end` at most (`None`: the slice
     /// ended first). A holder that died is taken over at the slice's end.
+    /// A zero `slice_end` only spins: the caller's fast path, which makes
+    /// no system call.
     fn lock_until(&self, slice_end: Duration) -> CoreResult<Option<Held<'_>>> {
         if self.lock.try_acquire() || self.lock.spin_acquire() {
             return Ok(Some(Held(&self.lock)));
+        }
+        if slice_end.is_zero() {
+            return Ok(None);
         }
         let waiter = self.lock.waiter();
         Ok(waiter.wait_until(slice_end)?.map(|()| Held(&self.lock)))

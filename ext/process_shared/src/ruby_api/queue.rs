@@ -73,20 +73,35 @@ impl Queue {
             .ok_or_else(|| type_error(ruby, "queue data must be a String"))?;
         let (timeout, zero) = parse_timeout(ruby, timeout)?;
         let queue = rb_self.handle.get(ruby)?;
-        // Copied out of the Ruby string first: no Ruby object is touched
-        // without the GVL, and the bytes cannot change under us.
-        // SAFETY: the slice is copied at once, before any Ruby code runs.
-        let payload = unsafe { data.as_slice() }.to_vec();
-        let fast = queue.push_until(&payload, Duration::ZERO).or_raise(ruby)?;
-        match fast {
-            Some(Push::Pushed) => return Ok(true),
-            Some(Push::Closed) => return Err(closed_queue_error(ruby)),
-            Some(Push::Full) if truthy(non_block) => {
+        // SAFETY: with the GVL held and no Ruby code running, nothing can
+        // change or free the string while the fast path reads it.
+        let fast = queue
+            .push_until(unsafe { data.as_slice() }, Duration::ZERO)
+            .or_raise(ruby)?;
+        // Waiting runs without the GVL, when other threads may change the
+        // string: wait with a copy.
+        // SAFETY: copied at once, GVL held.
+        let payload = || unsafe { data.as_slice() }.to_vec();
+        let first = match fast {
+            Some(found) => found,
+            None => {
+                // The lock is busy: wait for it (not for room) first.
+                let payload = payload();
+                Self::locked(ruby, &queue, |queue, slice_end| {
+                    queue.push_until(&payload, slice_end)
+                })?
+            }
+        };
+        match first {
+            Push::Pushed => return Ok(true),
+            Push::Closed => return Err(closed_queue_error(ruby)),
+            Push::Full if truthy(non_block) => {
                 return Err(Error::new(ruby.exception_thread_error(), "queue full"))
             }
-            Some(Push::Full) if zero => return Ok(false),
-            _ => {}
+            Push::Full if zero => return Ok(false),
+            Push::Full => {}
         }
+        let payload = payload();
         let waiter = queue.push_waiter();
         match block_until(ruby, deadline_after(timeout), |slice_end| {
             waiter.wait_until(&payload, slice_end)
@@ -115,19 +130,23 @@ impl Queue {
         }
         let (timeout, zero) = parse_timeout(ruby, timeout)?;
         let queue = rb_self.handle.get(ruby)?;
-        let fast = queue.pop_until(Duration::ZERO).or_raise(ruby)?;
-        let popped = match fast {
-            Some(Pop::Empty | Pop::Closed) if non_block => {
+        let first = match queue.pop_until(Duration::ZERO).or_raise(ruby)? {
+            Some(found) => found,
+            // The lock is busy: wait for it (not for an item) first.
+            None => Self::locked(ruby, &queue, CoreQueue::pop_until)?,
+        };
+        let popped = match first {
+            Pop::Empty | Pop::Closed if non_block => {
                 return Err(Error::new(ruby.exception_thread_error(), "queue empty"))
             }
-            Some(Pop::Empty) if zero => None,
-            Some(Pop::Empty) | None => {
+            Pop::Empty if zero => None,
+            Pop::Empty => {
                 let waiter = queue.pop_waiter();
                 block_until(ruby, deadline_after(timeout), |slice_end| {
                     waiter.wait_until(slice_end)
                 })?
             }
-            Some(done) => Some(done),
+            done => Some(done),
         };
         Ok(match popped {
             Some(Pop::Item(bytes)) => Some(ruby.str_from_slice(&bytes)),
@@ -135,8 +154,9 @@ impl Queue {
         })
     }
 
-    /// Runs a lock-taking operation to completion (GVL released while the
-    /// lock is busy), deferring nothing: these never wait for long.
+    /// Runs a lock-taking operation to completion: spinning first, then
+    /// with the GVL released while the lock is busy (never for long: holders
+    /// only copy one item, and a dead one is taken over).
     fn locked<T>(
         ruby: &Ruby,
         queue: &CoreQueue,
