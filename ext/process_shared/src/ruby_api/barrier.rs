@@ -45,8 +45,15 @@ impl Barrier {
         let barrier = rb_self.handle.get(ruby)?;
         let arrived = match barrier.arrive(std::time::Duration::ZERO) {
             Ok(Some(arrived)) => arrived,
-            Ok(None) => block_until(ruby, None, |slice_end| barrier.arrive(slice_end))?
-                .ok_or_else(|| broken_barrier_error(ruby))?,
+            // Every slot taken (far more processes waiting than parties):
+            // wait for one; a timeout meanwhile breaks the barrier too.
+            Ok(None) => match block_until(ruby, deadline, |slice_end| barrier.arrive(slice_end))? {
+                Some(arrived) => arrived,
+                None => {
+                    barrier.abort();
+                    return Err(broken_barrier_error(ruby));
+                }
+            },
             Err(err) => return Err(super::errors::core_error(ruby, err)),
         };
         let arrival = match arrived {
