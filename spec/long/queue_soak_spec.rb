@@ -59,8 +59,10 @@ RSpec.describe "Soak: 16 processes on a Queue, one SIGKILLed every 200 ms", :lon
     end
     run_end = monotonic_now + soak_seconds
     kills = Hash.new(0)
-    while monotonic_now < run_end
-      sleep 0.2
+    next_kill = monotonic_now + 0.2
+    while next_kill < run_end
+      sleep [next_kill - monotonic_now, 0].max
+      next_kill += 0.2
       victim = roles.keys.sample
       Process.kill(:KILL, victim)
       wait_child(victim, timeout: 5)
@@ -90,6 +92,7 @@ RSpec.describe "Soak: 16 processes on a Queue, one SIGKILLed every 200 ms", :lon
              "#{kills[:consumer]} consumers; #{missing} missing"
     puts "\nqueue soak: #{report}" if ENV["PROCESS_SHARED_TIMINGS"]
 
+    # 50 planned; forking a replacement can take long on a loaded machine.
     expect(kills.values.sum).to be >= soak_seconds * 3
     expect(kills[:producer]).to be >= 1
     expect(kills[:consumer]).to be >= 1

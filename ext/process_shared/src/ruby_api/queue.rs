@@ -50,7 +50,11 @@ impl Queue {
         } else {
             Some(convert::count(ruby, max, "max")?)
         };
-        let mapped = usize::try_from(bytes).unwrap_or(usize::MAX);
+        // The ring and its header, and the lock's own page.
+        let page = crate::platform::page_size();
+        let mapped = usize::try_from(bytes)
+            .unwrap_or(usize::MAX)
+            .saturating_add(2 * page);
         let queue = gc::allocate(ruby, mapped, || CoreQueue::new(bytes, max))?;
         rb_self.handle.open(ruby, queue)
     }
