@@ -14,7 +14,6 @@ Gem::Specification.new do |spec|
   DESC
   spec.authors = ["process_shared developers"]
   spec.license = "MIT"
-  spec.homepage = "https://github.com/process-shared/process_shared"
   spec.required_ruby_version = ">= 3.1"
   spec.metadata["rubygems_mfa_required"] = "true"
 

@@ -61,6 +61,9 @@ require "process_shared/event"
 #   {SharedMemoryIO}, which converts as IO does.
 # - A bug that makes the native code panic raises RuntimeError ("internal
 #   error"), never `fatal`.
+# - Objects belong to the main Ractor: from any other, every native method
+#   raises `Ractor::UnsafeError` (and nothing crashes); `fork` itself works
+#   in every Ractor.
 #
 # @example A counter that forked processes increment under a lock
 #   require "process_shared"

@@ -1,16 +1,19 @@
 # frozen_string_literal: true
 
-# SharedMemory's eight native accessors for each of its twenty type names
-# (160 methods that differ only in their type), and the signatures and docs
-# written for them: between the BEGIN/END typed accessors lines of
-# sig/process_shared.rbs, and lib/process_shared/shared_memory/
-# typed_accessors.rb. `rake generate:typed_accessors` writes both;
-# spec/signatures_spec.rb checks that the type list is the extension's and
-# that both files are up to date.
+# SharedMemory's eight native accessors for each of its type names (160
+# methods that differ only in their type), and the signatures and docs
+# written for them. The type list is the extension's own scalar table
+# (ext/process_shared/src/core/scalar.rs), read from the compiled extension
+# (the private constant ProcessShared::SharedMemory::TYPES), so nothing here
+# repeats it. `rake generate:typed_accessors` writes the signatures between
+# the BEGIN/END typed accessors lines of sig/process_shared.rbs
+# (spec/signatures_spec.rb checks that they are up to date); the YARD docs
+# are made at doc time by rakelib/yard_typed_accessors.rb, and never
+# checked in.
 module TypedAccessors
-  # One type name: its size in bytes (nil: a C long's), :signed, :unsigned
-  # or :float, and what it is.
-  Type = Struct.new(:name, :bytes, :kind, :description) do
+  # One type name: its size in bytes, :signed, :unsigned or :float, its
+  # range (nil for floats) and what it is.
+  Type = Struct.new(:name, :bytes, :kind, :minimum, :maximum, :description) do
     def float?
       kind == :float
     end
@@ -22,11 +25,7 @@ module TypedAccessors
 
     # The values a writer takes, or nil where every value of read_class fits.
     def range
-      return if float?
-      return kind == :signed ? "a C `long`'s range" : "0 up to a C `unsigned long`'s maximum" if bytes.nil?
-
-      bits = bytes * 8
-      kind == :signed ? "#{-(2**(bits - 1))}..#{(2**(bits - 1)) - 1}" : "0..#{(2**bits) - 1}"
+      "#{minimum}..#{maximum}" unless float?
     end
 
     # "an `int`", "a `char`".
@@ -35,41 +34,34 @@ module TypedAccessors
     end
 
     def heading
-      size = "#{bytes} byte#{'s' unless bytes == 1}, " if bytes
-      "#{name} (#{size}#{description.delete('`')})"
+      "#{name} (#{bytes} byte#{'s' unless bytes == 1}, #{description.delete('`')})"
     end
   end
 
-  TYPES = [
-    ["char", 1, :signed, "a C `char`, signed as in FFI"],
-    ["uchar", 1, :unsigned, "a C `unsigned char`"],
-    ["int8", 1, :signed, "a signed 8-bit integer"],
-    ["uint8", 1, :unsigned, "an unsigned 8-bit integer"],
-    ["short", 2, :signed, "a C `short`"],
-    ["ushort", 2, :unsigned, "a C `unsigned short`"],
-    ["int16", 2, :signed, "a signed 16-bit integer"],
-    ["uint16", 2, :unsigned, "an unsigned 16-bit integer"],
-    ["int", 4, :signed, "a C `int`"],
-    ["uint", 4, :unsigned, "a C `unsigned int`"],
-    ["int32", 4, :signed, "a signed 32-bit integer"],
-    ["uint32", 4, :unsigned, "an unsigned 32-bit integer"],
-    ["long", nil, :signed, "a C `long`: 8 bytes on 64-bit systems, 4 on 32-bit ones"],
-    ["ulong", nil, :unsigned, "a C `unsigned long`: 8 bytes on 64-bit systems, 4 on 32-bit ones"],
-    ["int64", 8, :signed, "a signed 64-bit integer"],
-    ["uint64", 8, :unsigned, "an unsigned 64-bit integer"],
-    ["long_long", 8, :signed, "a C `long long`"],
-    ["ulong_long", 8, :unsigned, "a C `unsigned long long`"],
-    ["float", 4, :float, "a C `float`, IEEE 754 single precision"],
-    ["double", 8, :float, "a C `double`, IEEE 754 double precision"]
-  ].map { |fields| Type.new(*fields) }.freeze
+  # The compiled extension's scalar table, one Type per type name (loading
+  # the extension on first use).
+  def self.types
+    @types ||= load_types
+  end
+
+  def self.load_types
+    $LOAD_PATH.unshift(File.expand_path("../lib", __dir__))
+    begin
+      require "process_shared"
+    rescue LoadError => e
+      raise LoadError, "#{e.message}: the typed accessors are read from the compiled extension; run `rake compile`"
+    end
+    ProcessShared::SharedMemory.const_get(:TYPES, false).map do |name, *facts|
+      Type.new(name.to_s, *facts).freeze
+    end.freeze
+  end
 
   RBS_PATH = File.expand_path("../sig/process_shared.rbs", __dir__)
-  YARD_PATH = File.expand_path("../lib/process_shared/shared_memory/typed_accessors.rb", __dir__)
 
   module_function
 
   def names
-    TYPES.map(&:name)
+    types.map(&:name)
   end
 
   def method_names
@@ -81,7 +73,6 @@ module TypedAccessors
 
   def write
     File.write(RBS_PATH, Signatures.file(File.read(RBS_PATH)))
-    File.write(YARD_PATH, Docs.file)
   end
 
   # The RBS declarations, between two marker lines of sig/process_shared.rbs.
@@ -102,7 +93,7 @@ module TypedAccessors
     end
 
     def declarations
-      TYPES.map do |type|
+      TypedAccessors.types.map do |type|
         name = type.name
         value = type.read_class
         input = type.float? ? "Integer | Float" : "Integer"
@@ -120,7 +111,8 @@ module TypedAccessors
     end
   end
 
-  # The YARD directives (`@!method`), one `@!group` per type.
+  # The YARD directives (`@!method`), one `@!group` per type, for
+  # rakelib/yard_typed_accessors.rb.
   module Docs
     OFFSET = "@param offset [Integer] byte offset from the start of the memory (any alignment)"
     LENGTH = "@param length [Integer] number of elements"
@@ -133,29 +125,12 @@ module TypedAccessors
 
     module_function
 
-    def file
-      sections = TYPES.map { |type| section(type).gsub(/^/, "    ").gsub(/^ +$/, "") }
-      <<~RUBY
-        # frozen_string_literal: true
-
-        module ProcessShared
-          class SharedMemory
-            # Documentation only, for YARD: nothing requires this file. The
-            # typed accessors of SharedMemory are native; `rake
-            # generate:typed_accessors` writes this file
-            # (rakelib/typed_accessors.rb). No comment may precede `module`
-            # or `class` above: YARD would take it for their description.
-
-        #{sections.join("\n").chomp}
-          end
-        end
-      RUBY
-    end
-
-    def section(type)
-      methods = readers(type) + writers(type)
-      "# @!group Typed access: #{type.heading}\n\n#{methods.map { |args| directive(*args) }.join("\n")}" \
-        "\n# @!endgroup\n"
+    # [group heading, [directive text, …]] for each type name: the text
+    # of one `@!method` directive each, as YARD parses it.
+    def sections
+      TypedAccessors.types.map do |type|
+        ["Typed access: #{type.heading}", (readers(type) + writers(type)).map { |args| directive(*args) }]
+      end
     end
 
     def readers(type)
@@ -208,21 +183,9 @@ module TypedAccessors
       end
     end
 
-    # One `@!method` directive; its lines wrapped at 100 columns.
+    # One `@!method` directive, as YARD reads it from a comment.
     def directive(signature, *lines)
-      body = (lines + [CLOSED]).flat_map { |line| wrap(line) }
-      "# @!method #{signature}\n#{body.map { |line| "#   #{line}" }.join("\n")}\n"
-    end
-
-    def wrap(line, width: 100)
-      continuation = line.start_with?("@") ? "  " : ""
-      line.split.each_with_object([+""]) do |word, lines|
-        if !lines.last.empty? && lines.last.length + word.length + 1 > width
-          lines << (continuation + word)
-        else
-          lines.last << (lines.last.empty? ? word : " #{word}")
-        end
-      end
+      "@!method #{signature}\n#{(lines + [CLOSED]).map { |line| "  #{line}" }.join("\n")}\n"
     end
   end
 end

@@ -4,7 +4,8 @@ require "rbconfig"
 require_relative "support/battery"
 
 # Wrong calls of every kind (spec/support/battery/*.rb): each must raise the
-# exception API.md documents, and none may crash the interpreter.
+# exception the README and the YARD docs name, and none may crash the
+# interpreter.
 RSpec.describe "bad input" do
   describe "the battery of wrong calls" do
     Battery.cases.group_by { |kase| kase.name[/\A[^:]+/] }.each do |table, cases|

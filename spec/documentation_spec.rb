@@ -2,6 +2,7 @@
 
 require "yard"
 require_relative "support/public_api"
+require_relative "../rakelib/yard_typed_accessors" # as .yardopts loads it
 
 # The YARD docs in lib/ must cover the API the extension and the shims really
 # define: native methods are invisible to `yard stats`, which only counts

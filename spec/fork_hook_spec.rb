@@ -270,48 +270,6 @@ RSpec.describe ProcessShared::ForkHook do
     end
   end
 
-  describe "on a Ruby without Process._fork" do
-    # Ruby 3.1 always has it: hide it while the gem loads, so that the
-    # fallback is installed, then give it back for Ruby's own fork to call.
-    let(:hide_underscore_fork) do
-      <<~RUBY
-        class << Process
-          alias_method :hidden_underscore_fork, :_fork
-          remove_method :_fork
-        end
-      RUBY
-    end
-
-    it "wraps Kernel#fork and Process.fork instead, with the same behaviour" do
-      lines = trace(<<~RUBY, before_require: hide_underscore_fork)
-        class << Process
-          alias_method :_fork, :hidden_underscore_fork
-        end
-        puts "parent wrapped _fork: \#{Process.singleton_class.ancestors.include?(ProcessShared::ForkHook::ProcessFork)}"
-        puts "parent fork private: \#{Object.private_method_defined?(:fork)} public on Process: \#{Process.respond_to?(:fork)}"
-        pid = fork { puts "child block ran"; exit 3 }
-        puts "parent forked \#{pid}"
-        Process.wait(pid)
-        puts "parent status \#{$?.exitstatus}"
-        second = Process.fork
-        if second.nil?
-          puts "child got nil"
-          exit!(0)
-        end
-        Process.wait(second)
-        puts "parent second \#{second}"
-      RUBY
-      pid = child_pid_in(lines)
-      second = Integer(lines.grep(/\Aparent second /).first.split.last)
-      expect(of(lines, "parent")).to eq(
-        ["wrapped _fork: false", "fork private: true public on Process: true",
-         "before_fork", "after_fork_parent #{pid}", "forked #{pid}", "status 3",
-         "before_fork", "after_fork_parent #{second}", "second #{second}"]
-      )
-      expect(of(lines, "child")).to eq(["after_fork_child", "block ran", "after_fork_child", "got nil"])
-    end
-  end
-
   describe ".generation" do
     it "changes in every child of every fork form and never in the parent" do
       memory = ProcessShared::SharedMemory.new(:uint64, 4)

@@ -35,7 +35,7 @@ RSpec.describe "the packaged gem", :slow do
       gem_home = File.join(dir, "gems")
       environment = user_environment(gem_home).merge("CARGO_TARGET_DIR" => File.join(root, "target"))
       run_command(environment, "gem", "install", "--local", gem_file, "--install-dir", gem_home,
-                  "--no-document", chdir: dir, timeout: 100)
+                  "--no-document", chdir: dir, timeout: 300)
 
       script = <<~RUBY
         require "process_shared"

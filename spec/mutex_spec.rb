@@ -224,6 +224,16 @@ RSpec.describe ProcessShared::Mutex do
       expect(owned).to be true
     end
 
+    it "treats a timeout too long for Kernel#sleep as no timeout, as every other wait does" do
+      [1e19, 1e20, 2**64, Float::INFINITY].each do |timeout|
+        sleeper = Thread.new { mutex.synchronize { mutex.sleep(timeout) } }
+        wait_until_blocked(sleeper)
+        expect(mutex).not_to be_locked
+        sleeper.wakeup
+        expect(sleeper.value).to be_an(Integer)
+      end
+    end
+
     it "releases the lock meanwhile: another process can take it" do
       took = ProcessShared::SharedMemory.new(:int)
       mutex.synchronize do

@@ -56,6 +56,17 @@ RSpec.describe "ProcessShared::Semaphore#to_mtx" do
     mtx.unlock
   end
 
+  it "treats a sleep timeout too long for Kernel#sleep as no timeout, as every other wait does" do
+    [1e19, 1e20, 2**64, Float::INFINITY].each do |timeout|
+      sleeper = Thread.new { mtx.synchronize { mtx.sleep(timeout) } }
+      wait_until_blocked(sleeper)
+      expect(semaphore.value).to eq(1)
+      sleeper.wakeup
+      expect(sleeper.value).to be_an(Integer)
+      expect(semaphore.value).to eq(1)
+    end
+  end
+
   it "closes its own handle only" do
     mtx.close
     expect(mtx).to be_closed

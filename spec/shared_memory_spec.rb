@@ -4,7 +4,8 @@ RSpec.describe ProcessShared::SharedMemory do
   long_size = [0].pack("l!").bytesize
   long_bits = long_size * 8
 
-  # Every type name of API.md: its size in bytes and, for integers, its range.
+  # Every type name SharedMemory documents: its size in bytes and, for
+  # integers, its range.
   integer_types = {
     char: [1, -2**7, (2**7) - 1], int8: [1, -2**7, (2**7) - 1],
     uchar: [1, 0, (2**8) - 1], uint8: [1, 0, (2**8) - 1],

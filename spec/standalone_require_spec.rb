@@ -2,7 +2,7 @@
 
 require "rbconfig"
 
-# API.md: "each class can also be required on its own". Each file is loaded
+# As the README says, each class can also be required on its own. Each file is loaded
 # alone in a fresh interpreter and its class used, waits included; the
 # script prints its last value.
 RSpec.describe "requiring one class file alone" do

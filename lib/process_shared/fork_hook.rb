@@ -6,12 +6,11 @@ module ProcessShared
   # its own identity for lock ownership; on macOS the parent also copies its
   # Mach semaphore rights into the child.
   #
-  # Installed once when any part of process_shared is required. On Ruby 3.1
-  # and later it wraps `Process._fork`, which `Kernel#fork`, `Process.fork`
-  # and `IO.popen("-")` all go through, and keeps working with other
-  # libraries that wrap `_fork` too, whichever wraps first. On an older Ruby
-  # it wraps `Kernel#fork` and `Process.fork` instead (there `IO.popen("-")`
-  # is not covered).
+  # Installed once when any part of process_shared is required. It wraps
+  # `Process._fork` (Ruby 3.1 and later, which the gem requires), which
+  # `Kernel#fork`, `Process.fork` and `IO.popen("-")` all go through, and
+  # keeps working with other libraries that wrap `_fork` too, whichever
+  # wraps first. It works in any Ractor.
   #
   # `fork` keeps its whole behaviour: return values, the block form, exit
   # status, exceptions, `at_exit` handlers.
@@ -60,7 +59,7 @@ module ProcessShared
     #   other since. Never blocks.
     #   @return [Integer]
 
-    # Prepended to `Process.singleton_class` on Ruby 3.1 and later.
+    # Prepended to `Process.singleton_class`.
     # @api private
     module ProcessFork
       # `Process._fork`, which every fork made through Ruby calls, between
@@ -74,40 +73,6 @@ module ProcessShared
       end
     end
 
-    # On a Ruby without `Process._fork`: prepended to
-    # `Kernel.singleton_class` and `Process.singleton_class`.
-    # @api private
-    module KernelFork
-      # `fork` between the native hooks ({ForkHook.around_fork}), with or
-      # without a block, as `Kernel#fork`.
-      #
-      # @yield in the child, which exits when the block ends
-      # @return [Integer, nil] the child's pid in the parent; nil in the
-      #   child (without a block)
-      # @raise [ProcessShared::ForkError] (macOS) as {ForkHook.around_fork}
-      # @raise [SystemCallError] if the system cannot fork
-      def fork(&block)
-        return ForkHook.around_fork { super() } unless block
-
-        # The child runs the block and exits inside the original fork, so
-        # its half of the hook goes first in the block.
-        ForkHook.around_fork do
-          super() do
-            ForkHook.after_fork_child
-            block.call
-          end
-        end
-      end
-    end
-
-    # On a Ruby without `Process._fork`: prepended to `Object`, for the
-    # private `Kernel#fork`.
-    # @api private
-    module PrivateKernelFork
-      include KernelFork
-      private :fork
-    end
-
     class << self
       # Installs the hook, once per process, however often it is called;
       # requiring any part of process_shared calls it.
@@ -117,13 +82,7 @@ module ProcessShared
         return if @installed
 
         @installed = true
-        if Process.respond_to?(:_fork)
-          Process.singleton_class.prepend(ProcessFork)
-        else
-          Object.prepend(PrivateKernelFork)
-          Kernel.singleton_class.prepend(KernelFork)
-          Process.singleton_class.prepend(KernelFork)
-        end
+        Process.singleton_class.prepend(ProcessFork)
       end
 
       # Runs the fork that the block makes between the native hooks:
@@ -132,9 +91,9 @@ module ProcessShared
       # {after_fork_child}.
       #
       # @api private
-      # @yieldreturn [Integer, nil] the child's pid in the parent, and 0 or
-      #   nil in the child (if the block returns there at all)
-      # @return [Integer, nil] the block's value
+      # @yieldreturn [Integer] the child's pid in the parent, 0 in the child
+      #   (as `Process._fork`)
+      # @return [Integer] the block's value
       # @raise [ProcessShared::ForkError] (macOS) if the child cannot be
       #   given its semaphores
       # @raise [Exception] whatever the block raised, after {fork_failed}
@@ -148,7 +107,7 @@ module ProcessShared
           Process.pid == forking_pid ? fork_failed : after_fork_child
           raise
         end
-        pid.nil? || pid.zero? ? after_fork_child : after_fork_parent(pid)
+        pid.zero? ? after_fork_child : after_fork_parent(pid)
         pid
       end
     end

@@ -102,7 +102,8 @@ module ProcessShared
     #   is woken (`Thread#wakeup`, `Thread#run`, or spuriously), and takes
     #   the lock again before returning, also when an exception interrupts
     #   the sleep. Blocks, with the GVL released.
-    #   @param timeout [Integer, Float, nil] seconds; `nil` sleeps until woken
+    #   @param timeout [Integer, Float, nil] seconds; `nil`, `Float::INFINITY`
+    #     and 2**62 or more (as for every wait) sleep until woken
     #   @return [Integer, nil] as `Thread::Mutex#sleep` on Ruby 3.1: `nil`
     #     when the timeout passed, else the whole seconds slept
     #   @raise [ProcessError] unless the calling thread holds the lock

@@ -66,7 +66,8 @@ module ProcessShared
     #   thread is woken by `Thread#wakeup` or `Thread#run`), and locks again
     #   before returning, also when an exception interrupts the sleep.
     #   Blocks, with the GVL released.
-    #   @param timeout [Integer, Float, nil] seconds; `nil` sleeps until woken
+    #   @param timeout [Integer, Float, nil] seconds; `nil`, `Float::INFINITY`
+    #     and 2**62 or more (as for every wait) sleep until woken
     #   @return [Integer, nil] as `Thread::Mutex#sleep` on Ruby 3.1: `nil`
     #     when the timeout passed, else the whole seconds slept
     #   @raise [ArgumentError] if `timeout` is negative or NaN

@@ -9,7 +9,8 @@ module ProcessShared
   # by {#close} or when the object is garbage collected there.
   #
   # It has the typed accessors of `FFI::Pointer` for twenty C types (`char`
-  # to `ulong_long`, `float`, `double`: see the "Typed access" groups),
+  # to `ulong_long`, `float`, `double`: see the "Typed access" groups, one
+  # per type name),
   # bytes ({#get_bytes}, {#put_bytes}…), NUL-terminated strings
   # ({#get_string}, {#put_string}) and Marshal-serialized objects
   # ({#put_object}, {#get_object}…). Offsets are in bytes from the start and
@@ -186,6 +187,12 @@ module ProcessShared
     # @!method closed?
     #   Whether {#close} was called on this object in this process.
     #   @return [Boolean]
+
+    # The eight typed accessors of each type name (`get_int`, `put_int`,
+    # `read_int`, `write_int` and their `array_of_` forms), documented from
+    # the extension's type table at doc time (rakelib/yard_typed_accessors.rb):
+    #
+    # @!typed_accessors
 
     # @!group Bytes and strings
 

@@ -26,13 +26,6 @@ module ProcessShared
   #   Process.wait(fork { Marshal.dump({ "pid" => Process.pid }, ProcessShared::SharedMemoryIO.new(memory)) })
   #   Marshal.load(ProcessShared::SharedMemoryIO.new(memory)) # => {"pid"=>12345}
   class SharedMemoryIO # rubocop:disable Metrics/ClassLength -- IO's interface is large
-    # IO methods that have no meaning over memory.
-    NOT_IMPLEMENTED = %i[
-      advise autoclose= autoclose? close_on_exec= close_on_exec? close_read close_write
-      fcntl fdatasync fileno fsync ioctl pid read_nonblock reopen stat
-      sysread sysseek syswrite to_i to_io ungetbyte ungetc write_nonblock
-    ].freeze
-
     # The memory this stream reads and writes.
     #
     # @return [SharedMemory]
@@ -319,162 +312,58 @@ module ProcessShared
       @closed || (!@memory.nil? && @memory.closed?)
     end
 
-    # @!group Not supported (NotImplementedError)
-
-    # As on a closed IO, a closed stream raises {ClosedError} first.
-
-    # @!method advise(*args)
-    #   Not supported: raises NotImplementedError (`respond_to?` is false).
-    #   @param args [Array] ignored
-    #   @return [void] never returns
-    #   @raise [NotImplementedError] always
-
-    # @!method autoclose=(*args)
-    #   Not supported: raises NotImplementedError (`respond_to?` is false).
-    #   @param args [Array] ignored
-    #   @return [void] never returns
-    #   @raise [NotImplementedError] always
-
-    # @!method autoclose?(*args)
-    #   Not supported: raises NotImplementedError (`respond_to?` is false).
-    #   @param args [Array] ignored
-    #   @return [void] never returns
-    #   @raise [NotImplementedError] always
-
-    # @!method close_on_exec=(*args)
-    #   Not supported: raises NotImplementedError (`respond_to?` is false).
-    #   @param args [Array] ignored
-    #   @return [void] never returns
-    #   @raise [NotImplementedError] always
-
-    # @!method close_on_exec?(*args)
-    #   Not supported: raises NotImplementedError (`respond_to?` is false).
-    #   @param args [Array] ignored
-    #   @return [void] never returns
-    #   @raise [NotImplementedError] always
-
-    # @!method close_read(*args)
-    #   Not supported: raises NotImplementedError (`respond_to?` is false).
-    #   @param args [Array] ignored
-    #   @return [void] never returns
-    #   @raise [NotImplementedError] always
-
-    # @!method close_write(*args)
-    #   Not supported: raises NotImplementedError (`respond_to?` is false).
-    #   @param args [Array] ignored
-    #   @return [void] never returns
-    #   @raise [NotImplementedError] always
-
-    # @!method fcntl(*args)
-    #   Not supported: raises NotImplementedError (`respond_to?` is false).
-    #   @param args [Array] ignored
-    #   @return [void] never returns
-    #   @raise [NotImplementedError] always
-
-    # @!method fdatasync(*args)
-    #   Not supported: raises NotImplementedError (`respond_to?` is false).
-    #   @param args [Array] ignored
-    #   @return [void] never returns
-    #   @raise [NotImplementedError] always
-
-    # @!method fileno(*args)
-    #   Not supported: raises NotImplementedError (`respond_to?` is false).
-    #   @param args [Array] ignored
-    #   @return [void] never returns
-    #   @raise [NotImplementedError] always
-
-    # @!method fsync(*args)
-    #   Not supported: raises NotImplementedError (`respond_to?` is false).
-    #   @param args [Array] ignored
-    #   @return [void] never returns
-    #   @raise [NotImplementedError] always
-
-    # @!method ioctl(*args)
-    #   Not supported: raises NotImplementedError (`respond_to?` is false).
-    #   @param args [Array] ignored
-    #   @return [void] never returns
-    #   @raise [NotImplementedError] always
-
-    # @!method pid(*args)
-    #   Not supported: raises NotImplementedError (`respond_to?` is false).
-    #   @param args [Array] ignored
-    #   @return [void] never returns
-    #   @raise [NotImplementedError] always
-
-    # @!method read_nonblock(*args)
-    #   Not supported: raises NotImplementedError (`respond_to?` is false).
-    #   @param args [Array] ignored
-    #   @return [void] never returns
-    #   @raise [NotImplementedError] always
-
-    # @!method reopen(*args)
-    #   Not supported: raises NotImplementedError (`respond_to?` is false).
-    #   @param args [Array] ignored
-    #   @return [void] never returns
-    #   @raise [NotImplementedError] always
-
-    # @!method stat(*args)
-    #   Not supported: raises NotImplementedError (`respond_to?` is false).
-    #   @param args [Array] ignored
-    #   @return [void] never returns
-    #   @raise [NotImplementedError] always
-
-    # @!method sysread(*args)
-    #   Not supported: raises NotImplementedError (`respond_to?` is false).
-    #   @param args [Array] ignored
-    #   @return [void] never returns
-    #   @raise [NotImplementedError] always
-
-    # @!method sysseek(*args)
-    #   Not supported: raises NotImplementedError (`respond_to?` is false).
-    #   @param args [Array] ignored
-    #   @return [void] never returns
-    #   @raise [NotImplementedError] always
-
-    # @!method syswrite(*args)
-    #   Not supported: raises NotImplementedError (`respond_to?` is false).
-    #   @param args [Array] ignored
-    #   @return [void] never returns
-    #   @raise [NotImplementedError] always
-
-    # @!method to_i(*args)
-    #   Not supported: raises NotImplementedError (`respond_to?` is false).
-    #   @param args [Array] ignored
-    #   @return [void] never returns
-    #   @raise [NotImplementedError] always
-
-    # @!method to_io(*args)
-    #   Not supported: raises NotImplementedError (`respond_to?` is false).
-    #   @param args [Array] ignored
-    #   @return [void] never returns
-    #   @raise [NotImplementedError] always
-
-    # @!method ungetbyte(*args)
-    #   Not supported: raises NotImplementedError (`respond_to?` is false).
-    #   @param args [Array] ignored
-    #   @return [void] never returns
-    #   @raise [NotImplementedError] always
-
-    # @!method ungetc(*args)
-    #   Not supported: raises NotImplementedError (`respond_to?` is false).
-    #   @param args [Array] ignored
-    #   @return [void] never returns
-    #   @raise [NotImplementedError] always
-
-    # @!method write_nonblock(*args)
-    #   Not supported: raises NotImplementedError (`respond_to?` is false).
-    #   @param args [Array] ignored
-    #   @return [void] never returns
-    #   @raise [NotImplementedError] always
-
-    # @!endgroup
-
-    NOT_IMPLEMENTED.each do |name|
+    # Defines `name` as an IO method that has no meaning over memory.
+    #
+    # @!macro [attach] not_supported
+    #   @!method $1(*args)
+    #     Not supported: shared memory is not a file. Raises
+    #     NotImplementedError (ClosedError first on a closed stream, as IO
+    #     does), and `respond_to?` is false for it.
+    #     @param args [Array] ignored
+    #     @return [void] never returns
+    #     @raise [NotImplementedError] always
+    # @param name [Symbol]
+    # @return [void]
+    def self.not_supported(name)
+      (@not_supported ||= []) << name
       define_method(name) do |*|
         ensure_open
         raise NotImplementedError, "#{self.class}##{name} is not supported: shared memory is not a file"
       end
     end
+    private_class_method :not_supported
+
+    # @!group Not supported (NotImplementedError)
+
+    not_supported :advise
+    not_supported :autoclose=
+    not_supported :autoclose?
+    not_supported :close_on_exec=
+    not_supported :close_on_exec?
+    not_supported :close_read
+    not_supported :close_write
+    not_supported :fcntl
+    not_supported :fdatasync
+    not_supported :fileno
+    not_supported :fsync
+    not_supported :ioctl
+    not_supported :pid
+    not_supported :read_nonblock
+    not_supported :reopen
+    not_supported :stat
+    not_supported :sysread
+    not_supported :sysseek
+    not_supported :syswrite
+    not_supported :to_i
+    not_supported :to_io
+    not_supported :ungetbyte
+    not_supported :ungetc
+    not_supported :write_nonblock
+
+    # @!endgroup
+
+    # The IO methods that have no meaning over memory (defined above).
+    NOT_IMPLEMENTED = remove_instance_variable(:@not_supported).freeze
 
     # As `Object#respond_to?`, but false for the {NOT_IMPLEMENTED} methods,
     # as for core methods that a platform lacks.

@@ -104,7 +104,7 @@ end
 
 # What the tables share: element types, fixtures, and values of every kind.
 module Battery
-  # Every element type of API.md.
+  # Every element type SharedMemory documents.
   TYPES = %i[char uchar int8 uint8 short ushort int16 uint16 int uint int32 uint32
              long ulong int64 uint64 long_long ulong_long float double].freeze
   FLOAT_TYPES = %i[float double].freeze

@@ -27,6 +27,21 @@ module Signatures
     RBS::Namespace.parse("::#{namespace.name}").to_type_name
   end
 
+  # Whether Ruby makes `method` (an RBS::Definition::Method of
+  # `namespace`'s instances, or with `singleton` of `namespace` itself)
+  # public. Read from the declaration rather than from the definition
+  # builder, whose answer depends on the rbs version: `def self?.x` is a
+  # module function, private on the instance side as `module_function`
+  # makes it, but rbs 2.x builds it public there, rbs 3.x private.
+  def public?(method, singleton:)
+    return method.public? if singleton
+
+    module_function = method.defs.any? do |type_def|
+      type_def.member.is_a?(RBS::AST::Members::MethodDefinition) && type_def.member.kind == :singleton_instance
+    end
+    method.public? && !module_function
+  end
+
   # The declared method `name` of `namespace`'s instances (or, with
   # `singleton`, of `namespace` itself); nil if there is none.
   def declared_method(namespace, name, singleton: false)

@@ -37,6 +37,7 @@
 //! free.
 
 use super::error::{CoreError, CoreResult};
+use super::park::{self, Park};
 use super::region::SharedRegion;
 use super::waiter_slots::{key_is_gone, process_key};
 use crate::platform::{self, monotonic_now, WaitOutcome};
@@ -276,6 +277,47 @@ impl Barrier {
         })
     }
 
+    /// Arrives and waits until the barrier trips or breaks, parking until
+    /// the monotonic `deadline`. A deadline that passes, or a parker that
+    /// gives up (an interrupt), breaks the barrier, as Python's `wait` does
+    /// when it raises; the parker's error is then returned.
+    pub fn wait<P: Park>(
+        &self,
+        park: &mut P,
+        deadline: Option<Duration>,
+    ) -> Result<Wait, P::Error> {
+        let arrived = match self.arrive(Duration::ZERO) {
+            Ok(Some(arrived)) => arrived,
+            // Every slot taken (far more processes waiting than parties).
+            Ok(None) => {
+                match park::wait_until(park, deadline, |slice_end| self.arrive(slice_end)) {
+                    Ok(Some(arrived)) => arrived,
+                    Ok(None) => {
+                        self.abort();
+                        return Ok(Wait::Broken);
+                    }
+                    Err(err) => {
+                        self.abort();
+                        return Err(err);
+                    }
+                }
+            }
+            Err(err) => return Err(park.error(err)),
+        };
+        let arrival = match arrived {
+            Arrived::Done(outcome) => return Ok(outcome),
+            Arrived::Waiting(arrival) => arrival,
+        };
+        match park::wait_until(park, deadline, |slice_end| arrival.wait_until(slice_end)) {
+            Ok(Some(outcome)) => Ok(outcome),
+            Ok(None) => Ok(arrival.give_up()),
+            Err(err) => {
+                arrival.give_up();
+                Err(err)
+            }
+        }
+    }
+
     /// Arrives at the barrier. `None` when no slot is free (only with far
     /// more processes waiting than parties): sleep until `slice_end` and
     /// try again.
@@ -428,26 +470,13 @@ impl Drop for Arrival<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::core::park::Blocking;
     use crate::core::test_support::{exit_code, fork_and};
 
-    /// Waits as the binding does: arrive, then slices until decided or
-    /// `timeout` (which gives up, breaking the barrier).
     fn wait(barrier: &Barrier, timeout: Duration) -> Wait {
-        let end = monotonic_now() + timeout;
-        let slice = || end.min(monotonic_now() + Duration::from_millis(100));
-        let arrival = loop {
-            match barrier.arrive(slice()).unwrap() {
-                Some(Arrived::Done(outcome)) => return outcome,
-                Some(Arrived::Waiting(arrival)) => break arrival,
-                None => assert!(monotonic_now() < end),
-            }
-        };
-        while monotonic_now() < end {
-            if let Some(outcome) = arrival.wait_until(slice()).unwrap() {
-                return outcome;
-            }
-        }
-        arrival.give_up()
+        barrier
+            .wait(&mut Blocking, Some(monotonic_now() + timeout))
+            .unwrap()
     }
 
     const LONG: Duration = Duration::from_secs(20);

@@ -18,6 +18,7 @@
 //! waiter.
 
 use super::error::{CoreError, CoreResult};
+use super::park::{wait_until, Park};
 use super::region::SharedRegion;
 use crate::platform::{self, WaitOutcome};
 use std::sync::atomic::{fence, AtomicU32, Ordering};
@@ -66,6 +67,21 @@ impl BinarySemaphore {
             .value
             .compare_exchange(1, 0, Ordering::Acquire, Ordering::Relaxed)
             .is_ok()
+    }
+
+    /// Takes the 1, parking until it is there (`Ok(true)`) or the monotonic
+    /// `deadline` passes (`Ok(false)`; `None`: never). A wait the parker
+    /// stops takes nothing.
+    pub fn acquire<P: Park>(
+        &self,
+        park: &mut P,
+        deadline: Option<Duration>,
+    ) -> Result<bool, P::Error> {
+        if self.try_wait() {
+            return Ok(true);
+        }
+        let waiter = self.waiter();
+        Ok(wait_until(park, deadline, |slice_end| waiter.wait_until(slice_end))?.is_some())
     }
 
     /// Counts the caller as a waiter until the guard is dropped.
@@ -136,21 +152,14 @@ impl Drop for Waiter<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::core::park::Blocking;
     use crate::platform::monotonic_now;
     use std::sync::Arc;
 
+    /// The binding's wait, parked plainly.
     fn wait(semaphore: &BinarySemaphore, timeout: Duration) -> bool {
         let deadline = monotonic_now() + timeout;
-        if semaphore.try_wait() {
-            return true;
-        }
-        let waiter = semaphore.waiter();
-        while monotonic_now() < deadline {
-            if waiter.wait_until(deadline).unwrap().is_some() {
-                return true;
-            }
-        }
-        false
+        semaphore.acquire(&mut Blocking, Some(deadline)).unwrap()
     }
 
     #[test]

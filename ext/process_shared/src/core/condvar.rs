@@ -21,6 +21,8 @@
 //! allow).
 
 use super::error::CoreResult;
+use super::mutex::Mutex;
+use super::park::{wait_until, Park};
 use super::region::SharedRegion;
 use crate::platform::{self, WaitOutcome};
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -62,6 +64,31 @@ impl CondVar {
             condvar: self,
             sequence: state.sequence.load(Ordering::SeqCst),
         }
+    }
+
+    /// A condition wait: takes a ticket while the caller still holds
+    /// `mutex`, releases `mutex` (whatever its depth), parks until a signal
+    /// or the monotonic `deadline`, then takes `mutex` again with `relock`
+    /// (however the wait ended) and restores the depth. `Ok(true)` when
+    /// woken (perhaps spuriously), `Ok(false)` when the deadline passed.
+    pub fn wait<P: Park>(
+        &self,
+        mutex: &Mutex,
+        park: &mut P,
+        deadline: Option<Duration>,
+        relock: impl FnOnce() -> Result<(), P::Error>,
+    ) -> Result<bool, P::Error> {
+        // Taken before the release: a signal sent after it is never missed.
+        let ticket = self.ticket();
+        mutex.release_during(
+            park,
+            move |park| {
+                let woken = wait_until(park, deadline, |slice_end| ticket.wait_until(slice_end));
+                drop(ticket);
+                Ok(woken?.is_some())
+            },
+            relock,
+        )
     }
 
     /// Wakes one waiter, if any (possibly more: spurious wake-ups).
@@ -122,41 +149,22 @@ impl Drop for Ticket<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::core::mutex::{Mutex, TryLock};
+    use crate::core::mutex::tests::lock;
+    use crate::core::park::Blocking;
     use crate::core::test_support::{exit_code, fork_and};
+    use crate::core::CoreError;
     use crate::platform::monotonic_now;
     use std::sync::Arc;
 
-    fn lock(mutex: &Mutex) {
-        if mutex.lock_fast() == TryLock::Acquired {
-            return;
-        }
-        let waiter = mutex.waiter();
-        while waiter
-            .wait_until(monotonic_now() + Duration::from_millis(100))
-            .unwrap()
-            .is_none()
-        {}
-    }
-
-    /// Waits as the binding does: ticket, release, sleep, lock again.
-    /// `true` when woken before `timeout`.
+    /// A condition wait with a plain blocking parker: the protocol the
+    /// binding runs. `true` when woken before `timeout`.
     fn wait(condvar: &CondVar, mutex: &Mutex, timeout: Duration) -> bool {
         let deadline = monotonic_now() + timeout;
-        let ticket = condvar.ticket();
-        let depth = mutex.release_for_wait().unwrap();
-        let mut woken = false;
-        while monotonic_now() < deadline {
-            let slice_end = deadline.min(monotonic_now() + Duration::from_millis(100));
-            if ticket.wait_until(slice_end).unwrap().is_some() {
-                woken = true;
-                break;
-            }
-        }
-        drop(ticket);
-        lock(mutex);
-        mutex.resume_hold(depth);
-        woken
+        condvar
+            .wait(mutex, &mut Blocking, Some(deadline), || {
+                mutex.relock(&mut Blocking)
+            })
+            .unwrap()
     }
 
     #[test]
@@ -167,6 +175,16 @@ mod tests {
         assert!(!wait(&condvar, &mutex, Duration::from_millis(50)));
         assert!(monotonic_now() - start >= Duration::from_millis(50));
         assert!(mutex.is_owned());
+        assert_eq!(condvar.waiters(), 0);
+    }
+
+    #[test]
+    fn a_wait_without_holding_the_mutex_is_refused_and_uncounted() {
+        let (condvar, mutex) = (CondVar::new().unwrap(), Mutex::new().unwrap());
+        let outcome = condvar.wait(&mutex, &mut Blocking, None, || {
+            panic!("relocked a mutex it never held")
+        });
+        assert!(matches!(outcome, Err(CoreError::Misuse(_))));
         assert_eq!(condvar.waiters(), 0);
     }
 

@@ -2,7 +2,7 @@ use std::fmt;
 use std::io;
 
 /// Everything the core can refuse or fail with. The binding layer maps each
-/// variant to the Ruby exception named in API.md.
+/// variant to a Ruby exception (`ruby_api/errors.rs`, `core_error`).
 #[derive(Debug)]
 pub enum CoreError {
     /// An access that does not lie inside the region (`IndexError`).

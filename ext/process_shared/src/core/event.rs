@@ -15,6 +15,7 @@
 //! releases everyone who was waiting (as in concurrent-ruby).
 
 use super::error::CoreResult;
+use super::park::{self, Park};
 use super::region::SharedRegion;
 use super::waiter_slots::{Registration, WaiterSlots};
 use crate::platform::{self, WaitOutcome};
@@ -79,6 +80,21 @@ impl Event {
             .is_ok()
     }
 
+    /// Waits until the event is set, parking until the monotonic
+    /// `deadline`: `true` once set (even if reset again meanwhile), `false`
+    /// when the deadline passed first. No system call when it is set.
+    pub fn wait<P: Park>(
+        &self,
+        park: &mut P,
+        deadline: Option<Duration>,
+    ) -> Result<bool, P::Error> {
+        if self.is_set() {
+            return Ok(true);
+        }
+        let waiter = self.waiter();
+        Ok(park::wait_until(park, deadline, |slice_end| waiter.wait_until(slice_end))?.is_some())
+    }
+
     /// Counts the caller as waiting until the waiter is dropped; the wait
     /// is for a `set` after this moment (or the event being set now).
     pub fn waiter(&self) -> EventWaiter<'_> {
@@ -125,20 +141,21 @@ impl EventWaiter<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::core::park::Blocking;
     use crate::core::test_support::{exit_code, fork_and};
     use crate::platform::monotonic_now;
 
     fn wait(waiter: &EventWaiter<'_>, timeout: Duration) -> bool {
-        let end = monotonic_now() + timeout;
-        loop {
-            let slice_end = end.min(monotonic_now() + Duration::from_millis(100));
-            if waiter.wait_until(slice_end).unwrap().is_some() {
-                return true;
-            }
-            if monotonic_now() >= end {
-                return false;
-            }
+        if waiter.wait_until(Duration::ZERO).unwrap().is_some() {
+            return true;
         }
+        park::wait_until(
+            &mut Blocking,
+            Some(monotonic_now() + timeout),
+            |slice_end| waiter.wait_until(slice_end),
+        )
+        .unwrap()
+        .is_some()
     }
 
     #[test]
@@ -169,7 +186,18 @@ mod tests {
     fn waiters_in_other_processes_are_released_by_set() {
         let event = Event::new().unwrap();
         let children: Vec<_> = (0..3)
-            .map(|_| fork_and(|| i32::from(!wait(&event.waiter(), Duration::from_secs(20)))))
+            .map(|_| {
+                fork_and(|| {
+                    i32::from(
+                        !event
+                            .wait(
+                                &mut Blocking,
+                                Some(monotonic_now() + Duration::from_secs(20)),
+                            )
+                            .unwrap(),
+                    )
+                })
+            })
             .collect();
         std::thread::sleep(Duration::from_millis(50));
         let start = monotonic_now();

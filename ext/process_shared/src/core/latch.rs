@@ -16,6 +16,7 @@
 //! end of their slice.
 
 use super::error::CoreResult;
+use super::park::{self, Park};
 use super::region::SharedRegion;
 use super::waiter_slots::{Registration, WaiterSlots};
 use crate::platform::{self, WaitOutcome};
@@ -78,6 +79,21 @@ impl CountDownLatch {
         }
     }
 
+    /// Waits until the count is 0, parking until the monotonic `deadline`:
+    /// `true` once it is, `false` when the deadline passed first. No system
+    /// call when it is 0 already.
+    pub fn wait<P: Park>(
+        &self,
+        park: &mut P,
+        deadline: Option<Duration>,
+    ) -> Result<bool, P::Error> {
+        if self.count() == 0 {
+            return Ok(true);
+        }
+        let waiter = self.waiter();
+        Ok(park::wait_until(park, deadline, |slice_end| waiter.wait_until(slice_end))?.is_some())
+    }
+
     /// Counts the caller as waiting until the waiter is dropped.
     pub fn waiter(&self) -> LatchWaiter<'_> {
         LatchWaiter {
@@ -116,19 +132,14 @@ impl LatchWaiter<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::core::park::Blocking;
     use crate::core::test_support::{exit_code, fork_and};
     use crate::platform::monotonic_now;
 
     fn wait(latch: &CountDownLatch, timeout: Duration) -> bool {
-        let end = monotonic_now() + timeout;
-        let waiter = latch.waiter();
-        while monotonic_now() < end {
-            let slice_end = end.min(monotonic_now() + Duration::from_millis(100));
-            if waiter.wait_until(slice_end).unwrap().is_some() {
-                return true;
-            }
-        }
-        false
+        latch
+            .wait(&mut Blocking, Some(monotonic_now() + timeout))
+            .unwrap()
     }
 
     #[test]

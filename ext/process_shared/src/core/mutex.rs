@@ -40,6 +40,7 @@
 
 use super::error::{CoreError, CoreResult};
 use super::identity::{current_process, current_thread_token, ProcessIdentity};
+use super::park::{wait_then_reacquire, wait_until, Park};
 use super::region::SharedRegion;
 use super::spin_wait::SpinWait;
 use crate::platform::{self, RawSemaphore, WaitOutcome};
@@ -209,6 +210,58 @@ impl Mutex {
         }
     }
 
+    /// The slow path of a blocking lock, once [`Mutex::lock_fast`] found it
+    /// busy: spins briefly, then parks until the caller holds it.
+    pub fn lock_contended<P: Park>(&self, park: &mut P) -> Result<(), P::Error> {
+        if self.spin_acquire() {
+            return Ok(());
+        }
+        self.lock_until(park, None).map(drop)
+    }
+
+    /// Parks until the caller holds the lock (`Ok(true)`) or the monotonic
+    /// `deadline` passes (`Ok(false)`; `None`: never). Every slice that
+    /// ends without a wake-up checks whether the holder died. A wait the
+    /// parker stops leaves the lock as it was.
+    pub fn lock_until<P: Park>(
+        &self,
+        park: &mut P,
+        deadline: Option<Duration>,
+    ) -> Result<bool, P::Error> {
+        let waiter = self.waiter();
+        Ok(wait_until(park, deadline, |slice_end| waiter.wait_until(slice_end))?.is_some())
+    }
+
+    /// Takes the lock again after [`Mutex::release_during`] let it go: the
+    /// parker decides what happens to interrupts meanwhile (the binding
+    /// defers them, since the caller must hold the lock when it returns).
+    pub fn relock<P: Park>(&self, park: &mut P) -> Result<(), P::Error> {
+        if self.try_acquire() {
+            return Ok(());
+        }
+        self.lock_until(park, None).map(drop)
+    }
+
+    /// Suspends the caller's hold while `wait` runs (a condition wait,
+    /// `Mutex#sleep`): releases the lock whatever its depth, runs `wait`,
+    /// takes the lock again with `relock` however `wait` ended, and
+    /// restores the depth. `wait`'s value, or the error that ended it or
+    /// the relock (see [`Park::later_error`]). Raises `Misuse` without
+    /// calling either unless the caller holds the lock.
+    pub fn release_during<P: Park, T>(
+        &self,
+        park: &mut P,
+        wait: impl FnOnce(&mut P) -> Result<T, P::Error>,
+        relock: impl FnOnce() -> Result<(), P::Error>,
+    ) -> Result<T, P::Error> {
+        let depth = self.release_for_wait().map_err(|error| park.error(error))?;
+        wait_then_reacquire(park, wait, || {
+            let relocked = relock();
+            self.resume_hold(depth);
+            relocked
+        })
+    }
+
     /// Counts the caller as a waiter until the returned guard is dropped;
     /// the guard's `wait_until` does the waiting.
     pub fn waiter(&self) -> Waiter<'_> {
@@ -349,26 +402,21 @@ impl Drop for Waiter<'_> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::core::test_support::{exit_code, fork_and};
     use crate::platform::monotonic_now;
     use std::sync::Arc;
 
-    const SLICE: Duration = Duration::from_millis(100);
+    use crate::core::park::{Blocking, SLICE};
 
-    /// Blocks until locked, as the binding does (without Ruby).
-    fn lock(mutex: &Mutex) {
-        assert_ne!(mutex.lock_fast(), TryLock::AlreadyOwned);
-        if mutex.is_owned() {
-            return;
+    /// Blocks until locked: the binding's protocol, parked plainly.
+    pub(crate) fn lock(mutex: &Mutex) {
+        match mutex.lock_fast() {
+            TryLock::Acquired => {}
+            TryLock::Busy => mutex.lock_contended(&mut Blocking).unwrap(),
+            TryLock::AlreadyOwned => panic!("already owned"),
         }
-        let waiter = mutex.waiter();
-        while waiter
-            .wait_until(monotonic_now() + SLICE)
-            .unwrap()
-            .is_none()
-        {}
     }
 
     fn waiters(mutex: &Mutex) -> u32 {
@@ -566,19 +614,10 @@ mod tests {
         let waiter = std::thread::spawn(move || {
             // SAFETY: pthread_self has no preconditions.
             thread_tx.send(unsafe { libc::pthread_self() }).unwrap();
-            let waiter = waiting.waiter();
             let give_up = monotonic_now() + Duration::from_secs(2);
-            // As `block_until` does: a fresh slice after every interruption.
-            while monotonic_now() < give_up {
-                if waiter
-                    .wait_until(monotonic_now() + SLICE)
-                    .unwrap()
-                    .is_some()
-                {
-                    return waiting.previous_owner_died();
-                }
-            }
-            false
+            // A fresh slice after every interruption.
+            waiting.lock_until(&mut Blocking, Some(give_up)).unwrap()
+                && waiting.previous_owner_died()
         });
         let thread = thread_rx.recv().unwrap();
         while !waiter.is_finished() {
@@ -777,17 +816,46 @@ mod tests {
     }
 
     #[test]
+    fn release_during_refuses_a_caller_that_does_not_hold_the_lock() {
+        let mutex = Mutex::new().unwrap();
+        let outcome = mutex.release_during(
+            &mut Blocking,
+            |_| -> CoreResult<()> { panic!("waited without holding the lock") },
+            || panic!("relocked without holding the lock"),
+        );
+        assert!(matches!(outcome, Err(CoreError::Misuse(_))));
+        assert!(!mutex.is_locked());
+    }
+
+    #[test]
+    fn release_during_relocks_even_when_the_wait_fails() {
+        let mutex = Mutex::new().unwrap();
+        lock(&mutex);
+        let outcome = mutex.release_during(
+            &mut Blocking,
+            |_| -> CoreResult<()> { Err(CoreError::Misuse("interrupted".into())) },
+            || mutex.relock(&mut Blocking),
+        );
+        assert!(matches!(outcome, Err(CoreError::Misuse(message)) if message == "interrupted"));
+        assert!(mutex.is_owned());
+        mutex.unlock().unwrap();
+    }
+
+    #[test]
     fn reentrant_depth_counts_entries_and_survives_a_condition_wait() {
         let mutex = Mutex::new().unwrap();
         assert!(!mutex.reenter().unwrap());
         assert_eq!(mutex.lock_fast(), TryLock::Acquired);
         assert!(mutex.reenter().unwrap());
         assert!(mutex.reenter().unwrap());
-        let depth = mutex.release_for_wait().unwrap();
-        assert_eq!(depth, 3);
-        assert!(!mutex.is_locked());
-        assert_eq!(mutex.lock_fast(), TryLock::Acquired);
-        mutex.resume_hold(depth);
+        let unlocked_meanwhile = mutex
+            .release_during(
+                &mut Blocking,
+                |_| Ok(!mutex.is_locked()),
+                || mutex.relock(&mut Blocking),
+            )
+            .unwrap();
+        assert!(unlocked_meanwhile);
         mutex.exit_once().unwrap();
         mutex.exit_once().unwrap();
         assert!(mutex.is_owned());

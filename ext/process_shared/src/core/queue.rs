@@ -51,6 +51,7 @@
 
 use super::error::{CoreError, CoreResult};
 use super::mutex::Mutex;
+use super::park::{self, Park};
 use super::region::SharedRegion;
 use super::spin_wait::SpinWait;
 use super::waiter_slots::{Registration, WaiterSlots};
@@ -457,6 +458,85 @@ impl Queue {
         Ok(Some(()))
     }
 
+    /// Pushes `payload`: parks while the lock is busy and, with
+    /// `wait_for_room`, while the queue is full, until the monotonic
+    /// `deadline` (`Ok(None)`: it passed, nothing changed). Without
+    /// `wait_for_room` a full queue answers `Full` at once.
+    pub fn push<P: Park>(
+        &self,
+        park: &mut P,
+        payload: &[u8],
+        wait_for_room: bool,
+        deadline: Option<Duration>,
+    ) -> Result<Option<Push>, P::Error> {
+        match self.push_until(payload, Duration::ZERO) {
+            Ok(Some(Push::Full)) if wait_for_room => {}
+            Ok(Some(done)) => return Ok(Some(done)),
+            Ok(None) => {}
+            Err(err) => return Err(park.error(err)),
+        }
+        if !wait_for_room {
+            return park::wait_until(park, deadline, |slice_end| {
+                self.push_until(payload, slice_end)
+            });
+        }
+        let waiter = self.push_waiter();
+        park::wait_until(park, deadline, |slice_end| {
+            waiter.wait_until(payload, slice_end)
+        })
+    }
+
+    /// Pops the first item: parks while the lock is busy and, with
+    /// `wait_for_item`, while the queue is empty and open, until the
+    /// monotonic `deadline` (`Ok(None)`: it passed, nothing changed).
+    /// Without `wait_for_item` an empty queue answers `Empty` (or `Closed`)
+    /// at once.
+    pub fn pop<P: Park>(
+        &self,
+        park: &mut P,
+        wait_for_item: bool,
+        deadline: Option<Duration>,
+    ) -> Result<Option<Pop>, P::Error> {
+        match self.pop_until(Duration::ZERO) {
+            Ok(Some(Pop::Empty)) if wait_for_item => {}
+            Ok(Some(done)) => return Ok(Some(done)),
+            Ok(None) => {}
+            Err(err) => return Err(park.error(err)),
+        }
+        if !wait_for_item {
+            return park::wait_until(park, deadline, |slice_end| self.pop_until(slice_end));
+        }
+        let waiter = self.pop_waiter();
+        park::wait_until(park, deadline, |slice_end| waiter.wait_until(slice_end))
+    }
+
+    /// Runs a lock-taking operation to its end, parking while the lock is
+    /// busy (never for long: holders copy one item; a dead one is taken
+    /// over at the end of a slice).
+    fn locked<P: Park>(
+        &self,
+        park: &mut P,
+        mut operation: impl FnMut(&Self, Duration) -> CoreResult<Option<()>>,
+    ) -> Result<(), P::Error> {
+        match operation(self, Duration::ZERO) {
+            Ok(Some(())) => Ok(()),
+            Ok(None) => {
+                park::wait_until(park, None, |slice_end| operation(self, slice_end)).map(drop)
+            }
+            Err(err) => Err(park.error(err)),
+        }
+    }
+
+    /// Removes every item (see [`Queue::clear_until`]).
+    pub fn clear<P: Park>(&self, park: &mut P) -> Result<(), P::Error> {
+        self.locked(park, Self::clear_until)
+    }
+
+    /// Closes the queue (see [`Queue::close_until`]).
+    pub fn close<P: Park>(&self, park: &mut P) -> Result<(), P::Error> {
+        self.locked(park, Self::close_until)
+    }
+
     /// Counts the caller as a blocked consumer until the waiter is dropped.
     pub fn pop_waiter(&self) -> PopWaiter<'_> {
         PopWaiter {
@@ -553,54 +633,38 @@ impl PushWaiter<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::core::park::Blocking;
     use crate::core::test_support::{exit_code, fork_and};
     use crate::platform::monotonic_now;
-
-    const SLICE: Duration = Duration::from_millis(100);
 
     /// A deadline far enough for a loaded machine, near enough to fail fast.
     fn give_up() -> Duration {
         monotonic_now() + Duration::from_secs(20)
     }
 
-    /// Pops, blocking, as the binding does (without Ruby).
     fn pop(queue: &Queue) -> Pop {
-        let end = give_up();
-        let waiter = queue.pop_waiter();
-        loop {
-            assert!(monotonic_now() < end, "pop blocked for ever");
-            if let Some(done) = waiter.wait_until(monotonic_now() + SLICE).unwrap() {
-                return done;
-            }
-        }
+        queue
+            .pop(&mut Blocking, true, Some(give_up()))
+            .unwrap()
+            .expect("pop blocked for ever")
     }
 
-    /// Pushes, blocking, as the binding does (without Ruby).
     fn push(queue: &Queue, payload: &[u8]) -> Push {
-        let end = give_up();
-        let waiter = queue.push_waiter();
-        loop {
-            assert!(monotonic_now() < end, "push blocked for ever");
-            if let Some(done) = waiter.wait_until(payload, monotonic_now() + SLICE).unwrap() {
-                return done;
-            }
-        }
+        queue
+            .push(&mut Blocking, payload, true, Some(give_up()))
+            .unwrap()
+            .expect("push blocked for ever")
     }
 
     fn try_push(queue: &Queue, payload: &[u8]) -> Push {
-        loop {
-            if let Some(done) = queue.push_until(payload, monotonic_now() + SLICE).unwrap() {
-                return done;
-            }
-        }
+        queue
+            .push(&mut Blocking, payload, false, None)
+            .unwrap()
+            .unwrap()
     }
 
     fn try_pop(queue: &Queue) -> Pop {
-        loop {
-            if let Some(done) = queue.pop_until(monotonic_now() + SLICE).unwrap() {
-                return done;
-            }
-        }
+        queue.pop(&mut Blocking, false, None).unwrap().unwrap()
     }
 
     fn item(number: u32, len: usize) -> Vec<u8> {
@@ -651,9 +715,8 @@ mod tests {
         let queue = Queue::new(64, None).unwrap();
         assert_eq!(try_push(&queue, b"kept"), Push::Pushed);
         let too_big = vec![0u8; queue.max_payload() + 1];
-        let now = monotonic_now() + SLICE;
         assert!(matches!(
-            queue.push_until(&too_big, now),
+            queue.push(&mut Blocking, &too_big, true, None),
             Err(CoreError::InvalidArgument(_))
         ));
         assert_eq!(queue.len(), 1);
@@ -688,7 +751,7 @@ mod tests {
     fn closing_refuses_pushes_and_drains_then_reports_closed() {
         let queue = Queue::new(4096, None).unwrap();
         assert_eq!(try_push(&queue, b"last"), Push::Pushed);
-        queue.close_until(give_up()).unwrap().unwrap();
+        queue.close(&mut Blocking).unwrap();
         assert!(queue.is_closed());
         assert_eq!(try_push(&queue, b"more"), Push::Closed);
         assert_eq!(try_pop(&queue), Pop::Item(b"last".to_vec()));
@@ -701,7 +764,7 @@ mod tests {
         let queue = Queue::new(64, None).unwrap();
         assert_eq!(try_push(&queue, &[1; 40]), Push::Pushed);
         assert_eq!(try_push(&queue, &[2; 40]), Push::Full);
-        queue.clear_until(give_up()).unwrap().unwrap();
+        queue.clear(&mut Blocking).unwrap();
         assert!(queue.is_empty());
         assert_eq!(try_push(&queue, &[2; 40]), Push::Pushed);
         assert_eq!(try_pop(&queue), Pop::Item(vec![2; 40]));
@@ -737,7 +800,7 @@ mod tests {
             std::thread::sleep(Duration::from_millis(5));
         }
         let start = monotonic_now();
-        queue.close_until(give_up()).unwrap().unwrap();
+        queue.close(&mut Blocking).unwrap();
         for consumer in consumers {
             assert_eq!(exit_code(consumer), 0);
         }
@@ -784,7 +847,7 @@ mod tests {
         for producer in producers {
             assert_eq!(exit_code(producer), 0);
         }
-        queue.close_until(give_up()).unwrap().unwrap();
+        queue.close(&mut Blocking).unwrap();
         for consumer in consumers {
             assert_eq!(exit_code(consumer), 0);
         }

@@ -1,6 +1,7 @@
 //! A counting semaphore in its own shared page.
 
 use super::error::{CoreError, CoreResult};
+use super::park::{wait_until, Park};
 use super::region::SharedRegion;
 use crate::platform::{RawSemaphore, WaitOutcome};
 use std::time::Duration;
@@ -49,6 +50,26 @@ impl Semaphore {
         Ok(self.raw().wait_until(deadline)?)
     }
 
+    /// Takes one unit, parking until one is available (`Ok(true)`) or the
+    /// monotonic `deadline` passes (`Ok(false)`; `None`: never). A wait the
+    /// parker stops takes nothing.
+    pub fn acquire<P: Park>(
+        &self,
+        park: &mut P,
+        deadline: Option<Duration>,
+    ) -> Result<bool, P::Error> {
+        if self.try_wait() {
+            return Ok(true);
+        }
+        let acquired = wait_until(park, deadline, |slice_end| {
+            Ok(match self.wait_until(slice_end)? {
+                WaitOutcome::Acquired => Some(()),
+                WaitOutcome::TimedOut | WaitOutcome::Interrupted => None,
+            })
+        })?;
+        Ok(acquired.is_some())
+    }
+
     /// Increments, waking one waiter.
     pub fn post(&self) -> CoreResult<()> {
         self.raw().post().map_err(|err| {
@@ -81,6 +102,7 @@ impl Drop for Semaphore {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::core::park::Blocking;
     use crate::platform::monotonic_now;
 
     #[test]
@@ -114,11 +136,26 @@ mod tests {
                 sem.post().unwrap();
             })
         };
-        let outcome = sem
-            .wait_until(monotonic_now() + Duration::from_secs(10))
+        let acquired = sem
+            .acquire(
+                &mut Blocking,
+                Some(monotonic_now() + Duration::from_secs(10)),
+            )
             .unwrap();
         poster.join().unwrap();
-        assert_eq!(outcome, WaitOutcome::Acquired);
+        assert!(acquired);
+        assert_eq!(sem.value().unwrap(), 0);
+    }
+
+    #[test]
+    fn acquire_gives_up_at_the_deadline_taking_nothing() {
+        let sem = Semaphore::new(0).unwrap();
+        let deadline = monotonic_now() + Duration::from_millis(30);
+        assert!(!sem.acquire(&mut Blocking, Some(deadline)).unwrap());
+        assert!(monotonic_now() >= deadline);
+        sem.post().unwrap();
+        assert!(sem.acquire(&mut Blocking, None).unwrap());
+        assert_eq!(sem.value().unwrap(), 0);
     }
 
     #[test]

@@ -1,25 +1,22 @@
-//! Blocking without the GVL, interruptibly.
+//! Blocking without the GVL, interruptibly: the binding's [`Park`]ers.
 //!
-//! A wait first runs without the GVL under Ruby's own unblocking function
-//! (`RUBY_UBF_IO`), which interrupts the waiting thread with a signal; our
-//! platform waits are always timed, so the signal ends them with `EINTR`
-//! instead of being restarted. We then let Ruby run its pending interrupts
-//! (`Thread#raise`, `Thread#kill`, `Interrupt`, `Timeout`) and, if none
-//! raised, wait again. We use `rb_thread_call_without_gvl2`, which never
-//! raises after the work has run: a wait that acquired something always
-//! returns it to the caller, so no count is ever lost.
+//! A slice of a wait runs without the GVL under Ruby's own unblocking
+//! function (`RUBY_UBF_IO`), which interrupts the waiting thread with a
+//! signal; our platform waits are always timed, so the signal ends them with
+//! `EINTR` instead of being restarted. We then let Ruby run its pending
+//! interrupts (`Thread#raise`, `Thread#kill`, `Interrupt`, `Timeout`) and,
+//! if none raised, the core's protocol parks again. We use
+//! `rb_thread_call_without_gvl2`, which never raises after the work has
+//! run: a slice that acquired something always returns it to the caller, so
+//! no count is ever lost. See ARCHITECTURE.md, "The wait protocol".
 
 use super::errors::core_error;
-use crate::core::CoreResult;
-use crate::platform::monotonic_now;
-use magnus::{Error, Ruby};
+use crate::core::park::Park;
+use crate::core::{CoreError, CoreResult};
+use magnus::{error::ErrorType, Error, Ruby};
 use std::ffi::c_void;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::time::Duration;
-
-/// How long one GVL-free wait lasts at most before we look at the world
-/// again (pending interrupts, a lock holder's death).
-pub const SLICE: Duration = Duration::from_millis(100);
 
 struct Call<F, R> {
     work: Option<F>,
@@ -59,40 +56,99 @@ pub fn without_gvl<F: FnOnce() -> R, R>(work: F) -> Option<std::thread::Result<R
     call.result
 }
 
-/// Calls `attempt(slice_deadline)` without the GVL until it yields a value,
-/// processing Ruby interrupts between attempts (which may raise), until the
-/// monotonic `deadline`. `Ok(None)` means the deadline passed.
-///
-/// `attempt` must return `Ok(None)` when its slice ended or a signal
-/// interrupted it, having changed nothing.
-pub fn block_until<T>(
+/// Runs one slice, `attempt(slice_end)`, without the GVL. `Ok(None)` also
+/// when Ruby had an interrupt pending and did not start it.
+fn slice_without_gvl<T>(
     ruby: &Ruby,
-    deadline: Option<Duration>,
-    mut attempt: impl FnMut(Duration) -> CoreResult<Option<T>>,
+    slice_end: Duration,
+    attempt: impl FnOnce(Duration) -> CoreResult<Option<T>>,
 ) -> Result<Option<T>, Error> {
-    loop {
-        let now = monotonic_now();
-        let slice_end = match deadline {
-            Some(deadline) if now >= deadline => return Ok(None),
-            Some(deadline) => deadline.min(now + SLICE),
-            None => now + SLICE,
-        };
-        match without_gvl(|| attempt(slice_end)) {
-            Some(Ok(Ok(Some(value)))) => return Ok(Some(value)),
-            Some(Ok(Ok(None))) | None => {}
-            Some(Ok(Err(err))) => return Err(core_error(ruby, err)),
-            Some(Err(_panic)) => {
-                return Err(Error::new(
-                    ruby.exception_runtime_error(),
-                    "process_shared: internal error while waiting",
-                ))
-            }
-        }
-        ruby.thread_check_ints()?;
+    match without_gvl(|| attempt(slice_end)) {
+        Some(Ok(Ok(value))) => Ok(value),
+        None => Ok(None),
+        Some(Ok(Err(err))) => Err(core_error(ruby, err)),
+        Some(Err(_panic)) => Err(Error::new(
+            ruby.exception_runtime_error(),
+            "process_shared: internal error while waiting",
+        )),
     }
 }
 
-/// A deadline `timeout` from now on the monotonic clock (`None`: never).
-pub fn deadline_after(timeout: Option<Duration>) -> Option<Duration> {
-    timeout.and_then(|timeout| monotonic_now().checked_add(timeout))
+/// The error to raise when a wait ended with `first` and locking again
+/// raised `second`: a thread being killed stays killed; otherwise the later
+/// interrupt wins, as when an exception interrupts an `ensure` clause.
+fn later_error(first: Error, second: Error) -> Error {
+    if matches!(first.error_type(), ErrorType::Jump(_)) {
+        first
+    } else {
+        second
+    }
+}
+
+/// The binding's parker: each slice without the GVL, then Ruby's pending
+/// interrupts.
+///
+/// [`RubyPark::interruptible`] lets an interrupt that raises end the wait.
+/// [`RubyPark::deferring`] never gives up because of a Ruby exception: one
+/// raised between slices (under `uninterruptible::with_interrupts_deferred`
+/// only a signal trap's handler can raise) is kept for
+/// [`RubyPark::finish`], and only a core error stops the wait; it is for
+/// taking a lock again, which must succeed.
+pub struct RubyPark<'r> {
+    ruby: &'r Ruby,
+    defers: bool,
+    deferred: Option<Error>,
+}
+
+impl<'r> RubyPark<'r> {
+    /// Interrupts end the wait.
+    pub fn interruptible(ruby: &'r Ruby) -> Self {
+        RubyPark {
+            ruby,
+            defers: false,
+            deferred: None,
+        }
+    }
+
+    /// Interrupts are kept for [`RubyPark::finish`].
+    pub fn deferring(ruby: &'r Ruby) -> Self {
+        RubyPark {
+            defers: true,
+            ..Self::interruptible(ruby)
+        }
+    }
+
+    /// The first exception deferred, if any, to raise now.
+    pub fn finish(self) -> Result<(), Error> {
+        self.deferred.map_or(Ok(()), Err)
+    }
+}
+
+impl Park for RubyPark<'_> {
+    type Error = Error;
+
+    fn park<T>(
+        &mut self,
+        slice_end: Duration,
+        attempt: impl FnOnce(Duration) -> CoreResult<Option<T>>,
+    ) -> Result<Option<T>, Error> {
+        if let Some(value) = slice_without_gvl(self.ruby, slice_end, attempt)? {
+            return Ok(Some(value));
+        }
+        match self.ruby.thread_check_ints() {
+            Err(err) if self.defers => {
+                self.deferred.get_or_insert(err);
+            }
+            outcome => outcome?,
+        }
+        Ok(None)
+    }
+
+    fn error(&self, error: CoreError) -> Error {
+        core_error(self.ruby, error)
+    }
+
+    fn later_error(&self, first: Error, second: Error) -> Error {
+        later_error(first, second)
+    }
 }

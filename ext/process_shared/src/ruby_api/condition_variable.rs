@@ -1,29 +1,28 @@
 //! `ProcessShared::ConditionVariable`: `Thread::ConditionVariable` across
 //! processes, for a `ProcessShared::Mutex` or `ProcessShared::Monitor`.
 
-use super::blocking::{block_until, deadline_after};
+use super::blocking::RubyPark;
 use super::convert;
-use super::errors::{type_error, OrRaise};
-use super::gc;
+use super::errors::type_error;
 use super::guard::method;
-use super::handle::Handle;
+use super::handle::{define_handle_class, handle_class, open_page};
 use super::monitor::Monitor;
 use super::mutex::{relock, Mutex};
 use super::typed::This;
-use super::uninterruptible::later_error;
 use crate::core::condvar::CondVar;
 use crate::core::mutex::Mutex as CoreMutex;
+use crate::core::park::deadline_after;
 use crate::platform::monotonic_now;
 use magnus::{
     prelude::*, scan_args::scan_args, typed_data::Obj, Error, IntoValue, RModule, Ruby, Value,
 };
 use std::sync::Arc;
 
-#[magnus::wrap(class = "ProcessShared::ConditionVariable", free_immediately, size)]
-#[derive(Default)]
-pub struct ConditionVariable {
-    handle: Handle<CondVar>,
-}
+handle_class!(
+    ConditionVariable,
+    "ProcessShared::ConditionVariable",
+    CondVar
+);
 
 /// The shared lock behind a `ProcessShared::Mutex` or `Monitor` argument.
 fn lock_of(ruby: &Ruby, value: Value) -> Result<Arc<CoreMutex>, Error> {
@@ -44,12 +43,7 @@ fn lock_of(ruby: &Ruby, value: Value) -> Result<Arc<CoreMutex>, Error> {
 
 impl ConditionVariable {
     fn initialize(ruby: &Ruby, rb_self: This<Self>) -> Result<(), Error> {
-        let condvar = gc::allocate(ruby, crate::platform::page_size(), CondVar::new)?;
-        rb_self.handle.open(ruby, condvar)
-    }
-
-    fn initialize_copy(ruby: &Ruby, rb_self: This<Self>, original: &Self) -> Result<(), Error> {
-        rb_self.handle.adopt(ruby, original.handle.get(ruby)?)
+        open_page(ruby, rb_self, CondVar::new)
     }
 
     /// Releases `mutex`, waits for a signal or the timeout, and takes
@@ -61,26 +55,17 @@ impl ConditionVariable {
         let timeout = convert::timeout(ruby, args.optional.0)?;
         let mutex = lock_of(ruby, args.required.0)?;
         let condvar = rb_self.handle.get(ruby)?;
-        let deadline = deadline_after(timeout);
-
-        // The ticket is taken while the mutex is still held: a signal sent
-        // after the release below cannot be missed.
-        let ticket = condvar.ticket();
-        let depth = mutex.release_for_wait().or_raise(ruby)?;
         let start = monotonic_now();
-        let woken = block_until(ruby, deadline, |slice_end| ticket.wait_until(slice_end));
-        drop(ticket);
-        let relocked = relock(ruby, &mutex);
-        mutex.resume_hold(depth);
-
-        let woken = match (woken, relocked) {
-            (Ok(woken), Ok(())) => woken,
-            (Err(err), Ok(())) | (Ok(_), Err(err)) => return Err(err),
-            (Err(first), Err(second)) => return Err(later_error(first, second)),
-        };
-        Ok(match woken {
-            Some(()) => (monotonic_now() - start).as_secs().into_value_with(ruby),
-            None => ruby.qnil().as_value(),
+        let woken = condvar.wait(
+            &mutex,
+            &mut RubyPark::interruptible(ruby),
+            deadline_after(timeout),
+            || relock(ruby, &mutex),
+        )?;
+        Ok(if woken {
+            (monotonic_now() - start).as_secs().into_value_with(ruby)
+        } else {
+            ruby.qnil().as_value()
         })
     }
 
@@ -93,28 +78,14 @@ impl ConditionVariable {
         rb_self.handle.with(ruby, CondVar::broadcast)?;
         Ok(rb_self)
     }
-
-    fn close(&self) {
-        self.handle.close();
-    }
-
-    fn is_closed(&self) -> bool {
-        self.handle.is_closed()
-    }
 }
 
 pub fn init(ruby: &Ruby, namespace: RModule) -> Result<(), Error> {
     let class = namespace.define_class("ConditionVariable", ruby.class_object())?;
-    class.define_alloc_func::<ConditionVariable>();
+    define_handle_class!(class, ConditionVariable);
     class.define_method("initialize", method!(ConditionVariable::initialize, 0))?;
-    class.define_method(
-        "initialize_copy",
-        method!(ConditionVariable::initialize_copy, 1),
-    )?;
     class.define_method("wait", method!(ConditionVariable::wait, -1))?;
     class.define_method("signal", method!(ConditionVariable::signal, 0))?;
     class.define_method("broadcast", method!(ConditionVariable::broadcast, 0))?;
-    class.define_method("close", method!(ConditionVariable::close, 0))?;
-    class.define_method("closed?", method!(ConditionVariable::is_closed, 0))?;
     Ok(())
 }

@@ -1,8 +1,13 @@
-//! Converting Ruby arguments to the core's types, with the exceptions
-//! API.md names for each kind of wrong argument.
+//! Converting Ruby arguments to the core's types, with the exception the
+//! README and the YARD docs name for each kind of wrong argument, and the
+//! element types' values to and from Ruby ([`RubyScalar`]).
 
-use super::errors::{argument_error, index_error, type_error};
-use magnus::{prelude::*, Error, Integer, Ruby, Value};
+use super::errors::{argument_error, index_error, range_error, type_error};
+use crate::core::scalar::{scalar_types, Scalar};
+use magnus::rb_sys::FromRawValue;
+use magnus::{prelude::*, Error, Float, Integer, Ruby, Value};
+use rb_sys::stable_api::{get_default, StableApiDefinition};
+use rb_sys::VALUE;
 use std::time::Duration;
 
 fn integer(ruby: &Ruby, value: Value, what: &str) -> Result<Integer, Error> {
@@ -82,8 +87,14 @@ pub fn length(ruby: &Ruby, value: Value) -> Result<usize, Error> {
         .ok_or_else(|| index_error(ruby, format!("length {integer} is out of range")))
 }
 
-/// A timeout in seconds (Integer or Float). `nil` and `Float::INFINITY`
-/// mean "no timeout"; NaN and negative values are `ArgumentError`.
+/// Timeouts of this many seconds (2**62, some 146 billion years) or more
+/// mean "wait for ever": no clock or `Kernel#sleep` could count them
+/// (`Kernel#sleep` refuses 2**63 s and more).
+const FOREVER_SECONDS: f64 = 4_611_686_018_427_387_904.0;
+
+/// A timeout in seconds (Integer or Float), the one conversion every wait
+/// uses. `nil`, `Float::INFINITY` and anything from 2**62 s on mean "no
+/// timeout" (`None`); NaN and negative values are `ArgumentError`.
 pub fn timeout(ruby: &Ruby, value: Option<Value>) -> Result<Option<Duration>, Error> {
     let Some(value) = value.filter(|value| !value.is_nil()) else {
         return Ok(None);
@@ -106,5 +117,144 @@ pub fn timeout(ruby: &Ruby, value: Option<Value>) -> Result<Option<Duration>, Er
             format!("timeout must not be negative (got {seconds})"),
         ));
     }
+    if seconds >= FOREVER_SECONDS {
+        return Ok(None);
+    }
     Ok(Duration::try_from_secs_f64(seconds).ok())
 }
+
+/// An element type's values as Ruby sees them (Integer or Float): the one
+/// conversion of each Rust type of the scalar table, in both directions,
+/// for the checked methods and for `fast_path`'s entry points alike.
+pub trait RubyScalar: Scalar {
+    /// The Ruby value (may allocate a Bignum or a Float; never raises
+    /// anything but `NoMemoryError`).
+    fn to_ruby(self) -> VALUE;
+
+    /// The value of a Fixnum or Float that fits, read without any Ruby call
+    /// that can raise; `None` for everything else (the checked path then
+    /// converts it, or raises).
+    fn from_fast(value: VALUE) -> Option<Self>;
+
+    /// Any Ruby value, or `TypeError` (not a number of the type's kind) or
+    /// `RangeError` (an Integer the type cannot hold).
+    fn from_ruby(ruby: &Ruby, value: Value) -> Result<Self, Error>;
+
+    /// [`to_ruby`](Self::to_ruby) as a magnus `Value`.
+    fn into_ruby(self, _ruby: &Ruby) -> Value {
+        // SAFETY: `to_ruby` returns a live Ruby object, which the caller
+        // holds (on its stack) from here on.
+        unsafe { Value::from_raw(self.to_ruby()) }
+    }
+}
+
+/// An integer type: `$box` makes the Ruby Integer (`long2num` or
+/// `ulong2num`). A Fixnum in the type's range converts fast; a Bignum that
+/// fits takes the checked path; anything else raises there.
+macro_rules! integer_scalar {
+    ($t:ty, $box:ident) => {
+        impl RubyScalar for $t {
+            #[inline]
+            fn to_ruby(self) -> VALUE {
+                get_default().$box(self.into())
+            }
+
+            #[inline]
+            fn from_fast(value: VALUE) -> Option<Self> {
+                let api = get_default();
+                if !api.fixnum_p(value) {
+                    return None;
+                }
+                <$t>::try_from(api.fix2long(value)).ok()
+            }
+
+            fn from_ruby(ruby: &Ruby, value: Value) -> Result<Self, Error> {
+                let Some(integer) = Integer::from_value(value) else {
+                    return Err(type_error(
+                        ruby,
+                        format!(
+                            "expected an Integer for {}, got {}",
+                            stringify!($t),
+                            class_name(value)
+                        ),
+                    ));
+                };
+                let wide: Option<i128> = match integer.to_i64() {
+                    Ok(small) => Some(small.into()),
+                    Err(_) => integer.to_u64().ok().map(i128::from),
+                };
+                wide.and_then(|wide| <$t>::try_from(wide).ok())
+                    .ok_or_else(|| {
+                        range_error(
+                            ruby,
+                            format!(
+                                "{integer} does not fit {} ({}..{})",
+                                stringify!($t),
+                                <$t>::MIN,
+                                <$t>::MAX
+                            ),
+                        )
+                    })
+            }
+        }
+    };
+}
+
+/// A Fixnum or a Float as an `f64`, without any Ruby call that can raise.
+#[inline]
+fn fast_float(value: VALUE) -> Option<f64> {
+    let api = get_default();
+    if api.fixnum_p(value) {
+        return Some(api.fix2long(value) as f64);
+    }
+    // SAFETY: `float_type_p` accepts any VALUE; `num2dbl` of a Float only
+    // reads it (it raises only for non-numerics, excluded here).
+    unsafe { api.float_type_p(value).then(|| api.num2dbl(value)) }
+}
+
+/// A Float or an Integer as an `f64`, `TypeError` for anything else.
+fn checked_float(ruby: &Ruby, value: Value) -> Result<f64, Error> {
+    if Float::from_value(value).is_some() || Integer::from_value(value).is_some() {
+        f64::try_convert(value)
+    } else {
+        Err(type_error(
+            ruby,
+            format!("expected a Float, got {}", class_name(value)),
+        ))
+    }
+}
+
+/// A floating-point type. `f32` is narrowed from the `f64` Ruby holds, as
+/// FFI does (precision may be lost).
+macro_rules! float_scalar {
+    ($t:ty) => {
+        impl RubyScalar for $t {
+            #[inline]
+            fn to_ruby(self) -> VALUE {
+                get_default().dbl2num(f64::from(self))
+            }
+
+            #[inline]
+            #[allow(clippy::unnecessary_cast)] // a no-op for f64
+            fn from_fast(value: VALUE) -> Option<Self> {
+                fast_float(value).map(|wide| wide as $t)
+            }
+
+            #[allow(clippy::unnecessary_cast)]
+            fn from_ruby(ruby: &Ruby, value: Value) -> Result<Self, Error> {
+                checked_float(ruby, value).map(|wide| wide as $t)
+            }
+        }
+    };
+}
+
+/// One `RubyScalar` impl per row of the scalar table, by its kind.
+macro_rules! ruby_scalars {
+    (; $($variant:ident($t:ty, $atomic:ident, $kind:ident) { $($names:tt)* })*) => {
+        $(ruby_scalars!(@ $kind $t);)*
+    };
+    (@ signed $t:ty) => { integer_scalar!($t, long2num); };
+    (@ unsigned $t:ty) => { integer_scalar!($t, ulong2num); };
+    (@ float $t:ty) => { float_scalar!($t); };
+}
+scalar_types!(ruby_scalars!());

@@ -1,35 +1,22 @@
 //! `ProcessShared::CountDownLatch`: concurrent-ruby's `CountDownLatch`
 //! across forked Ruby processes.
 
-use super::blocking::{block_until, deadline_after};
-use super::convert;
-use super::gc;
+use super::args::{initial_value, optional_timeout};
+use super::blocking::RubyPark;
 use super::guard::method;
-use super::handle::Handle;
-use super::mutex::optional_timeout;
+use super::handle::{define_handle_class, handle_class, open_page};
 use super::typed::This;
 use crate::core::latch::CountDownLatch as CoreLatch;
-use magnus::{prelude::*, scan_args::scan_args, Error, RModule, Ruby, Value};
+use crate::core::park::deadline_after;
+use magnus::{prelude::*, Error, RModule, Ruby, Value};
 
-#[magnus::wrap(class = "ProcessShared::CountDownLatch", free_immediately, size)]
-#[derive(Default)]
-pub struct CountDownLatch {
-    handle: Handle<CoreLatch>,
-}
+handle_class!(CountDownLatch, "ProcessShared::CountDownLatch", CoreLatch);
 
 impl CountDownLatch {
+    /// `new(count = 1)`.
     fn initialize(ruby: &Ruby, rb_self: This<Self>, args: &[Value]) -> Result<(), Error> {
-        let args = scan_args::<(), (Option<Value>,), (), (), (), ()>(args)?;
-        let count = match args.optional.0 {
-            Some(count) => convert::count(ruby, count, "count")?,
-            None => 1,
-        };
-        let latch = gc::allocate(ruby, crate::platform::page_size(), || CoreLatch::new(count))?;
-        rb_self.handle.open(ruby, latch)
-    }
-
-    fn initialize_copy(ruby: &Ruby, rb_self: This<Self>, original: &Self) -> Result<(), Error> {
-        rb_self.handle.adopt(ruby, original.handle.get(ruby)?)
+        let count = initial_value(ruby, args)?;
+        open_page(ruby, rb_self, || CoreLatch::new(count))
     }
 
     fn count_down(ruby: &Ruby, rb_self: This<Self>) -> Result<(), Error> {
@@ -41,36 +28,21 @@ impl CountDownLatch {
     }
 
     fn wait(ruby: &Ruby, rb_self: This<Self>, args: &[Value]) -> Result<bool, Error> {
-        let deadline = deadline_after(optional_timeout(ruby, args)?);
+        let timeout = optional_timeout(ruby, args)?;
         let latch = rb_self.handle.get(ruby)?;
         if latch.count() == 0 {
             return Ok(true);
         }
-        let waiter = latch.waiter();
-        Ok(block_until(ruby, deadline, |slice_end| waiter.wait_until(slice_end))?.is_some())
-    }
-
-    fn close(&self) {
-        self.handle.close();
-    }
-
-    fn is_closed(&self) -> bool {
-        self.handle.is_closed()
+        latch.wait(&mut RubyPark::interruptible(ruby), deadline_after(timeout))
     }
 }
 
 pub fn init(ruby: &Ruby, namespace: RModule) -> Result<(), Error> {
     let class = namespace.define_class("CountDownLatch", ruby.class_object())?;
-    class.define_alloc_func::<CountDownLatch>();
+    define_handle_class!(class, CountDownLatch);
     class.define_method("initialize", method!(CountDownLatch::initialize, -1))?;
-    class.define_method(
-        "initialize_copy",
-        method!(CountDownLatch::initialize_copy, 1),
-    )?;
     class.define_method("count_down", method!(CountDownLatch::count_down, 0))?;
     class.define_method("count", method!(CountDownLatch::count, 0))?;
     class.define_method("wait", method!(CountDownLatch::wait, -1))?;
-    class.define_method("close", method!(CountDownLatch::close, 0))?;
-    class.define_method("closed?", method!(CountDownLatch::is_closed, 0))?;
     Ok(())
 }

@@ -1,5 +1,5 @@
 //! The gem's exception classes, defined once, and the mapping from core
-//! errors to the Ruby exceptions API.md names.
+//! errors to the Ruby exceptions the YARD documentation names.
 
 use crate::core::CoreError;
 use magnus::{exception::ExceptionClass, prelude::*, value::Lazy, Error, RModule, Ruby};
@@ -87,7 +87,7 @@ pub fn errno_error(ruby: &Ruby, errno: i32, message: &str) -> Error {
     }
 }
 
-/// Maps a core error to the exception API.md promises for it.
+/// Maps a core error to the exception the documentation promises for it.
 pub fn core_error(ruby: &Ruby, err: CoreError) -> Error {
     match err {
         CoreError::OutOfBounds { .. } => index_error(ruby, err.to_string()),

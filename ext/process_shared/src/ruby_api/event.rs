@@ -1,29 +1,20 @@
 //! `ProcessShared::Event`: concurrent-ruby's `Event` across forked Ruby
 //! processes.
 
-use super::blocking::{block_until, deadline_after};
-use super::gc;
+use super::args::optional_timeout;
+use super::blocking::RubyPark;
 use super::guard::method;
-use super::handle::Handle;
-use super::mutex::optional_timeout;
+use super::handle::{define_handle_class, handle_class, open_page};
 use super::typed::This;
 use crate::core::event::Event as CoreEvent;
+use crate::core::park::deadline_after;
 use magnus::{prelude::*, Error, RModule, Ruby, Value};
 
-#[magnus::wrap(class = "ProcessShared::Event", free_immediately, size)]
-#[derive(Default)]
-pub struct Event {
-    handle: Handle<CoreEvent>,
-}
+handle_class!(Event, "ProcessShared::Event", CoreEvent);
 
 impl Event {
     fn initialize(ruby: &Ruby, rb_self: This<Self>) -> Result<(), Error> {
-        let event = gc::allocate(ruby, crate::platform::page_size(), CoreEvent::new)?;
-        rb_self.handle.open(ruby, event)
-    }
-
-    fn initialize_copy(ruby: &Ruby, rb_self: This<Self>, original: &Self) -> Result<(), Error> {
-        rb_self.handle.adopt(ruby, original.handle.get(ruby)?)
+        open_page(ruby, rb_self, CoreEvent::new)
     }
 
     /// `set`: always true (concurrent-ruby's contract).
@@ -48,35 +39,23 @@ impl Event {
     }
 
     fn wait(ruby: &Ruby, rb_self: This<Self>, args: &[Value]) -> Result<bool, Error> {
-        let deadline = deadline_after(optional_timeout(ruby, args)?);
+        let timeout = optional_timeout(ruby, args)?;
         let event = rb_self.handle.get(ruby)?;
         if event.is_set() {
             return Ok(true);
         }
-        let waiter = event.waiter();
-        Ok(block_until(ruby, deadline, |slice_end| waiter.wait_until(slice_end))?.is_some())
-    }
-
-    fn close(&self) {
-        self.handle.close();
-    }
-
-    fn is_closed(&self) -> bool {
-        self.handle.is_closed()
+        event.wait(&mut RubyPark::interruptible(ruby), deadline_after(timeout))
     }
 }
 
 pub fn init(ruby: &Ruby, namespace: RModule) -> Result<(), Error> {
     let class = namespace.define_class("Event", ruby.class_object())?;
-    class.define_alloc_func::<Event>();
+    define_handle_class!(class, Event);
     class.define_method("initialize", method!(Event::initialize, 0))?;
-    class.define_method("initialize_copy", method!(Event::initialize_copy, 1))?;
     class.define_method("set", method!(Event::set, 0))?;
     class.define_method("try?", method!(Event::try_set, 0))?;
     class.define_method("set?", method!(Event::is_set, 0))?;
     class.define_method("reset", method!(Event::reset, 0))?;
     class.define_method("wait", method!(Event::wait, -1))?;
-    class.define_method("close", method!(Event::close, 0))?;
-    class.define_method("closed?", method!(Event::is_closed, 0))?;
     Ok(())
 }

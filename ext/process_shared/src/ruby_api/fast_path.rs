@@ -8,79 +8,28 @@
 //! the region, a value that fits — with no Ruby call that can raise. Every
 //! other case (errors included) is handed to the ordinary magnus method,
 //! defined as a private method under [`slow_name`], so that all checks and
-//! exceptions live in one place.
+//! exceptions live in one place. A panic in the fast part is caught and
+//! raised as the `RuntimeError` of [`guard`](super::guard), as in every
+//! other method.
 
-use super::handle::Handle;
+use super::convert::RubyScalar;
+use super::guard;
 use super::shared_memory::{Memory, SharedMemory};
-use crate::core::scalar::{Scalar, ScalarType, TYPE_NAMES};
-use magnus::{rb_sys::AsRawValue, Error, RClass, Ruby, TypedData};
+use super::typed::wrapped;
+use crate::core::index;
+use crate::core::scalar::{scalar_types, with_scalar_type, TypeName};
+use magnus::error::ErrorType;
+use magnus::{prelude::*, rb_sys::AsRawValue, Error, RClass, Ruby};
 use rb_sys::stable_api::{get_default, StableApiDefinition};
 use rb_sys::{ID, VALUE};
+use std::any::Any;
 use std::ffi::c_int;
+use std::panic::{catch_unwind, UnwindSafe};
 
 /// The name of the private method that does the full, checked work of the
 /// public method `name`.
 pub fn slow_name(name: &str) -> String {
     format!("__checked_{name}")
-}
-
-/// A scalar the fast paths convert without calling Ruby code that can raise.
-pub trait FastScalar: Scalar {
-    /// The Ruby value (may allocate a Bignum or a Float, never raises).
-    fn to_ruby(self) -> VALUE;
-    /// The value of a Fixnum or Float that fits, or `None` for the slow path.
-    fn from_ruby(value: VALUE) -> Option<Self>;
-}
-
-/// Integers: a Fixnum in the type's range converts; anything else (a
-/// Bignum, a Float, a value out of range) takes the slow path. `$box` makes
-/// the Ruby Integer (`long2num` or `ulong2num`).
-macro_rules! fast_integer {
-    ($box:ident: $($t:ty),*) => {$(
-        impl FastScalar for $t {
-            fn to_ruby(self) -> VALUE {
-                get_default().$box(self.into())
-            }
-            fn from_ruby(value: VALUE) -> Option<Self> {
-                let api = get_default();
-                if !api.fixnum_p(value) {
-                    return None;
-                }
-                <$t>::try_from(api.fix2long(value)).ok()
-            }
-        }
-    )*};
-}
-fast_integer!(long2num: i8, i16, i32, i64);
-fast_integer!(ulong2num: u8, u16, u32, u64);
-
-fn float_from_ruby(value: VALUE) -> Option<f64> {
-    let api = get_default();
-    if api.fixnum_p(value) {
-        return Some(api.fix2long(value) as f64);
-    }
-    // SAFETY: `float_type_p` accepts any VALUE; `num2dbl` of a Float only
-    // reads it (it raises only for non-numerics, excluded here).
-    unsafe { api.float_type_p(value).then(|| api.num2dbl(value)) }
-}
-
-impl FastScalar for f64 {
-    fn to_ruby(self) -> VALUE {
-        get_default().dbl2num(self)
-    }
-    fn from_ruby(value: VALUE) -> Option<Self> {
-        float_from_ruby(value)
-    }
-}
-
-impl FastScalar for f32 {
-    fn to_ruby(self) -> VALUE {
-        get_default().dbl2num(self.into())
-    }
-    fn from_ruby(value: VALUE) -> Option<Self> {
-        // Narrowing to the C float, as the checked path and FFI do.
-        float_from_ruby(value).map(|wide| wide as f32)
-    }
 }
 
 /// The open memory of `rb_self`, or `None` (not a SharedMemory, closed,
@@ -89,34 +38,83 @@ impl FastScalar for f32 {
 /// # Safety
 /// Called with the GVL held from a method entry point; the reference must
 /// not be used after any call into Ruby.
+#[inline]
 unsafe fn open_memory<'a>(rb_self: VALUE) -> Option<&'a Memory> {
-    let api = get_default();
-    if api.special_const_p(rb_self) {
-        return None;
-    }
-    // SAFETY: rb_self is a heap object (not a special constant), so its type
-    // tag, typed flag and data pointer can be read.
-    unsafe {
-        if api.builtin_type(rb_self) != rb_sys::ruby_value_type::RUBY_T_DATA
-            || !api.rtypeddata_p(rb_self)
-            || api.rtypeddata_type(rb_self)
-                != std::ptr::from_ref(SharedMemory::data_type()).cast::<rb_sys::rb_data_type_t>()
-        {
-            return None;
-        }
-        let data = api.rtypeddata_get_data(rb_self).cast::<SharedMemory>();
-        let handle: &Handle<Memory> = &data.as_ref()?.handle;
-        handle.peek()
-    }
+    let data = wrapped::<SharedMemory>(rb_self)?;
+    // SAFETY: `wrapped` found a live SharedMemory, which the receiver keeps
+    // alive for this call; see the function's contract for `peek`.
+    unsafe { data.as_ref().handle.peek() }
 }
 
 /// A non-negative Fixnum, as a byte offset.
+#[inline]
 fn fixnum_offset(offset: VALUE) -> Option<u64> {
     let api = get_default();
     if !api.fixnum_p(offset) {
         return None;
     }
     u64::try_from(api.fix2long(offset)).ok()
+}
+
+/// The byte offset of element `index` of `memory` (negative from the end),
+/// if it is a Fixnum inside the array.
+#[inline]
+fn element_offset(memory: &Memory, index: VALUE) -> Option<u64> {
+    let api = get_default();
+    if !api.fixnum_p(index) {
+        return None;
+    }
+    index::element_offset(api.fix2long(index), memory.count, memory.scalar.size())
+}
+
+/// Runs the fast part of an entry point: its result, or `None` for the
+/// slow path. A panic is raised as a Ruby exception instead of aborting
+/// the process at the `extern "C"` boundary.
+///
+/// # Safety
+/// Called with the GVL held from a method entry point whose frame owns
+/// nothing that needs dropping (raising unwinds past it).
+#[inline(always)]
+unsafe fn fast<R>(body: impl FnOnce() -> Option<R> + UnwindSafe) -> Option<R> {
+    match catch_unwind(body) {
+        Ok(result) => result,
+        // SAFETY: see the function's contract.
+        Err(payload) => unsafe { raise_panic(payload) },
+    }
+}
+
+/// Raises the exception a panic becomes (see [`guard::panic_error`]).
+///
+/// # Safety
+/// As [`fast`].
+#[cold]
+#[inline(never)]
+unsafe fn raise_panic(payload: Box<dyn Any + Send>) -> ! {
+    let exception = {
+        // SAFETY: an entry point runs on a Ruby thread holding the GVL.
+        let ruby = unsafe { Ruby::get_unchecked() };
+        let error = guard::panic_error(&ruby, &*payload);
+        drop(payload);
+        exception_of(&ruby, error)
+    };
+    // SAFETY: every Rust value of this frame is dropped; `exception` is an
+    // exception object, kept alive by the raise.
+    unsafe { rb_sys::rb_exc_raise(exception) }
+}
+
+/// The exception object of `error`.
+fn exception_of(ruby: &Ruby, error: Error) -> VALUE {
+    let made = match error.error_type() {
+        ErrorType::Error(class, message) => class
+            .new_instance((message.as_ref(),))
+            .map(|exception| exception.as_raw()),
+        ErrorType::Exception(exception) => Ok(exception.as_raw()),
+        ErrorType::Jump(_) => Err(error),
+    };
+    made.unwrap_or_else(|failed| match failed.value() {
+        Some(exception) => exception.as_raw(),
+        None => ruby.exception_runtime_error().as_raw(),
+    })
 }
 
 /// The id of the checked method behind the public method `name`.
@@ -137,9 +135,10 @@ unsafe fn slow(rb_self: VALUE, method: ID, args: &[VALUE]) -> VALUE {
     unsafe { rb_sys::rb_funcallv(rb_self, method, args.len() as c_int, args.as_ptr()) }
 }
 
-/// The public accessor name `get_TYPE` or `put_TYPE` of type name `NAME`.
+/// The public accessor name `get_TYPE` or `put_TYPE` of the type name at
+/// position `name` of `TypeName::ALL`.
 fn accessor_name(prefix: &str, name: usize) -> String {
-    format!("{prefix}_{}", TYPE_NAMES[name].0)
+    format!("{prefix}_{}", TypeName::ALL[name].name())
 }
 
 /// The slow path of an entry point, out of line so that the fast path
@@ -167,179 +166,170 @@ unsafe fn slow_named(rb_self: VALUE, name: &str, args: &[VALUE]) -> VALUE {
     unsafe { slow(rb_self, method, args) }
 }
 
-/// `get_TYPE(offset)`.
-unsafe extern "C" fn get<T: FastScalar, const NAME: usize>(rb_self: VALUE, offset: VALUE) -> VALUE {
-    // SAFETY: a method entry point: the GVL is held; no Ruby call happens
-    // while `memory` is used.
-    if let (Some(memory), Some(at)) = (unsafe { open_memory(rb_self) }, fixnum_offset(offset)) {
-        if let Ok(value) = memory.region.read::<T>(at) {
-            return value.to_ruby();
-        }
+/// `get_TYPE(offset)`; `NAME` is the type name's position in
+/// `TypeName::ALL`.
+unsafe extern "C" fn get<T: RubyScalar, const NAME: usize>(rb_self: VALUE, offset: VALUE) -> VALUE {
+    // SAFETY: a method entry point: the GVL is held, nothing needs dropping;
+    // no Ruby call happens while `memory` is used.
+    let read = unsafe {
+        fast(|| {
+            let (memory, at) = (open_memory(rb_self)?, fixnum_offset(offset)?);
+            memory.region.read::<T>(at).ok()
+        })
+    };
+    match read {
+        Some(value) => value.to_ruby(),
+        // SAFETY: nothing is held that needs dropping.
+        None => unsafe { slow_accessor(rb_self, "get", NAME, &[offset]) },
     }
-    // SAFETY: nothing is held that needs dropping.
-    unsafe { slow_accessor(rb_self, "get", NAME, &[offset]) }
 }
 
 /// `put_TYPE(offset, value)`: returns self.
-unsafe extern "C" fn put<T: FastScalar, const NAME: usize>(
+unsafe extern "C" fn put<T: RubyScalar, const NAME: usize>(
     rb_self: VALUE,
     offset: VALUE,
     value: VALUE,
 ) -> VALUE {
     // SAFETY: as in `get`.
-    if let (Some(memory), Some(at), Some(converted)) = (
-        unsafe { open_memory(rb_self) },
-        fixnum_offset(offset),
-        T::from_ruby(value),
-    ) {
-        if memory.region.write(at, converted).is_ok() {
-            return rb_self;
-        }
-    }
-    // SAFETY: nothing is held that needs dropping.
-    unsafe { slow_accessor(rb_self, "put", NAME, &[offset, value]) }
-}
-
-/// The byte offset of element `index` of `memory` (negative from the end),
-/// if it is a Fixnum inside the array.
-fn element_offset(memory: &Memory, index: VALUE) -> Option<u64> {
-    let api = get_default();
-    if !api.fixnum_p(index) {
-        return None;
-    }
-    let count = i64::try_from(memory.count).ok()?;
-    let requested = api.fix2long(index);
-    let resolved = if requested < 0 {
-        requested + count
-    } else {
-        requested
+    let written = unsafe {
+        fast(|| {
+            let (memory, at) = (open_memory(rb_self)?, fixnum_offset(offset)?);
+            memory.region.write(at, T::from_fast(value)?).ok()
+        })
     };
-    let resolved = u64::try_from(resolved)
-        .ok()
-        .filter(|&at| at < count as u64)?;
-    Some(resolved * memory.scalar.size() as u64)
+    match written {
+        Some(()) => rb_self,
+        // SAFETY: nothing is held that needs dropping.
+        None => unsafe { slow_accessor(rb_self, "put", NAME, &[offset, value]) },
+    }
 }
 
-/// Calls `f::<T>` for the element type of `memory`.
-macro_rules! by_element_type {
-    ($memory:expr, $f:ident($($arg:expr),*)) => {
-        match $memory.scalar {
-            ScalarType::Int8 => $f::<i8>($($arg),*),
-            ScalarType::UInt8 => $f::<u8>($($arg),*),
-            ScalarType::Int16 => $f::<i16>($($arg),*),
-            ScalarType::UInt16 => $f::<u16>($($arg),*),
-            ScalarType::Int32 => $f::<i32>($($arg),*),
-            ScalarType::UInt32 => $f::<u32>($($arg),*),
-            ScalarType::Int64 => $f::<i64>($($arg),*),
-            ScalarType::UInt64 => $f::<u64>($($arg),*),
-            ScalarType::Float32 => $f::<f32>($($arg),*),
-            ScalarType::Float64 => $f::<f64>($($arg),*),
-        }
-    };
-}
-
-fn read_element<T: FastScalar>(memory: &Memory, at: u64) -> Option<VALUE> {
+fn read_element<T: RubyScalar>(memory: &Memory, at: u64) -> Option<VALUE> {
     memory.region.read::<T>(at).ok().map(T::to_ruby)
 }
 
-fn write_element<T: FastScalar>(memory: &Memory, at: u64, value: VALUE) -> Option<()> {
-    memory.region.write(at, T::from_ruby(value)?).ok()
+fn write_element<T: RubyScalar>(memory: &Memory, at: u64, value: VALUE) -> Option<()> {
+    memory.region.write(at, T::from_fast(value)?).ok()
 }
 
 /// `SharedArray#[](index)`.
 unsafe extern "C" fn element(rb_self: VALUE, index: VALUE) -> VALUE {
-    // SAFETY: as in `get`.
-    if let Some(memory) = unsafe { open_memory(rb_self) } {
-        if let Some(value) = element_offset(memory, index)
-            .and_then(|at| by_element_type!(memory, read_element(memory, at)))
-        {
-            return value;
-        }
+    // SAFETY: as in `get`. (`to_ruby` may allocate, which runs no Ruby
+    // code that could close the memory.)
+    let read = unsafe {
+        fast(|| {
+            let memory = open_memory(rb_self)?;
+            let at = element_offset(memory, index)?;
+            with_scalar_type!(memory.scalar, read_element(memory, at))
+        })
+    };
+    match read {
+        Some(value) => value,
+        // SAFETY: nothing is held that needs dropping.
+        None => unsafe { slow_named(rb_self, "[]", &[index]) },
     }
-    // SAFETY: nothing is held that needs dropping.
-    unsafe { slow_named(rb_self, "[]", &[index]) }
 }
 
 /// `SharedArray#[]=(index, value)`: returns the value.
 unsafe extern "C" fn set_element(rb_self: VALUE, index: VALUE, value: VALUE) -> VALUE {
     // SAFETY: as in `get`.
-    if let Some(memory) = unsafe { open_memory(rb_self) } {
-        if element_offset(memory, index)
-            .and_then(|at| by_element_type!(memory, write_element(memory, at, value)))
-            .is_some()
-        {
-            return value;
-        }
+    let written = unsafe {
+        fast(|| {
+            let memory = open_memory(rb_self)?;
+            let at = element_offset(memory, index)?;
+            with_scalar_type!(memory.scalar, write_element(memory, at, value))
+        })
+    };
+    match written {
+        Some(()) => value,
+        // SAFETY: nothing is held that needs dropping.
+        None => unsafe { slow_named(rb_self, "[]=", &[index, value]) },
     }
-    // SAFETY: nothing is held that needs dropping.
-    unsafe { slow_named(rb_self, "[]=", &[index, value]) }
 }
 
-type Arity1 = unsafe extern "C" fn(VALUE, VALUE) -> VALUE;
-type Arity2 = unsafe extern "C" fn(VALUE, VALUE, VALUE) -> VALUE;
+/// An entry point taking the receiver and one argument.
+type EntryPoint1 = unsafe extern "C" fn(VALUE, VALUE) -> VALUE;
+/// An entry point taking the receiver and two arguments.
+type EntryPoint2 = unsafe extern "C" fn(VALUE, VALUE, VALUE) -> VALUE;
 
-fn define(class: RClass, name: &str, function: *const (), arity: c_int) -> Result<(), Error> {
+/// `rb_define_method` with the arity the entry point's type gives.
+trait EntryPoint: Copy {
+    const ARITY: c_int;
+    /// The entry point as the C API's untyped function pointer.
+    fn erased(self) -> unsafe extern "C" fn() -> VALUE;
+}
+
+impl EntryPoint for EntryPoint1 {
+    const ARITY: c_int = 1;
+    fn erased(self) -> unsafe extern "C" fn() -> VALUE {
+        // SAFETY: only the type is erased: Ruby calls it back with the
+        // receiver and ARITY arguments, the signature it has.
+        unsafe { std::mem::transmute::<EntryPoint1, unsafe extern "C" fn() -> VALUE>(self) }
+    }
+}
+
+impl EntryPoint for EntryPoint2 {
+    const ARITY: c_int = 2;
+    fn erased(self) -> unsafe extern "C" fn() -> VALUE {
+        // SAFETY: as for EntryPoint1.
+        unsafe { std::mem::transmute::<EntryPoint2, unsafe extern "C" fn() -> VALUE>(self) }
+    }
+}
+
+fn define<F: EntryPoint>(class: RClass, name: &str, function: F) -> Result<(), Error> {
     let name = std::ffi::CString::new(name)
         .map_err(|_| Error::new(Ruby::get_with(class).exception_arg_error(), "method name"))?;
-    // SAFETY: `function` is one of this file's entry points, whose C
-    // signature takes the receiver and `arity` VALUEs; Ruby calls it that
-    // way (it declares the parameter as a variadic function pointer).
+    // SAFETY: a valid class and NUL-terminated name; the function takes
+    // the receiver and ARITY VALUEs (see `EntryPoint`).
     unsafe {
-        let function = std::mem::transmute::<*const (), unsafe extern "C" fn() -> VALUE>(function);
-        rb_sys::rb_define_method(class.as_raw(), name.as_ptr(), Some(function), arity);
-    }
+        rb_sys::rb_define_method(
+            class.as_raw(),
+            name.as_ptr(),
+            Some(function.erased()),
+            F::ARITY,
+        )
+    };
     Ok(())
 }
 
-/// Defines the fast `get_`/`put_` entry points of one type name. The checked
-/// methods must already exist under their `slow_name`.
-fn define_accessors<T: FastScalar, const NAME: usize>(class: RClass) -> Result<(), Error> {
-    define(
-        class,
-        &accessor_name("get", NAME),
-        get::<T, NAME> as Arity1 as *const (),
-        1,
-    )?;
-    define(
-        class,
-        &accessor_name("put", NAME),
-        put::<T, NAME> as Arity2 as *const (),
-        2,
-    )
+/// Defines a public method taking one argument.
+fn define1(class: RClass, name: &str, function: EntryPoint1) -> Result<(), Error> {
+    define(class, name, function)
 }
 
-/// Installs the fast entry points over `SharedMemory`'s accessors; the
-/// const parameter is the type name's index in `TYPE_NAMES`.
+/// Defines a public method taking two arguments.
+fn define2(class: RClass, name: &str, function: EntryPoint2) -> Result<(), Error> {
+    define(class, name, function)
+}
+
+/// Defines the fast `get_`/`put_` entry points of the type name at
+/// position `NAME` of `TypeName::ALL`. The checked methods must already
+/// exist under their `slow_name`.
+fn define_accessors<T: RubyScalar, const NAME: usize>(class: RClass) -> Result<(), Error> {
+    define1(class, &accessor_name("get", NAME), get::<T, NAME>)?;
+    define2(class, &accessor_name("put", NAME), put::<T, NAME>)
+}
+
+/// Calls `define_accessors` for every name of the scalar table.
+macro_rules! define_every_accessor {
+    ($class:expr ; $($variant:ident($t:ty, $atomic:ident, $kind:ident) {
+        $($(#[$cfg:meta])* $name:ident: $doc:literal,)*
+    })*) => {
+        $($(
+            $(#[$cfg])*
+            define_accessors::<$t, { TypeName::$name as usize }>($class)?;
+        )*)*
+    };
+}
+
+/// Installs the fast entry points over `SharedMemory`'s accessors.
 pub fn init_shared_memory(class: RClass) -> Result<(), Error> {
-    define_accessors::<i8, 0>(class)?;
-    define_accessors::<i8, 1>(class)?;
-    define_accessors::<u8, 2>(class)?;
-    define_accessors::<u8, 3>(class)?;
-    define_accessors::<i16, 4>(class)?;
-    define_accessors::<i16, 5>(class)?;
-    define_accessors::<u16, 6>(class)?;
-    define_accessors::<u16, 7>(class)?;
-    define_accessors::<i32, 8>(class)?;
-    define_accessors::<i32, 9>(class)?;
-    define_accessors::<u32, 10>(class)?;
-    define_accessors::<u32, 11>(class)?;
-    if std::mem::size_of::<std::ffi::c_long>() == 8 {
-        define_accessors::<i64, 12>(class)?;
-        define_accessors::<u64, 13>(class)?;
-    } else {
-        define_accessors::<i32, 12>(class)?;
-        define_accessors::<u32, 13>(class)?;
-    }
-    define_accessors::<i64, 14>(class)?;
-    define_accessors::<i64, 15>(class)?;
-    define_accessors::<u64, 16>(class)?;
-    define_accessors::<u64, 17>(class)?;
-    define_accessors::<f32, 18>(class)?;
-    define_accessors::<f64, 19>(class)
+    scalar_types!(define_every_accessor!(class));
+    Ok(())
 }
 
 /// Installs the fast `[]`/`[]=` over `SharedArray`'s checked ones.
 pub fn init_shared_array(class: RClass) -> Result<(), Error> {
-    define(class, "[]", element as Arity1 as *const (), 1)?;
-    define(class, "[]=", set_element as Arity2 as *const (), 2)
+    define1(class, "[]", element)?;
+    define2(class, "[]=", set_element)
 }

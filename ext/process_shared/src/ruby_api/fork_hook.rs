@@ -62,10 +62,29 @@ fn generation() -> u64 {
 pub fn init(ruby: &Ruby, namespace: RModule) -> Result<(), Error> {
     let _ = ruby;
     let module = namespace.define_module("ForkHook")?;
+    // `fork` works in any Ractor, so the hook must too: these functions
+    // touch only process-wide atomics (and, on macOS, the fork protocol's
+    // own synchronised state), never a Ruby object. Every other native
+    // method stays main-Ractor only (Ruby raises Ractor::UnsafeError).
+    set_ractor_safe(true);
+    let defined = define_hooks(module);
+    set_ractor_safe(false);
+    defined
+}
+
+fn define_hooks(module: RModule) -> Result<(), Error> {
     module.define_module_function("before_fork", function!(before_fork, 0))?;
     module.define_module_function("fork_failed", function!(fork_failed, 0))?;
     module.define_module_function("after_fork_parent", function!(after_fork_parent, 1))?;
     module.define_module_function("after_fork_child", function!(after_fork_child, 0))?;
     module.define_module_function("generation", function!(generation, 0))?;
     Ok(())
+}
+
+/// Whether the methods defined from now on, while the extension loads, may
+/// be called from a non-main Ractor.
+fn set_ractor_safe(safe: bool) {
+    // SAFETY: called from the extension's init function, while Ruby loads
+    // it on this thread with the GVL: the flag belongs to that load.
+    unsafe { rb_sys::rb_ext_ractor_safe(safe) };
 }

@@ -1,14 +1,24 @@
-//! Keeping Rust panics out of Ruby's way.
+//! Keeping Rust panics out of Ruby's way: the one adapter over magnus's
+//! method trampolines.
 //!
 //! magnus catches a panic in a method and raises it as Ruby's `fatal`,
-//! which no `rescue` can catch and which ends the interpreter. API.md
+//! which no `rescue` can catch and which ends the interpreter. The gem
 //! promises that a panic becomes an ordinary exception instead. Our
 //! [`method!`] and [`function!`] are magnus's, with the method body run
 //! inside [`catch_panic`], which turns a panic into a `RuntimeError`; magnus
 //! then sees an error, never a panic. (A panic is a bug in this gem: the
 //! default hook still prints it to stderr.)
+//!
+//! magnus offers no public hook for this, so this file, and only this file,
+//! uses items magnus marks `#[doc(hidden)]`: the traits `Method0`..`Method3`,
+//! `MethodCAry`, `Function0`/`Function1` and their `Ruby*` variants, with
+//! their methods `call_convert_value` and `call_handle_error`. The crate
+//! pins magnus to an exact version (`Cargo.toml`) so that an upgrade is a
+//! deliberate change; `spec/panic_spec.rb` calls one method of every shape
+//! defined here and fails loudly if any panic stops arriving as a
+//! `RuntimeError`.
 
-use magnus::{prelude::*, Error, RModule, Ruby};
+use magnus::{prelude::*, Error, RModule, Ruby, Value};
 use std::any::Any;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
@@ -145,13 +155,32 @@ fn panic_for_tests(message: String) -> Result<(), Error> {
     panic!("{message}")
 }
 
+/// The same through `method!` with arity -1, 0 and 2 (`function!` with
+/// arity 1 is above), so the spec covers every trampoline shape.
+fn panic_any_arity(_rb_self: Value, args: &[Value]) -> Result<(), Error> {
+    panic!("any arity ({} arguments)", args.len())
+}
+
+fn panic_no_arguments(_ruby: &Ruby, _rb_self: Value) -> Result<(), Error> {
+    panic!("no arguments")
+}
+
+fn panic_two_arguments(_rb_self: Value, first: String, second: String) -> Result<(), Error> {
+    panic!("{first} {second}")
+}
+
 /// With `PROCESS_SHARED_PANIC_TESTS=1` in the environment when the gem is
-/// loaded, defines `ProcessShared.__panic_for_tests(message)`, which panics,
-/// so that a spec can check how a panic reaches Ruby. Never defined
-/// otherwise.
+/// loaded, defines `ProcessShared.__panic_for_tests(message)` and
+/// `__panic_for_tests_any(*args)`, `__panic_for_tests_0`,
+/// `__panic_for_tests_2(a, b)`, which panic, so that a spec can check how a
+/// panic reaches Ruby. Never defined otherwise.
 pub fn init(_ruby: &Ruby, namespace: RModule) -> Result<(), Error> {
     if std::env::var_os("PROCESS_SHARED_PANIC_TESTS").is_some_and(|value| value == "1") {
         namespace.define_singleton_method("__panic_for_tests", function!(panic_for_tests, 1))?;
+        namespace.define_singleton_method("__panic_for_tests_any", method!(panic_any_arity, -1))?;
+        namespace.define_singleton_method("__panic_for_tests_0", method!(panic_no_arguments, 0))?;
+        namespace
+            .define_singleton_method("__panic_for_tests_2", method!(panic_two_arguments, 2))?;
     }
     Ok(())
 }

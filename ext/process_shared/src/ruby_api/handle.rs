@@ -3,7 +3,9 @@
 //! GVL keeps the mapping alive even if another thread closes the object.
 
 use super::errors::{closed_error, type_error};
-use magnus::{Error, Ruby};
+use super::typed::This;
+use crate::core::CoreResult;
+use magnus::{Error, Ruby, TypedData};
 use std::cell::RefCell;
 use std::sync::Arc;
 
@@ -94,3 +96,104 @@ impl<T> Handle<T> {
         matches!(self.state.try_borrow().as_deref(), Ok(State::Closed))
     }
 }
+
+/// A Ruby class whose objects hold a [`Handle`]. [`define_handle_class!`]
+/// gives it the methods every such class has (allocation,
+/// `initialize_copy`, `close`, `closed?`), so its file holds only what is
+/// particular to it.
+pub trait HandleClass: TypedData + Default {
+    /// What the handle holds.
+    type Resource;
+
+    /// The object's handle.
+    fn handle(&self) -> &Handle<Self::Resource>;
+
+    /// What `close` does first with the open resource (a lock releases a
+    /// hold of the calling thread, which nothing could release later).
+    fn before_close(resource: &Self::Resource) {
+        let _ = resource;
+    }
+}
+
+/// `initialize` of a class whose resource fills one shared page: makes it
+/// with `make` (collecting garbage first if the process ran out of
+/// mappings) and opens the handle.
+pub fn open_page<T: HandleClass>(
+    ruby: &Ruby,
+    rb_self: This<T>,
+    make: impl FnMut() -> CoreResult<T::Resource>,
+) -> Result<(), Error> {
+    let resource = super::gc::allocate(ruby, crate::platform::page_size(), make)?;
+    rb_self.handle().open(ruby, resource)
+}
+
+/// `initialize_copy`: the copy shares the original's resource.
+pub fn initialize_copy<T: HandleClass>(
+    ruby: &Ruby,
+    rb_self: This<T>,
+    original: This<T>,
+) -> Result<(), Error> {
+    rb_self.handle().adopt(ruby, original.handle().get(ruby)?)
+}
+
+/// `close`: releases this process's hold; idempotent.
+pub fn close<T: HandleClass>(ruby: &Ruby, rb_self: This<T>) {
+    let _ = rb_self.handle().with(ruby, T::before_close);
+    rb_self.handle().close();
+}
+
+/// `closed?`: true after `close`.
+pub fn is_closed<T: HandleClass>(rb_self: This<T>) -> bool {
+    rb_self.handle().is_closed()
+}
+
+/// Defines a Ruby class's Rust type: a `#[magnus::wrap]` struct holding a
+/// `Handle` of the resource, and its [`HandleClass`] impl. `before_close`
+/// names a function run on the open resource by `close`.
+///
+/// ```ignore
+/// handle_class!(Mutex, "ProcessShared::Mutex", CoreMutex, before_close = release_own_hold);
+/// ```
+macro_rules! handle_class {
+    ($name:ident, $class:literal, $resource:ty $(, before_close = $before_close:path)?) => {
+        #[doc = concat!("`", $class, "`: a Ruby object's hold on a shared resource.")]
+        #[magnus::wrap(class = $class, free_immediately, size)]
+        #[derive(Default)]
+        pub struct $name {
+            pub(crate) handle: $crate::ruby_api::handle::Handle<$resource>,
+        }
+
+        impl $crate::ruby_api::handle::HandleClass for $name {
+            type Resource = $resource;
+
+            fn handle(&self) -> &$crate::ruby_api::handle::Handle<$resource> {
+                &self.handle
+            }
+
+            $(
+                fn before_close(resource: &$resource) {
+                    $before_close(resource)
+                }
+            )?
+        }
+    };
+}
+
+/// Defines `class`'s allocator and the methods of [`HandleClass`] for the
+/// Rust type `$type`.
+macro_rules! define_handle_class {
+    ($class:expr, $type:ty) => {{
+        use $crate::ruby_api::guard::method;
+        use $crate::ruby_api::handle;
+        let class: magnus::RClass = $class;
+        class.define_alloc_func::<$type>();
+        class.define_method(
+            "initialize_copy",
+            method!(handle::initialize_copy::<$type>, 1),
+        )?;
+        class.define_method("close", method!(handle::close::<$type>, 0))?;
+        class.define_method("closed?", method!(handle::is_closed::<$type>, 0))?;
+    }};
+}
+
+pub(crate) use {define_handle_class, handle_class};

@@ -1,6 +1,7 @@
 //! The Ruby binding: one file per Ruby class, plus the shared plumbing
 //! (errors, argument conversion, handles, blocking without the GVL).
 
+mod args;
 mod barrier;
 mod binary_semaphore;
 mod blocking;
@@ -14,6 +15,7 @@ mod fork_hook;
 mod gc;
 mod guard;
 mod handle;
+mod methods;
 mod monitor;
 mod mutex;
 mod queue;

@@ -2,22 +2,24 @@
 //! processes. The reentrancy depth lives in the lock's shared page and only
 //! the owner touches it.
 
-use super::blocking::deadline_after;
+use super::args::{optional_timeout, timeout_given};
+use super::blocking::RubyPark;
 use super::errors::{process_error, OrRaise};
-use super::gc;
 use super::guard::method;
-use super::handle::Handle;
-use super::mutex::{lock_blocking, optional_timeout, timeout_given};
-use super::semaphore::around_block;
+use super::handle::{define_handle_class, handle_class, open_page, Handle};
+use super::methods::around_block;
+use super::mutex::release_own_hold;
 use super::typed::This;
 use crate::core::mutex::{Mutex as CoreMutex, TryLock};
+use crate::core::park::deadline_after;
 use magnus::{prelude::*, Error, RModule, Ruby, Value};
 
-#[magnus::wrap(class = "ProcessShared::Monitor", free_immediately, size)]
-#[derive(Default)]
-pub struct Monitor {
-    pub(super) handle: Handle<CoreMutex>,
-}
+handle_class!(
+    Monitor,
+    "ProcessShared::Monitor",
+    CoreMutex,
+    before_close = release_own_hold
+);
 
 fn enter_handle(ruby: &Ruby, handle: &Handle<CoreMutex>) -> Result<(), Error> {
     let fast = handle.with(ruby, |monitor| {
@@ -29,18 +31,16 @@ fn enter_handle(ruby: &Ruby, handle: &Handle<CoreMutex>) -> Result<(), Error> {
     })?;
     match fast.or_raise(ruby)? {
         TryLock::Acquired | TryLock::AlreadyOwned => Ok(()),
-        TryLock::Busy => lock_blocking(ruby, &*handle.get(ruby)?, None).map(drop),
+        TryLock::Busy => handle
+            .get(ruby)?
+            .lock_until(&mut RubyPark::interruptible(ruby), None)
+            .map(drop),
     }
 }
 
 impl Monitor {
     fn initialize(ruby: &Ruby, rb_self: This<Self>) -> Result<(), Error> {
-        let monitor = gc::allocate(ruby, crate::platform::page_size(), CoreMutex::new)?;
-        rb_self.handle.open(ruby, monitor)
-    }
-
-    fn initialize_copy(ruby: &Ruby, rb_self: This<Self>, original: &Self) -> Result<(), Error> {
-        rb_self.handle.adopt(ruby, original.handle.get(ruby)?)
+        open_page(ruby, rb_self, CoreMutex::new)
     }
 
     fn enter(ruby: &Ruby, rb_self: This<Self>) -> Result<(), Error> {
@@ -66,9 +66,10 @@ impl Monitor {
         match fast.or_raise(ruby)? {
             TryLock::Acquired | TryLock::AlreadyOwned => Ok(true),
             TryLock::Busy if !timeout_given(args) => Ok(false),
-            TryLock::Busy => {
-                lock_blocking(ruby, &*rb_self.handle.get(ruby)?, deadline_after(timeout))
-            }
+            TryLock::Busy => rb_self
+                .handle
+                .get(ruby)?
+                .lock_until(&mut RubyPark::interruptible(ruby), deadline_after(timeout)),
         }
     }
 
@@ -103,28 +104,12 @@ impl Monitor {
     fn previous_owner_died(ruby: &Ruby, rb_self: This<Self>) -> Result<bool, Error> {
         rb_self.handle.with(ruby, CoreMutex::previous_owner_died)
     }
-
-    /// Releases this process's handle; a monitor the calling thread holds
-    /// is released first, however deeply entered.
-    fn close(ruby: &Ruby, rb_self: This<Self>) {
-        let _ = rb_self.handle.with(ruby, |monitor| {
-            if monitor.is_owned() {
-                let _ = monitor.unlock();
-            }
-        });
-        rb_self.handle.close();
-    }
-
-    fn is_closed(&self) -> bool {
-        self.handle.is_closed()
-    }
 }
 
 pub fn init(ruby: &Ruby, namespace: RModule) -> Result<(), Error> {
     let class = namespace.define_class("Monitor", ruby.class_object())?;
-    class.define_alloc_func::<Monitor>();
+    define_handle_class!(class, Monitor);
     class.define_method("initialize", method!(Monitor::initialize, 0))?;
-    class.define_method("initialize_copy", method!(Monitor::initialize_copy, 1))?;
     for name in ["enter", "mon_enter", "lock"] {
         class.define_method(name, method!(Monitor::enter, 0))?;
     }
@@ -144,7 +129,5 @@ pub fn init(ruby: &Ruby, namespace: RModule) -> Result<(), Error> {
         "previous_owner_died?",
         method!(Monitor::previous_owner_died, 0),
     )?;
-    class.define_method("close", method!(Monitor::close, 0))?;
-    class.define_method("closed?", method!(Monitor::is_closed, 0))?;
     Ok(())
 }

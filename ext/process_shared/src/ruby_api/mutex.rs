@@ -1,36 +1,33 @@
 //! `ProcessShared::Mutex`: `Thread::Mutex` across processes; the owner is
 //! one thread of one process.
 
-use super::blocking::{block_until, deadline_after};
-use super::convert;
+use super::args::{optional_timeout, timeout_given};
+use super::blocking::RubyPark;
 use super::errors::{process_error, OrRaise};
-use super::gc;
 use super::guard::method;
-use super::handle::Handle;
-use super::semaphore::around_block;
+use super::handle::{define_handle_class, handle_class, open_page, Handle};
+use super::methods::around_block;
 use super::typed::This;
-use super::uninterruptible::{block_until_done, sleep_then_relock, with_interrupts_deferred};
+use super::uninterruptible::{lock_again, sleep_released};
 use crate::core::mutex::{Mutex as CoreMutex, TryLock};
-use magnus::{prelude::*, scan_args::scan_args, Error, RModule, Ruby, Value};
+use crate::core::park::deadline_after;
+use magnus::{prelude::*, Error, RModule, Ruby, Value};
 use std::sync::Arc;
-use std::time::Duration;
 
-#[magnus::wrap(class = "ProcessShared::Mutex", free_immediately, size)]
-#[derive(Default)]
-pub struct Mutex {
-    pub(super) handle: Handle<CoreMutex>,
-}
+handle_class!(
+    Mutex,
+    "ProcessShared::Mutex",
+    CoreMutex,
+    before_close = release_own_hold
+);
 
-/// Waits for a busy lock (GVL released, interruptible) until `deadline`;
-/// `Ok(false)` when the deadline passed first. An interrupted wait leaves
-/// the lock as it was.
-pub fn lock_blocking(
-    ruby: &Ruby,
-    mutex: &CoreMutex,
-    deadline: Option<Duration>,
-) -> Result<bool, Error> {
-    let waiter = mutex.waiter();
-    Ok(block_until(ruby, deadline, |slice_end| waiter.wait_until(slice_end))?.is_some())
+/// What `close` does first: a lock the calling thread holds is released
+/// (nothing could release it through this object later), however deeply a
+/// monitor was entered.
+pub fn release_own_hold(mutex: &CoreMutex) {
+    if mutex.is_owned() {
+        let _ = mutex.unlock();
+    }
 }
 
 /// Locks again after a condition wait or `sleep`, deferring interrupts
@@ -40,10 +37,7 @@ pub fn relock(ruby: &Ruby, mutex: &Arc<CoreMutex>) -> Result<(), Error> {
         return Ok(());
     }
     let mutex = Arc::clone(mutex);
-    with_interrupts_deferred(ruby, move |ruby| {
-        let waiter = mutex.waiter();
-        block_until_done(ruby, |slice_end| waiter.wait_until(slice_end))
-    })
+    lock_again(ruby, move |park| mutex.relock(park))
 }
 
 /// `lock`, shared by `Mutex#lock` and `#synchronize`.
@@ -51,36 +45,15 @@ fn lock_handle(ruby: &Ruby, handle: &Handle<CoreMutex>) -> Result<(), Error> {
     match handle.with(ruby, CoreMutex::lock_fast)? {
         TryLock::Acquired => Ok(()),
         TryLock::AlreadyOwned => Err(process_error(ruby, "deadlock; recursive locking")),
-        TryLock::Busy => {
-            let mutex = handle.get(ruby)?;
-            if mutex.spin_acquire() {
-                return Ok(());
-            }
-            lock_blocking(ruby, &mutex, None).map(drop)
-        }
+        TryLock::Busy => handle
+            .get(ruby)?
+            .lock_contended(&mut RubyPark::interruptible(ruby)),
     }
-}
-
-/// An optional timeout argument (`nil` and `Float::INFINITY`: none).
-pub fn optional_timeout(ruby: &Ruby, args: &[Value]) -> Result<Option<Duration>, Error> {
-    let args = scan_args::<(), (Option<Value>,), (), (), (), ()>(args)?;
-    convert::timeout(ruby, args.optional.0)
-}
-
-/// Whether a timeout argument was given at all (`try_lock(nil)` is
-/// non-blocking, `try_lock(Float::INFINITY)` waits for ever).
-pub fn timeout_given(args: &[Value]) -> bool {
-    args.first().is_some_and(|value| !value.is_nil())
 }
 
 impl Mutex {
     fn initialize(ruby: &Ruby, rb_self: This<Self>) -> Result<(), Error> {
-        let mutex = gc::allocate(ruby, crate::platform::page_size(), CoreMutex::new)?;
-        rb_self.handle.open(ruby, mutex)
-    }
-
-    fn initialize_copy(ruby: &Ruby, rb_self: This<Self>, original: &Self) -> Result<(), Error> {
-        rb_self.handle.adopt(ruby, original.handle.get(ruby)?)
+        open_page(ruby, rb_self, CoreMutex::new)
     }
 
     fn lock(ruby: &Ruby, rb_self: This<Self>) -> Result<This<Self>, Error> {
@@ -94,9 +67,10 @@ impl Mutex {
             TryLock::Acquired => Ok(true),
             TryLock::AlreadyOwned => Ok(false),
             TryLock::Busy if !timeout_given(args) => Ok(false),
-            TryLock::Busy => {
-                lock_blocking(ruby, &*rb_self.handle.get(ruby)?, deadline_after(timeout))
-            }
+            TryLock::Busy => rb_self
+                .handle
+                .get(ruby)?
+                .lock_until(&mut RubyPark::interruptible(ruby), deadline_after(timeout)),
         }
     }
 
@@ -132,35 +106,16 @@ impl Mutex {
     fn sleep(ruby: &Ruby, rb_self: This<Self>, args: &[Value]) -> Result<Value, Error> {
         let timeout = optional_timeout(ruby, args)?;
         let mutex = rb_self.handle.get(ruby)?;
-        let depth = mutex.release_for_wait().or_raise(ruby)?;
-        sleep_then_relock(ruby, timeout, || {
-            let relocked = relock(ruby, &mutex);
-            mutex.resume_hold(depth);
-            relocked
+        sleep_released(ruby, timeout, |park, sleep| {
+            mutex.release_during(park, |_| sleep(), || relock(ruby, &mutex))
         })
-    }
-
-    /// Releases this process's handle; a lock the calling thread holds is
-    /// unlocked first (nothing could unlock it through this object later).
-    fn close(ruby: &Ruby, rb_self: This<Self>) {
-        let _ = rb_self.handle.with(ruby, |mutex| {
-            if mutex.is_owned() {
-                let _ = mutex.unlock();
-            }
-        });
-        rb_self.handle.close();
-    }
-
-    fn is_closed(&self) -> bool {
-        self.handle.is_closed()
     }
 }
 
 pub fn init(ruby: &Ruby, namespace: RModule) -> Result<(), Error> {
     let class = namespace.define_class("Mutex", ruby.class_object())?;
-    class.define_alloc_func::<Mutex>();
+    define_handle_class!(class, Mutex);
     class.define_method("initialize", method!(Mutex::initialize, 0))?;
-    class.define_method("initialize_copy", method!(Mutex::initialize_copy, 1))?;
     class.define_method("lock", method!(Mutex::lock, 0))?;
     class.define_method("try_lock", method!(Mutex::try_lock, -1))?;
     class.define_method("unlock", method!(Mutex::unlock, 0))?;
@@ -172,7 +127,5 @@ pub fn init(ruby: &Ruby, namespace: RModule) -> Result<(), Error> {
     )?;
     class.define_method("synchronize", method!(Mutex::synchronize, 0))?;
     class.define_method("sleep", method!(Mutex::sleep, -1))?;
-    class.define_method("close", method!(Mutex::close, 0))?;
-    class.define_method("closed?", method!(Mutex::is_closed, 0))?;
     Ok(())
 }

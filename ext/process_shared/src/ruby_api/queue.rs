@@ -1,24 +1,22 @@
 //! `ProcessShared::Queue` (and, through a Ruby subclass, `SizedQueue`): the
 //! native half, which moves Marshal data in and out of the shared ring. The
 //! Ruby half (`lib/process_shared/queue.rb`) marshals and gives the methods
-//! `Thread::Queue`'s signatures.
+//! `Thread::Queue`'s signatures. `close` here is the queue's own (as
+//! `Thread::Queue#close`), not the handle's.
 
-use super::blocking::{block_until, deadline_after, without_gvl};
+use super::blocking::{without_gvl, RubyPark};
 use super::convert;
-use super::errors::{argument_error, core_error, type_error, OrRaise};
+use super::errors::{argument_error, type_error, OrRaise};
 use super::gc;
 use super::guard::method;
-use super::handle::Handle;
+use super::handle::{self, handle_class, HandleClass};
 use super::typed::This;
+use crate::core::park::deadline_after;
 use crate::core::queue::{Pop, Push, Queue as CoreQueue};
 use magnus::{prelude::*, Error, RModule, RString, Ruby, Value};
 use std::time::Duration;
 
-#[magnus::wrap(class = "ProcessShared::Queue", free_immediately, size)]
-#[derive(Default)]
-pub struct Queue {
-    handle: Handle<CoreQueue>,
-}
+handle_class!(Queue, "ProcessShared::Queue", CoreQueue);
 
 fn closed_queue_error(ruby: &Ruby) -> Error {
     let class = ruby
@@ -26,11 +24,6 @@ fn closed_queue_error(ruby: &Ruby) -> Error {
         .const_get::<_, magnus::ExceptionClass>("ClosedQueueError")
         .unwrap_or_else(|_| ruby.exception_stop_iteration());
     Error::new(class, "queue closed")
-}
-
-/// `non_block` is any truthy value, as in `Thread::Queue`.
-fn truthy(value: Value) -> bool {
-    value.to_bool()
 }
 
 /// `timeout:` (`nil`: none), and whether it is zero. The deadline is
@@ -56,11 +49,7 @@ impl Queue {
             .unwrap_or(usize::MAX)
             .saturating_add(2 * page);
         let queue = gc::allocate(ruby, mapped, || CoreQueue::new(bytes, max))?;
-        rb_self.handle.open(ruby, queue)
-    }
-
-    fn initialize_copy(ruby: &Ruby, rb_self: This<Self>, original: &Self) -> Result<(), Error> {
-        rb_self.handle.adopt(ruby, original.handle.get(ruby)?)
+        rb_self.handle().open(ruby, queue)
     }
 
     /// `_push(data, non_block, timeout)`: true once pushed, false when the
@@ -75,43 +64,37 @@ impl Queue {
     ) -> Result<bool, Error> {
         let data = RString::from_value(data)
             .ok_or_else(|| type_error(ruby, "queue data must be a String"))?;
+        let non_block = non_block.to_bool();
         let (timeout, zero) = parse_timeout(ruby, timeout)?;
         let queue = rb_self.handle.get(ruby)?;
+        // The fast path reads the string in place.
         // SAFETY: with the GVL held and no Ruby code running, nothing can
-        // change or free the string while the fast path reads it.
+        // change or free the string while `push_until` reads it.
         let fast = queue
             .push_until(unsafe { data.as_slice() }, Duration::ZERO)
             .or_raise(ruby)?;
-        // Waiting runs without the GVL, when other threads may change the
-        // string: wait with a copy.
-        // SAFETY: copied at once, GVL held.
-        let payload = || unsafe { data.as_slice() }.to_vec();
-        let first = match fast {
-            Some(found) => found,
-            None => {
-                // The lock is busy: wait for it (not for room) first.
-                let payload = payload();
-                Self::locked(ruby, &queue, |queue, slice_end| {
-                    queue.push_until(&payload, slice_end)
-                })?
+        let pushed = match fast {
+            Some(Push::Full) if non_block || zero => Some(Push::Full),
+            Some(done @ (Push::Pushed | Push::Closed)) => Some(done),
+            _ => {
+                // Waiting runs without the GVL, when other threads may
+                // change the string: it waits with a copy.
+                // SAFETY: copied at once, with the GVL held.
+                let payload: Vec<u8> = unsafe { data.as_slice() }.to_vec();
+                queue.push(
+                    &mut RubyPark::interruptible(ruby),
+                    &payload,
+                    !(non_block || zero),
+                    deadline_after(timeout),
+                )?
             }
         };
-        match first {
-            Push::Pushed => return Ok(true),
-            Push::Closed => return Err(closed_queue_error(ruby)),
-            Push::Full if truthy(non_block) => {
-                return Err(Error::new(ruby.exception_thread_error(), "queue full"))
-            }
-            Push::Full if zero => return Ok(false),
-            Push::Full => {}
-        }
-        let payload = payload();
-        let waiter = queue.push_waiter();
-        match block_until(ruby, deadline_after(timeout), |slice_end| {
-            waiter.wait_until(&payload, slice_end)
-        })? {
+        match pushed {
             Some(Push::Pushed) => Ok(true),
             Some(Push::Closed) => Err(closed_queue_error(ruby)),
+            Some(Push::Full) if non_block => {
+                Err(Error::new(ruby.exception_thread_error(), "queue full"))
+            }
             Some(Push::Full) | None => Ok(false),
         }
     }
@@ -125,7 +108,7 @@ impl Queue {
         non_block: Value,
         timeout: Value,
     ) -> Result<Option<RString>, Error> {
-        let non_block = truthy(non_block);
+        let non_block = non_block.to_bool();
         if non_block && !timeout.is_nil() {
             return Err(argument_error(
                 ruby,
@@ -134,51 +117,23 @@ impl Queue {
         }
         let (timeout, zero) = parse_timeout(ruby, timeout)?;
         let queue = rb_self.handle.get(ruby)?;
-        let first = match queue.pop_until(Duration::ZERO).or_raise(ruby)? {
-            Some(found) => found,
-            // The lock is busy: wait for it (not for an item) first.
-            None => Self::locked(ruby, &queue, CoreQueue::pop_until)?,
-        };
-        let popped = match first {
-            Pop::Empty | Pop::Closed if non_block => {
-                return Err(Error::new(ruby.exception_thread_error(), "queue empty"))
+        let popped = queue.pop(
+            &mut RubyPark::interruptible(ruby),
+            !(non_block || zero),
+            deadline_after(timeout),
+        )?;
+        match popped {
+            Some(Pop::Item(bytes)) => Ok(Some(ruby.str_from_slice(&bytes))),
+            Some(Pop::Empty | Pop::Closed) if non_block => {
+                Err(Error::new(ruby.exception_thread_error(), "queue empty"))
             }
-            Pop::Empty if zero => None,
-            Pop::Empty => {
-                let waiter = queue.pop_waiter();
-                block_until(ruby, deadline_after(timeout), |slice_end| {
-                    waiter.wait_until(slice_end)
-                })?
-            }
-            done => Some(done),
-        };
-        Ok(match popped {
-            Some(Pop::Item(bytes)) => Some(ruby.str_from_slice(&bytes)),
-            _ => None,
-        })
-    }
-
-    /// Runs a lock-taking operation to completion: spinning first, then
-    /// with the GVL released while the lock is busy (never for long: holders
-    /// only copy one item, and a dead one is taken over).
-    fn locked<T>(
-        ruby: &Ruby,
-        queue: &CoreQueue,
-        mut operation: impl FnMut(&CoreQueue, Duration) -> crate::core::CoreResult<Option<T>>,
-    ) -> Result<T, Error> {
-        if let Some(done) = operation(queue, Duration::ZERO).or_raise(ruby)? {
-            return Ok(done);
-        }
-        loop {
-            if let Some(done) = block_until(ruby, None, |slice_end| operation(queue, slice_end))? {
-                return Ok(done);
-            }
+            _ => Ok(None),
         }
     }
 
     fn clear(ruby: &Ruby, rb_self: This<Self>) -> Result<This<Self>, Error> {
         let queue = rb_self.handle.get(ruby)?;
-        Self::locked(ruby, &queue, CoreQueue::clear_until)?;
+        queue.clear(&mut RubyPark::interruptible(ruby))?;
         Ok(rb_self)
     }
 
@@ -186,7 +141,7 @@ impl Queue {
     /// this object stays usable for `pop`.
     fn close(ruby: &Ruby, rb_self: This<Self>) -> Result<This<Self>, Error> {
         let queue = rb_self.handle.get(ruby)?;
-        Self::locked(ruby, &queue, CoreQueue::close_until)?;
+        queue.close(&mut RubyPark::interruptible(ruby))?;
         Ok(rb_self)
     }
 
@@ -207,7 +162,7 @@ impl Queue {
         // Reads /proc for every registered waiter: without the GVL.
         match without_gvl(|| queue.num_waiting()) {
             Some(Ok(count)) => Ok(count),
-            _ => rb_self.handle.with(ruby, CoreQueue::num_waiting),
+            _ => Ok(queue.num_waiting()),
         }
     }
 
@@ -224,15 +179,19 @@ impl Queue {
         rb_self
             .handle
             .with(ruby, |queue| queue.set_max(max))?
-            .map_err(|err| core_error(ruby, err))
+            .or_raise(ruby)
     }
 }
 
 pub fn init(ruby: &Ruby, namespace: RModule) -> Result<(), Error> {
     let class = namespace.define_class("Queue", ruby.class_object())?;
+    // Not `define_handle_class!`: `close` and `closed?` are the queue's.
     class.define_alloc_func::<Queue>();
+    class.define_method(
+        "initialize_copy",
+        method!(handle::initialize_copy::<Queue>, 1),
+    )?;
     class.define_private_method("_init", method!(Queue::init, 2))?;
-    class.define_method("initialize_copy", method!(Queue::initialize_copy, 1))?;
     class.define_private_method("_push", method!(Queue::push, 3))?;
     class.define_private_method("_pop", method!(Queue::pop, 2))?;
     class.define_method("clear", method!(Queue::clear, 0))?;

@@ -2,23 +2,23 @@
 //! mutex-like view of a semaphore with no owner checks (`lock` waits,
 //! `unlock` posts), for code already known to be correct.
 
-use super::blocking::deadline_after;
+use super::args::{optional_timeout, timeout_given};
 use super::errors::OrRaise;
 use super::guard::method;
-use super::handle::Handle;
-use super::mutex::{optional_timeout, timeout_given};
-use super::semaphore::{acquire, around_block, Semaphore};
+use super::handle::{define_handle_class, handle_class, Handle};
+use super::methods::{self, acquire};
+use super::semaphore::Semaphore;
 use super::typed::This;
-use super::uninterruptible::{block_until_done, sleep_then_relock, with_interrupts_deferred};
+use super::uninterruptible::{lock_again, sleep_released};
+use crate::core::park::{deadline_after, wait_then_reacquire};
 use crate::core::semaphore::Semaphore as CoreSemaphore;
-use crate::platform::WaitOutcome;
 use magnus::{prelude::*, typed_data::Obj, Error, RClass, RModule, Ruby, Value};
 
-#[magnus::wrap(class = "ProcessShared::SemaphoreMutex", free_immediately, size)]
-#[derive(Default)]
-pub struct SemaphoreMutex {
-    handle: Handle<CoreSemaphore>,
-}
+handle_class!(
+    SemaphoreMutex,
+    "ProcessShared::SemaphoreMutex",
+    CoreSemaphore
+);
 
 /// Takes a unit again after `sleep`, deferring interrupts until it is held.
 fn relock(ruby: &Ruby, handle: &Handle<CoreSemaphore>) -> Result<(), Error> {
@@ -26,28 +26,12 @@ fn relock(ruby: &Ruby, handle: &Handle<CoreSemaphore>) -> Result<(), Error> {
     if semaphore.try_wait() {
         return Ok(());
     }
-    with_interrupts_deferred(ruby, move |ruby| {
-        block_until_done(ruby, |slice_end| {
-            Ok(match semaphore.wait_until(slice_end)? {
-                WaitOutcome::Acquired => Some(()),
-                WaitOutcome::TimedOut | WaitOutcome::Interrupted => None,
-            })
-        })
-    })
+    lock_again(ruby, move |park| semaphore.acquire(park, None).map(drop))
 }
 
 impl SemaphoreMutex {
     fn initialize(ruby: &Ruby, rb_self: This<Self>, semaphore: &Semaphore) -> Result<(), Error> {
         rb_self.handle.adopt(ruby, semaphore.handle.get(ruby)?)
-    }
-
-    fn initialize_copy(ruby: &Ruby, rb_self: This<Self>, original: &Self) -> Result<(), Error> {
-        rb_self.handle.adopt(ruby, original.handle.get(ruby)?)
-    }
-
-    fn lock(ruby: &Ruby, rb_self: This<Self>) -> Result<This<Self>, Error> {
-        acquire(ruby, &rb_self.handle, None)?;
-        Ok(rb_self)
     }
 
     fn try_lock(ruby: &Ruby, rb_self: This<Self>, args: &[Value]) -> Result<bool, Error> {
@@ -61,14 +45,6 @@ impl SemaphoreMutex {
         acquire(ruby, &rb_self.handle, deadline_after(timeout))
     }
 
-    fn unlock(ruby: &Ruby, rb_self: This<Self>) -> Result<This<Self>, Error> {
-        rb_self
-            .handle
-            .with(ruby, CoreSemaphore::post)?
-            .or_raise(ruby)?;
-        Ok(rb_self)
-    }
-
     fn is_locked(ruby: &Ruby, rb_self: This<Self>) -> Result<bool, Error> {
         Ok(rb_self
             .handle
@@ -77,30 +53,15 @@ impl SemaphoreMutex {
             == 0)
     }
 
-    fn synchronize(ruby: &Ruby, rb_self: This<Self>) -> Result<Value, Error> {
-        let semaphore = rb_self.handle.get(ruby)?;
-        around_block(
-            ruby,
-            || acquire(ruby, &rb_self.handle, None).map(drop),
-            || semaphore.post().or_raise(ruby),
-        )
-    }
-
     fn sleep(ruby: &Ruby, rb_self: This<Self>, args: &[Value]) -> Result<Value, Error> {
         let timeout = optional_timeout(ruby, args)?;
         rb_self
             .handle
             .with(ruby, CoreSemaphore::post)?
             .or_raise(ruby)?;
-        sleep_then_relock(ruby, timeout, || relock(ruby, &rb_self.handle))
-    }
-
-    fn close(&self) {
-        self.handle.close();
-    }
-
-    fn is_closed(&self) -> bool {
-        self.handle.is_closed()
+        sleep_released(ruby, timeout, |park, sleep| {
+            wait_then_reacquire(park, |_| sleep(), || relock(ruby, &rb_self.handle))
+        })
     }
 }
 
@@ -113,20 +74,17 @@ fn to_mtx(ruby: &Ruby, semaphore: &Semaphore) -> Result<Obj<SemaphoreMutex>, Err
 
 pub fn init(ruby: &Ruby, namespace: RModule) -> Result<(), Error> {
     let class = namespace.define_class("SemaphoreMutex", ruby.class_object())?;
-    class.define_alloc_func::<SemaphoreMutex>();
+    define_handle_class!(class, SemaphoreMutex);
     class.define_method("initialize", method!(SemaphoreMutex::initialize, 1))?;
-    class.define_method(
-        "initialize_copy",
-        method!(SemaphoreMutex::initialize_copy, 1),
-    )?;
-    class.define_method("lock", method!(SemaphoreMutex::lock, 0))?;
+    class.define_method("lock", method!(methods::wait::<SemaphoreMutex>, 0))?;
     class.define_method("try_lock", method!(SemaphoreMutex::try_lock, -1))?;
-    class.define_method("unlock", method!(SemaphoreMutex::unlock, 0))?;
+    class.define_method("unlock", method!(methods::post::<SemaphoreMutex>, 0))?;
     class.define_method("locked?", method!(SemaphoreMutex::is_locked, 0))?;
-    class.define_method("synchronize", method!(SemaphoreMutex::synchronize, 0))?;
+    class.define_method(
+        "synchronize",
+        method!(methods::synchronize::<SemaphoreMutex>, 0),
+    )?;
     class.define_method("sleep", method!(SemaphoreMutex::sleep, -1))?;
-    class.define_method("close", method!(SemaphoreMutex::close, 0))?;
-    class.define_method("closed?", method!(SemaphoreMutex::is_closed, 0))?;
 
     let semaphore: RClass = namespace.const_get("Semaphore")?;
     semaphore.define_method("to_mtx", method!(to_mtx, 0))?;

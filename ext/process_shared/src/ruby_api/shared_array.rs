@@ -2,31 +2,15 @@
 //! with the element type the memory was created with (`new(:int, 10)`).
 //! The Ruby shim adds `Enumerable` and the enumerator forms.
 
+use super::convert::RubyScalar;
 use super::errors::{index_error, type_error, OrRaise};
 use super::fast_path;
 use super::guard::method;
-use super::shared_memory::{RubyScalar, SharedMemory};
+use super::shared_memory::SharedMemory;
 use super::typed::This;
-use crate::core::scalar::ScalarType;
+use crate::core::index;
+use crate::core::scalar::{with_scalar_type, ScalarType};
 use magnus::{prelude::*, Error, Integer, RArray, RClass, RModule, Ruby, Value};
-
-/// Calls `$f::<T>($args)` with `T` the Rust type of a `ScalarType`.
-macro_rules! with_element_type {
-    ($scalar:expr, $f:ident($($args:expr),*)) => {
-        match $scalar {
-            ScalarType::Int8 => $f::<i8>($($args),*),
-            ScalarType::UInt8 => $f::<u8>($($args),*),
-            ScalarType::Int16 => $f::<i16>($($args),*),
-            ScalarType::UInt16 => $f::<u16>($($args),*),
-            ScalarType::Int32 => $f::<i32>($($args),*),
-            ScalarType::UInt32 => $f::<u32>($($args),*),
-            ScalarType::Int64 => $f::<i64>($($args),*),
-            ScalarType::UInt64 => $f::<u64>($($args),*),
-            ScalarType::Float32 => $f::<f32>($($args),*),
-            ScalarType::Float64 => $f::<f64>($($args),*),
-        }
-    };
-}
 
 /// The element type and the number of elements.
 fn shape(ruby: &Ruby, array: &SharedMemory) -> Result<(ScalarType, usize), Error> {
@@ -52,35 +36,20 @@ fn element_offset(
             ),
         ));
     };
-    let count_wide = count as i128;
-    let out_of_bounds = || {
-        index_error(
-            ruby,
-            format!(
-                "index {integer} outside of array bounds: {}...{count}",
-                -count_wide
-            ),
-        )
-    };
-    let requested = i128::from(integer.to_i64().map_err(|_| out_of_bounds())?);
-    let resolved = if requested < 0 {
-        requested + count_wide
-    } else {
-        requested
-    };
-    if !(0..count_wide).contains(&resolved) {
-        return Err(out_of_bounds());
-    }
-    // resolved < count, and count * size is the region's length.
-    Ok(resolved as u64 * scalar.size() as u64)
+    integer
+        .to_i64()
+        .ok()
+        .and_then(|requested| index::element_offset(requested, count, scalar.size()))
+        .ok_or_else(|| {
+            index_error(
+                ruby,
+                format!("index {integer} outside of array bounds: -{count}...{count}"),
+            )
+        })
 }
 
 fn fetch<T: RubyScalar>(ruby: &Ruby, array: &SharedMemory, offset: u64) -> Result<Value, Error> {
-    let value = array
-        .handle
-        .with(ruby, |memory| memory.region.read::<T>(offset))?
-        .or_raise(ruby)?;
-    Ok(value.into_ruby(ruby))
+    array.read_scalar::<T>(ruby, offset)
 }
 
 fn store<T: RubyScalar>(
@@ -89,11 +58,7 @@ fn store<T: RubyScalar>(
     offset: u64,
     value: Value,
 ) -> Result<(), Error> {
-    let value = T::from_ruby(ruby, value)?;
-    array
-        .handle
-        .with(ruby, |memory| memory.region.write(offset, value))?
-        .or_raise(ruby)
+    array.write_scalar::<T>(ruby, offset, value)
 }
 
 fn all_elements<T: RubyScalar>(ruby: &Ruby, array: &SharedMemory) -> Result<RArray, Error> {
@@ -116,7 +81,7 @@ fn all_elements<T: RubyScalar>(ruby: &Ruby, array: &SharedMemory) -> Result<RArr
 fn get(ruby: &Ruby, rb_self: This<SharedMemory>, index: Value) -> Result<Value, Error> {
     let (scalar, count) = shape(ruby, &rb_self)?;
     let offset = element_offset(ruby, index, scalar, count)?;
-    with_element_type!(scalar, fetch(ruby, &rb_self, offset))
+    with_scalar_type!(scalar, fetch(ruby, &rb_self, offset))
 }
 
 /// `array[index] = value`: `RangeError`/`TypeError` for values the element
@@ -129,7 +94,7 @@ fn set(
 ) -> Result<Value, Error> {
     let (scalar, count) = shape(ruby, &rb_self)?;
     let offset = element_offset(ruby, index, scalar, count)?;
-    with_element_type!(scalar, store(ruby, &rb_self, offset, value))?;
+    with_scalar_type!(scalar, store(ruby, &rb_self, offset, value))?;
     Ok(value)
 }
 
@@ -141,7 +106,7 @@ fn each_element(ruby: &Ruby, rb_self: This<SharedMemory>) -> Result<This<SharedM
     let size = scalar.size() as u64;
     for index in 0..count as u64 {
         // The block may close the array; `fetch` then raises ClosedError.
-        let value = with_element_type!(scalar, fetch(ruby, &rb_self, index * size))?;
+        let value = with_scalar_type!(scalar, fetch(ruby, &rb_self, index * size))?;
         let _: Value = ruby.yield_value(value)?;
     }
     Ok(rb_self)
@@ -150,7 +115,7 @@ fn each_element(ruby: &Ruby, rb_self: This<SharedMemory>) -> Result<This<SharedM
 /// `to_a`: the elements as a new Array.
 fn to_a(ruby: &Ruby, rb_self: This<SharedMemory>) -> Result<RArray, Error> {
     let (scalar, _) = shape(ruby, &rb_self)?;
-    with_element_type!(scalar, all_elements(ruby, &rb_self))
+    with_scalar_type!(scalar, all_elements(ruby, &rb_self))
 }
 
 /// `size`/`length`: the number of elements (not bytes, unlike

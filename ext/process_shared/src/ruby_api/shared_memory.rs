@@ -4,20 +4,20 @@
 //! byte moves behind `put_object`/`get_object`, and the `Mapping` that
 //! `to_ptr` hands to FFI.
 
-use super::convert;
-use super::errors::{argument_error, index_error, range_error, type_error, OrRaise};
+use super::convert::{self, RubyScalar};
+use super::errors::{argument_error, index_error, type_error, OrRaise};
 use super::fast_path;
 use super::gc;
 use super::guard::method;
-use super::handle::Handle;
+use super::handle::{define_handle_class, handle_class};
 use super::typed::This;
 use crate::core::object_record::{self, RecordError};
 use crate::core::region::SharedRegion;
-use crate::core::scalar::{Scalar, ScalarType, TYPE_NAMES};
+use crate::core::scalar::{scalar_types, Kind, Scalar, ScalarType, TypeName};
 use magnus::rb_sys::AsRawValue;
 use magnus::{
-    prelude::*, scan_args::scan_args, Error, Float, Integer, IntoValue, RArray, RClass, RModule,
-    RString, Ruby, Symbol, Value,
+    prelude::*, scan_args::scan_args, Error, Integer, IntoValue, RArray, RClass, RModule, RString,
+    Ruby, Symbol, Value,
 };
 use std::mem::MaybeUninit;
 use std::os::raw::c_long;
@@ -31,11 +31,7 @@ pub struct Memory {
     pub count: usize,
 }
 
-#[magnus::wrap(class = "ProcessShared::SharedMemory", free_immediately, size)]
-#[derive(Default)]
-pub struct SharedMemory {
-    pub handle: Handle<Memory>,
-}
+handle_class!(SharedMemory, "ProcessShared::SharedMemory", Memory);
 
 /// Keeps a region mapped for as long as Ruby holds on to it, even after its
 /// `SharedMemory` is closed or collected: `to_ptr` attaches one to the
@@ -71,75 +67,6 @@ fn record_error(ruby: &Ruby, err: RecordError) -> Error {
     }
 }
 
-/// A scalar as Ruby sees it: converted from a Ruby value with the
-/// exceptions of API.md, and back.
-pub trait RubyScalar: Scalar {
-    fn from_ruby(ruby: &Ruby, value: Value) -> Result<Self, Error>;
-    fn into_ruby(self, ruby: &Ruby) -> Value;
-}
-
-macro_rules! ruby_integer {
-    ($($t:ty),*) => {$(
-        impl RubyScalar for $t {
-            fn from_ruby(ruby: &Ruby, value: Value) -> Result<Self, Error> {
-                let Some(integer) = Integer::from_value(value) else {
-                    return Err(type_error(ruby, format!(
-                        "expected an Integer for {}, got {}",
-                        stringify!($t), convert::class_name(value)
-                    )));
-                };
-                let wide: Option<i128> = match integer.to_i64() {
-                    Ok(small) => Some(small.into()),
-                    Err(_) => integer.to_u64().ok().map(i128::from),
-                };
-                wide.and_then(|wide| <$t>::try_from(wide).ok()).ok_or_else(|| {
-                    range_error(ruby, format!(
-                        "{integer} does not fit {} ({}..{})",
-                        stringify!($t), <$t>::MIN, <$t>::MAX
-                    ))
-                })
-            }
-
-            fn into_ruby(self, ruby: &Ruby) -> Value {
-                self.into_value_with(ruby)
-            }
-        }
-    )*};
-}
-ruby_integer!(i8, u8, i16, u16, i32, u32, i64, u64);
-
-fn float_from_ruby(ruby: &Ruby, value: Value) -> Result<f64, Error> {
-    if Float::from_value(value).is_some() || Integer::from_value(value).is_some() {
-        f64::try_convert(value)
-    } else {
-        Err(type_error(
-            ruby,
-            format!("expected a Float, got {}", convert::class_name(value)),
-        ))
-    }
-}
-
-impl RubyScalar for f32 {
-    fn from_ruby(ruby: &Ruby, value: Value) -> Result<Self, Error> {
-        // Narrowing to the C float is what FFI does; it may lose precision.
-        float_from_ruby(ruby, value).map(|wide| wide as f32)
-    }
-
-    fn into_ruby(self, ruby: &Ruby) -> Value {
-        f64::from(self).into_value_with(ruby)
-    }
-}
-
-impl RubyScalar for f64 {
-    fn from_ruby(ruby: &Ruby, value: Value) -> Result<Self, Error> {
-        float_from_ruby(ruby, value)
-    }
-
-    fn into_ruby(self, ruby: &Ruby) -> Value {
-        self.into_value_with(ruby)
-    }
-}
-
 /// `n` elements of `T` as a byte length, `IndexError` on overflow.
 fn byte_length<T: Scalar>(ruby: &Ruby, elements: usize) -> Result<usize, Error> {
     elements
@@ -157,10 +84,9 @@ impl SharedMemory {
                     .map(|symbol| symbol.name().map(|name| name.into_owned()))
                     .transpose()?
                     .unwrap_or_default();
-                let &(type_name, scalar) = TYPE_NAMES
-                    .iter()
-                    .find(|(known, _)| *known == name)
+                let known = TypeName::from_name(&name)
                     .ok_or_else(|| argument_error(ruby, format!("unknown type :{name}")))?;
+                let (type_name, scalar) = (known.name(), known.scalar());
                 let count = match count {
                     Some(count) => convert::count(ruby, count, "count")?,
                     None => 1,
@@ -175,8 +101,8 @@ impl SharedMemory {
                     ));
                 }
                 (
-                    "uchar",
-                    ScalarType::UInt8,
+                    TypeName::uchar.name(),
+                    TypeName::uchar.scalar(),
                     convert::count(ruby, value, "size")?,
                 )
             }
@@ -190,7 +116,7 @@ impl SharedMemory {
                     ),
                 ))
             }
-            None => ("uchar", ScalarType::UInt8, 1),
+            None => (TypeName::uchar.name(), TypeName::uchar.scalar(), 1),
         };
         if count == 0 {
             return Err(argument_error(ruby, "size must be positive"));
@@ -214,10 +140,6 @@ impl SharedMemory {
         )
     }
 
-    fn initialize_copy(ruby: &Ruby, rb_self: This<Self>, original: &Self) -> Result<(), Error> {
-        rb_self.handle.adopt(ruby, original.handle.get(ruby)?)
-    }
-
     fn size(ruby: &Ruby, rb_self: This<Self>) -> Result<usize, Error> {
         rb_self.handle.with(ruby, |memory| memory.region.len())
     }
@@ -235,23 +157,33 @@ impl SharedMemory {
         rb_self.handle.with(ruby, |memory| memory.count)
     }
 
-    fn close(&self) {
-        self.handle.close();
-    }
-
-    fn is_closed(&self) -> bool {
-        self.handle.is_closed()
-    }
-
     // Typed scalars.
 
-    fn get<T: RubyScalar>(ruby: &Ruby, rb_self: This<Self>, offset: Value) -> Result<Value, Error> {
-        let offset = convert::offset(ruby, offset)?;
-        let value = rb_self
+    /// The `T` at byte `offset`, as Ruby sees it (`IndexError` outside).
+    pub fn read_scalar<T: RubyScalar>(&self, ruby: &Ruby, offset: u64) -> Result<Value, Error> {
+        let value = self
             .handle
             .with(ruby, |memory| memory.region.read::<T>(offset))?
             .or_raise(ruby)?;
         Ok(value.into_ruby(ruby))
+    }
+
+    /// Writes `value` as a `T` at byte `offset`, or raises and writes
+    /// nothing.
+    pub fn write_scalar<T: RubyScalar>(
+        &self,
+        ruby: &Ruby,
+        offset: u64,
+        value: Value,
+    ) -> Result<(), Error> {
+        let value = T::from_ruby(ruby, value)?;
+        self.handle
+            .with(ruby, |memory| memory.region.write(offset, value))?
+            .or_raise(ruby)
+    }
+
+    fn get<T: RubyScalar>(ruby: &Ruby, rb_self: This<Self>, offset: Value) -> Result<Value, Error> {
+        rb_self.read_scalar::<T>(ruby, convert::offset(ruby, offset)?)
     }
 
     fn put<T: RubyScalar>(
@@ -260,12 +192,7 @@ impl SharedMemory {
         offset: Value,
         value: Value,
     ) -> Result<This<Self>, Error> {
-        let offset = convert::offset(ruby, offset)?;
-        let value = T::from_ruby(ruby, value)?;
-        rb_self
-            .handle
-            .with(ruby, |memory| memory.region.write(offset, value))?
-            .or_raise(ruby)?;
+        rb_self.write_scalar::<T>(ruby, convert::offset(ruby, offset)?, value)?;
         Ok(rb_self)
     }
 
@@ -533,69 +460,99 @@ impl SharedMemory {
     }
 }
 
-/// Defines the eight accessors of one type name (`get_int`, `put_int`,
-/// `read_int`, `write_int` and their `array_of_` forms).
+/// Defines the eight accessors of every name of the scalar table
+/// (`get_int`, `put_int`, `read_int`, `write_int` and their `array_of_`
+/// forms), with the Rust type of its row.
 macro_rules! define_typed {
-    ($class:expr, $name:expr, $t:ty) => {{
-        let (class, name): (RClass, &str) = ($class, $name);
-        // The checked get_/put_; the public ones are fast_path's.
-        class.define_private_method(
-            &fast_path::slow_name(&format!("get_{name}")),
-            method!(SharedMemory::get::<$t>, 1),
-        )?;
-        class.define_private_method(
-            &fast_path::slow_name(&format!("put_{name}")),
-            method!(SharedMemory::put::<$t>, 2),
-        )?;
-        class.define_method(format!("read_{name}"), method!(SharedMemory::read::<$t>, 0))?;
-        class.define_method(
-            format!("write_{name}"),
-            method!(SharedMemory::write::<$t>, 1),
-        )?;
-        class.define_method(
-            format!("get_array_of_{name}"),
-            method!(SharedMemory::get_array::<$t>, 2),
-        )?;
-        class.define_method(
-            format!("put_array_of_{name}"),
-            method!(SharedMemory::put_array::<$t>, 2),
-        )?;
-        class.define_method(
-            format!("read_array_of_{name}"),
-            method!(SharedMemory::read_array::<$t>, 1),
-        )?;
-        class.define_method(
-            format!("write_array_of_{name}"),
-            method!(SharedMemory::write_array::<$t>, 1),
-        )?;
-    }};
+    ($class:expr ; $($variant:ident($t:ty, $atomic:ident, $kind:ident) {
+        $($(#[$cfg:meta])* $name:ident: $doc:literal,)*
+    })*) => {$($(
+        $(#[$cfg])*
+        {
+            let (class, name): (RClass, &str) = ($class, stringify!($name));
+            // The checked get_/put_; the public ones are fast_path's.
+            class.define_private_method(
+                &fast_path::slow_name(&format!("get_{name}")),
+                method!(SharedMemory::get::<$t>, 1),
+            )?;
+            class.define_private_method(
+                &fast_path::slow_name(&format!("put_{name}")),
+                method!(SharedMemory::put::<$t>, 2),
+            )?;
+            class.define_method(format!("read_{name}"), method!(SharedMemory::read::<$t>, 0))?;
+            class.define_method(
+                format!("write_{name}"),
+                method!(SharedMemory::write::<$t>, 1),
+            )?;
+            class.define_method(
+                format!("get_array_of_{name}"),
+                method!(SharedMemory::get_array::<$t>, 2),
+            )?;
+            class.define_method(
+                format!("put_array_of_{name}"),
+                method!(SharedMemory::put_array::<$t>, 2),
+            )?;
+            class.define_method(
+                format!("read_array_of_{name}"),
+                method!(SharedMemory::read_array::<$t>, 1),
+            )?;
+            class.define_method(
+                format!("write_array_of_{name}"),
+                method!(SharedMemory::write_array::<$t>, 1),
+            )?;
+        }
+    )*)*};
+}
+
+/// The scalar table for the Ruby tooling (docs and signatures generated
+/// from it: `rakelib/typed_accessors.rb`), as the private constant
+/// `SharedMemory::TYPES`: one frozen `[name, size, kind, min, max,
+/// description]` per type name, in the table's order (`kind` is `:signed`,
+/// `:unsigned` or `:float`; `min` and `max` are nil for floats).
+fn type_table(ruby: &Ruby) -> Result<RArray, Error> {
+    // Every bound fits an i64 or a u64.
+    let bound = |bound: i128| match i64::try_from(bound) {
+        Ok(small) => small.into_value_with(ruby),
+        Err(_) => (bound as u64).into_value_with(ruby),
+    };
+    let table = ruby.ary_new_capa(TypeName::ALL.len());
+    for &name in TypeName::ALL {
+        let scalar = name.scalar();
+        let kind = match scalar.kind() {
+            Kind::Signed => "signed",
+            Kind::Unsigned => "unsigned",
+            Kind::Float => "float",
+        };
+        let (min, max) = match scalar.integer_range() {
+            Some((min, max)) => (bound(min), bound(max)),
+            None => (ruby.qnil().as_value(), ruby.qnil().as_value()),
+        };
+        let row = ruby.ary_new_from_values(&[
+            ruby.to_symbol(name.name()).as_value(),
+            scalar.size().into_value_with(ruby),
+            ruby.to_symbol(kind).as_value(),
+            min,
+            max,
+            ruby.str_new(name.description()).as_value(),
+        ]);
+        row.freeze();
+        table.push(row)?;
+    }
+    table.freeze();
+    Ok(table)
 }
 
 pub fn init(ruby: &Ruby, namespace: RModule) -> Result<(), Error> {
     let class = namespace.define_class("SharedMemory", ruby.class_object())?;
-    class.define_alloc_func::<SharedMemory>();
+    define_handle_class!(class, SharedMemory);
     class.define_method("initialize", method!(SharedMemory::initialize, -1))?;
-    class.define_method("initialize_copy", method!(SharedMemory::initialize_copy, 1))?;
     class.define_method("size", method!(SharedMemory::size, 0))?;
     class.define_method("type", method!(SharedMemory::type_symbol, 0))?;
     class.define_method("type_size", method!(SharedMemory::type_size, 0))?;
     class.define_method("count", method!(SharedMemory::count, 0))?;
-    class.define_method("close", method!(SharedMemory::close, 0))?;
-    class.define_method("closed?", method!(SharedMemory::is_closed, 0))?;
-    for &(name, scalar) in TYPE_NAMES {
-        match scalar {
-            ScalarType::Int8 => define_typed!(class, name, i8),
-            ScalarType::UInt8 => define_typed!(class, name, u8),
-            ScalarType::Int16 => define_typed!(class, name, i16),
-            ScalarType::UInt16 => define_typed!(class, name, u16),
-            ScalarType::Int32 => define_typed!(class, name, i32),
-            ScalarType::UInt32 => define_typed!(class, name, u32),
-            ScalarType::Int64 => define_typed!(class, name, i64),
-            ScalarType::UInt64 => define_typed!(class, name, u64),
-            ScalarType::Float32 => define_typed!(class, name, f32),
-            ScalarType::Float64 => define_typed!(class, name, f64),
-        }
-    }
+    scalar_types!(define_typed!(class));
+    class.const_set("TYPES", type_table(ruby)?)?;
+    let _: Value = class.funcall("private_constant", (ruby.to_symbol("TYPES"),))?;
     fast_path::init_shared_memory(class)?;
     class.define_method("get_bytes", method!(SharedMemory::get_bytes, 2))?;
     class.define_method("put_bytes", method!(SharedMemory::put_bytes, -1))?;

@@ -3,31 +3,51 @@
 //! Taking `&T` or `Obj<T>` as a method argument makes magnus call
 //! `rb_check_typeddata` inside `rb_protect` (a `setjmp`) on every call, which
 //! costs about as much as `get_int` or an uncontended `lock` itself.
-//! `rb_typeddata_is_kind_of` does the same check without ever raising, so no
+//! [`wrapped`] does the same check inline, without ever raising, so no
 //! protect is needed. Methods take their receiver as [`This<T>`].
 
 use super::convert::class_name;
 use super::errors::type_error;
 use magnus::{rb_sys::AsRawValue, Error, IntoValue, Ruby, TryConvert, TypedData, Value};
-use rb_sys::stable_api::StableApiDefinition;
+use rb_sys::stable_api::{get_default, StableApiDefinition};
+use rb_sys::VALUE;
 use std::ops::Deref;
 use std::ptr::NonNull;
 
-/// The `T` inside `value`, if `value` wraps one.
-fn inner<T: TypedData>(value: Value) -> Option<NonNull<T>> {
-    let raw = value.as_raw();
-    // DataType is `repr(transparent)` over rb_data_type_t.
-    let data_type = std::ptr::from_ref(T::data_type()).cast::<rb_sys::rb_data_type_t>();
-    // SAFETY: rb_typeddata_is_kind_of accepts any VALUE and never raises; it
-    // checks T_DATA, the typed flag and T's data type (or a parent of it).
-    if unsafe { rb_sys::rb_typeddata_is_kind_of(raw, data_type) } == 0 {
+/// The `T` that the object `value` wraps, if it wraps one: the one receiver
+/// check of the binding (magnus methods through [`This`], `fast_path`'s
+/// entry points directly). `T`'s data type or one derived from it (as
+/// `rb_typeddata_is_kind_of`), so subclasses pass; inline, and it never
+/// raises, so no `rb_protect` is needed.
+#[inline]
+pub fn wrapped<T: TypedData>(value: VALUE) -> Option<NonNull<T>> {
+    let api = get_default();
+    if api.special_const_p(value) {
         return None;
     }
-    // SAFETY: `raw` is a typed data object of T's data type, so its data
-    // pointer is a `*mut T` made by magnus's allocator (never null for
-    // objects made by our alloc funcs), alive while `value` is.
-    let data = unsafe { rb_sys::stable_api::get_default().rtypeddata_get_data(raw) };
-    NonNull::new(data.cast::<T>())
+    // DataType is `repr(transparent)` over rb_data_type_t.
+    let wanted = std::ptr::from_ref(T::data_type()).cast::<rb_sys::rb_data_type_t>();
+    // SAFETY: `value` is a heap object (not a special constant), so its
+    // type tag, and for a typed T_DATA its data type, can be read; a data
+    // type's `parent` chain is static data ending in null.
+    unsafe {
+        if api.builtin_type(value) != rb_sys::ruby_value_type::RUBY_T_DATA
+            || !api.rtypeddata_p(value)
+        {
+            return None;
+        }
+        let mut data_type = api.rtypeddata_type(value);
+        while data_type != wanted {
+            if data_type.is_null() {
+                return None;
+            }
+            data_type = (*data_type).parent;
+        }
+        // A typed data object of T's data type: its data pointer is a
+        // `*mut T` made by magnus's allocator (never null for objects made
+        // by our alloc funcs), alive while `value` is.
+        NonNull::new(api.rtypeddata_get_data(value).cast::<T>())
+    }
 }
 
 /// A method's receiver: derefs to the wrapped `T`, and converts back to the
@@ -62,7 +82,7 @@ impl<T> Deref for This<T> {
 
 impl<T: TypedData> TryConvert for This<T> {
     fn try_convert(value: Value) -> Result<Self, Error> {
-        match inner::<T>(value) {
+        match wrapped::<T>(value.as_raw()) {
             Some(inner) => Ok(This { inner, value }),
             None => {
                 let ruby = Ruby::get_with(value);

@@ -9,12 +9,10 @@
 //! queued while we block (the GVL released as usual) and Ruby raises them
 //! right after, with the lock held.
 
-use super::blocking::block_until;
+use super::blocking::RubyPark;
 use super::guard::catch_panic;
-use crate::core::CoreResult;
 use crate::platform::monotonic_now;
-use magnus::{error::ErrorType, prelude::*, Error, Ruby, Value};
-use std::cell::Cell;
+use magnus::{prelude::*, Error, Ruby, Value};
 use std::time::Duration;
 
 /// Runs `work` inside `Thread.handle_interrupt(Object => :never) { ... }`.
@@ -38,63 +36,39 @@ where
     Ok(())
 }
 
-/// Calls `attempt` without the GVL until it succeeds, as `block_until` does
-/// with no deadline, but never gives up because of a Ruby exception: one
-/// raised between slices (only a signal trap's handler can, under the mask
-/// of [`with_interrupts_deferred`]) is raised after success instead. Gives
-/// up only when `attempt` itself fails.
-pub fn block_until_done(
-    ruby: &Ruby,
-    mut attempt: impl FnMut(Duration) -> CoreResult<Option<()>>,
-) -> Result<(), Error> {
-    let core_failed = Cell::new(false);
-    let mut deferred: Option<Error> = None;
-    loop {
-        let outcome = block_until(ruby, None, |slice_end| {
-            attempt(slice_end).inspect_err(|_| core_failed.set(true))
-        });
-        match outcome {
-            Ok(Some(())) => return deferred.map_or(Ok(()), Err),
-            Ok(None) => {}
-            Err(err) if core_failed.get() => return Err(err),
-            Err(err) => {
-                deferred.get_or_insert(err);
-            }
-        }
-    }
+/// Takes a lock again after a wait released it, whatever interrupts are
+/// pending: `lock` runs under [`with_interrupts_deferred`] with a
+/// [`RubyPark::deferring`] parker, and an exception raised meanwhile is raised once
+/// the lock is held.
+pub fn lock_again<F>(ruby: &Ruby, lock: F) -> Result<(), Error>
+where
+    F: FnOnce(&mut RubyPark<'_>) -> Result<(), Error> + Send + 'static,
+{
+    with_interrupts_deferred(ruby, move |ruby| {
+        let mut park = RubyPark::deferring(ruby);
+        lock(&mut park)?;
+        park.finish()
+    })
 }
 
-/// The error to raise when a wait ended with `first` and locking again
-/// raised `second`: a thread being killed stays killed; otherwise the later
-/// interrupt wins, as when an exception interrupts an `ensure` clause.
-pub fn later_error(first: Error, second: Error) -> Error {
-    if matches!(first.error_type(), ErrorType::Jump(_)) {
-        first
-    } else {
-        second
-    }
-}
-
-/// `Mutex#sleep` once the lock is released: sleeps as `Kernel#sleep` (so
-/// `Thread#wakeup` and `Thread#run` end it), calls `relock` however the
-/// sleep ended, and returns what `Thread::Mutex#sleep` does on Ruby 3.1:
-/// `nil` when the timeout passed, otherwise the whole seconds slept.
-pub fn sleep_then_relock(
+/// `Mutex#sleep` and `SemaphoreMutex#sleep`: `suspend` lets the lock go,
+/// runs the sleep it is given, and takes the lock again however the sleep
+/// ended. The sleep is `Kernel#sleep`'s (so `Thread#wakeup` and
+/// `Thread#run` end it). Returns what `Thread::Mutex#sleep` does on Ruby
+/// 3.1: `nil` when the timeout passed, otherwise the whole seconds slept.
+/// `timeout` comes from `convert::timeout`, so `Kernel#sleep` accepts it.
+pub fn sleep_released(
     ruby: &Ruby,
     timeout: Option<Duration>,
-    relock: impl FnOnce() -> Result<(), Error>,
+    suspend: impl FnOnce(&mut RubyPark<'_>, &dyn Fn() -> Result<Value, Error>) -> Result<Value, Error>,
 ) -> Result<Value, Error> {
     let start = monotonic_now();
     let kernel = ruby.module_kernel();
-    let slept: Result<Value, Error> = match timeout {
+    let sleep = || match timeout {
         Some(timeout) => kernel.funcall("sleep", (timeout.as_secs_f64(),)),
         None => kernel.funcall("sleep", ()),
     };
-    let slept = match (slept, relock()) {
-        (Ok(slept), Ok(())) => slept,
-        (Err(err), Ok(())) | (Ok(_), Err(err)) => return Err(err),
-        (Err(first), Err(second)) => return Err(later_error(first, second)),
-    };
+    let slept = suspend(&mut RubyPark::interruptible(ruby), &sleep)?;
     match timeout {
         Some(timeout) if monotonic_now() - start >= timeout => Ok(ruby.qnil().as_value()),
         _ => Ok(slept),
