@@ -14,7 +14,6 @@ pub mod latch;
 pub mod mutex;
 pub mod object_record;
 pub mod park;
-pub mod port_registry;
 pub mod queue;
 pub mod region;
 pub mod scalar;
