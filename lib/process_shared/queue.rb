@@ -187,10 +187,10 @@ module ProcessShared
   # is full, as with Ruby's `Thread::SizedQueue`.
   #
   # @example Four workers fed through a bounded queue
-  #   jobs = ProcessShared::SizedQueue.new(8)
-  #   workers = Array.new(4) { fork { while (job = jobs.pop); job.call; end } }
-  #   100.times { |i| jobs.push(-> { i * i }) rescue jobs.push(i) }
-  #   jobs.close
+  #   jobs = ProcessShared::SizedQueue.new(8) # push waits while 8 are pending
+  #   workers = Array.new(4) { fork { while (n = jobs.pop); puts n * n; end } }
+  #   100.times { |n| jobs.push(n) }
+  #   jobs.close # the workers' pop returns nil once the queue is drained
   #   workers.each { |pid| Process.wait(pid) }
   class SizedQueue < Queue
     # A new, empty queue of at most `max` objects.
