@@ -15,6 +15,7 @@ require "process_shared/queue"
 require "process_shared/barrier"
 require "process_shared/count_down_latch"
 require "process_shared/event"
+require "process_shared/atomic_integer"
 
 # Concurrency primitives and memory shared across `fork`: an object created
 # before `fork` is the same object in the parent and in every child.
@@ -25,6 +26,8 @@ require "process_shared/event"
 # - Memory: {SharedMemory} (typed, bounds-checked access with the names of
 #   `FFI::Pointer`, and Marshal-serialized objects), {SharedArray} and
 #   {SharedMemoryIO}.
+# - Counters: {AtomicInteger}, and the atomic operations of an integer
+#   {SharedArray}'s elements (lock-free, no system call).
 #
 # Every call that waits releases the GVL and can be interrupted
 # (`Thread#raise`, `Timeout.timeout`, signals), leaving the object as it was;

@@ -27,7 +27,8 @@ RSpec.describe "requiring one class file alone" do
     "barrier" => ["ProcessShared::Barrier.new(1).wait(0.01)", "0"],
     "count_down_latch" => ["l = ProcessShared::CountDownLatch.new(1); [l.wait(0.01), l.count_down, l.wait]",
                            "[false, nil, true]"],
-    "event" => ["e = ProcessShared::Event.new; [e.wait(0.01), e.set, e.wait]", "[false, true, true]"]
+    "event" => ["e = ProcessShared::Event.new; [e.wait(0.01), e.set, e.wait]", "[false, true, true]"],
+    "atomic_integer" => ["a = ProcessShared::AtomicInteger.new(1); a.increment; a.update { |v| v * 3 }", "6"]
   }
 
   scripts.each do |file, (script, printed)|

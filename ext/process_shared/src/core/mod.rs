@@ -1,6 +1,7 @@
 //! The platform-neutral core: shared regions, typed access, the lock
 //! algorithms. Plain Rust, no Ruby types, unit-tested with `cargo test`.
 
+pub mod atomic;
 pub mod barrier;
 pub mod binary_semaphore;
 pub mod condvar;

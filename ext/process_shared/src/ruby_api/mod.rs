@@ -2,6 +2,7 @@
 //! (errors, argument conversion, handles, blocking without the GVL).
 
 mod args;
+mod atomic_integer;
 mod barrier;
 mod binary_semaphore;
 mod blocking;
@@ -22,6 +23,7 @@ mod queue;
 mod semaphore;
 mod semaphore_mutex;
 mod shared_array;
+mod shared_array_atomic;
 mod shared_memory;
 mod typed;
 mod uninterruptible;
@@ -47,5 +49,6 @@ pub fn init(ruby: &Ruby) -> Result<(), Error> {
     barrier::init(ruby, namespace)?;
     count_down_latch::init(ruby, namespace)?;
     event::init(ruby, namespace)?;
+    atomic_integer::init(ruby, namespace)?;
     Ok(())
 }
