@@ -55,4 +55,15 @@ RSpec.describe "the examples" do
     expect(output.lines).to include("jobs done: 100\n", "sum of squares: 338350\n", "every job once: true\n")
     expect(output[/^workers that helped: (\d+)$/, 1].to_i).to be_between(1, 4)
   end
+
+  it "runs examples/async: two forked workers' Async task trees share a rate limit and a counter" do
+    begin
+      require "async"
+    rescue LoadError
+      skip "the async gem is not installed (bin/setup installs ruby-async)"
+    end
+    output = run_command({}, RbConfig.ruby, "-I", lib, "examples/async/task_tree.rb", chdir: root, timeout: 60)
+    expect(output.lines).to eq(["workers succeeded: true\n", "requests done: 48 (expected 48)\n",
+                                "peak calls in flight: 3 (limit 3)\n"])
+  end
 end

@@ -22,6 +22,7 @@ pub mod semaphore;
 pub mod spin_wait;
 #[cfg(test)]
 mod test_support;
+pub mod thread_end;
 pub mod waiter_slots;
 
 pub use error::{CoreError, CoreResult};

@@ -19,7 +19,7 @@
 
 pub mod mach;
 mod posix;
-pub use posix::{current_pid, map_shared, monotonic_now, page_size, unmap};
+pub use posix::{current_pid, map_shared, monotonic_now, no_such_process, page_size, unmap};
 
 #[cfg(target_os = "linux")]
 mod linux;
