@@ -11,6 +11,10 @@ require "process_shared/monitor_mixin"
 require "process_shared/shared_memory"
 require "process_shared/shared_array"
 require "process_shared/shared_memory_io"
+require "process_shared/queue"
+require "process_shared/barrier"
+require "process_shared/count_down_latch"
+require "process_shared/event"
 require "process_shared/atomic_integer"
 
 # Concurrency primitives and memory shared across `fork`: an object created

@@ -56,7 +56,7 @@ RSpec.describe "the YARD documentation" do
       return yields.empty? ? "no @yield, @yieldparam or @yieldreturn for #{name}" : nil
     end
 
-    bare = name.delete_prefix("**").delete_prefix("*")
+    bare = name.delete_prefix("**").delete_prefix("*").delete_suffix(":")
     param = (signature.tags(:param) + object.tags(:param)).find { |tag| tag.name == bare }
     return "no @param for #{bare}" unless param
 
@@ -69,7 +69,7 @@ RSpec.describe "the YARD documentation" do
 
   # Fewest and most positional arguments of a documented signature.
   def documented_arity(signature)
-    positional = signature.parameters.reject { |name, _default| name.start_with?("&", "**") }
+    positional = signature.parameters.reject { |name, _default| name.start_with?("&", "**") || name.end_with?(":") }
     required = positional.count { |name, default| !name.start_with?("*") && default.nil? }
     [required, positional.any? { |name, _default| name.start_with?("*") } ? nil : positional.size]
   end

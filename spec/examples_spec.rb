@@ -50,6 +50,12 @@ RSpec.describe "the examples" do
     expect(output.lines.last).to eq("value should be zero: 0\n")
   end
 
+  it "runs the work queue example: 4 forked workers square 100 numbers, and close ends them" do
+    output = run_command({}, RbConfig.ruby, "-I", lib, "examples/work_queue.rb", chdir: root, timeout: 60)
+    expect(output.lines).to include("jobs done: 100\n", "sum of squares: 338350\n", "every job once: true\n")
+    expect(output[/^workers that helped: (\d+)$/, 1].to_i).to be_between(1, 4)
+  end
+
   it "runs examples/async: two forked workers' Async task trees share a rate limit and a counter" do
     begin
       require "async"

@@ -26,6 +26,10 @@ RSpec.describe "The interrupt matrix" do
   let!(:cond) { ProcessShared::ConditionVariable.new }
   let!(:mixin) { Object.new.extend(ProcessShared::MonitorMixin) }
   let!(:mixin_cond) { mixin.new_cond }
+  let!(:queue) { ProcessShared::Queue.new(bytes: 4096) }
+  let!(:full) { ProcessShared::SizedQueue.new(1).push(:first) }
+  let!(:latch) { ProcessShared::CountDownLatch.new(1) }
+  let!(:event) { ProcessShared::Event.new }
   # What the interrupted code saw: [time its ensure clause ran, 1 if the
   # primitive was intact there, how the wait ended (in forked children)].
   let!(:report) { ProcessShared::SharedArray.new(:double, 3) }
@@ -86,6 +90,48 @@ RSpec.describe "The interrupt matrix" do
         expect(mutex.try_lock).to be true
         expect(mutex.previous_owner_died?).to be false
         mutex.unlock
+      end
+    },
+    "Queue#pop" => {
+      blocked: -> { queue.pop },
+      intact: -> { queue.empty? },
+      release: ->(_holder) { queue.push(:item) },
+      verify: lambda do |_holder|
+        expect(queue).to be_empty
+        queue.push(:item)
+        expect(queue.pop(timeout: 1)).to eq(:item)
+        expect(queue.num_waiting).to eq(0)
+      end
+    },
+    "SizedQueue#push" => {
+      blocked: -> { full.push(:second) },
+      intact: -> { full.size == 1 },
+      release: ->(_holder) { full.pop },
+      verify: lambda do |_holder|
+        expect(full.size).to eq(1)
+        expect(full.pop).to eq(:first)
+        expect(full.pop(timeout: 0)).to be_nil
+        expect(full.num_waiting).to eq(0)
+      end
+    },
+    "CountDownLatch#wait" => {
+      blocked: -> { latch.wait },
+      intact: -> { latch.count == 1 },
+      release: ->(_holder) { latch.count_down },
+      verify: lambda do |_holder|
+        expect(latch.count).to eq(1)
+        latch.count_down
+        expect(latch.wait(1)).to be(true)
+      end
+    },
+    "Event#wait" => {
+      blocked: -> { event.wait },
+      intact: -> { !event.set? },
+      release: ->(_holder) { event.set },
+      verify: lambda do |_holder|
+        expect(event).not_to be_set
+        event.set
+        expect(event.wait(1)).to be(true)
       end
     },
     "Monitor#enter" => {

@@ -23,6 +23,11 @@ RSpec.describe "requiring one class file alone" do
     "shared_array" => ["a = ProcessShared::SharedArray.new(:int, 2); a[-1] = 5; a.to_a", "[0, 5]"],
     "shared_memory_io" => ["io = ProcessShared::SharedMemoryIO.new(ProcessShared::SharedMemory.new(2)); " \
                            "io.write('ab'); io.rewind; io.read", '"ab"'],
+    "queue" => ["q = ProcessShared::SizedQueue.new(1); q << [1]; q.pop + [q.pop(timeout: 0.01)]", "[1, nil]"],
+    "barrier" => ["ProcessShared::Barrier.new(1).wait(0.01)", "0"],
+    "count_down_latch" => ["l = ProcessShared::CountDownLatch.new(1); [l.wait(0.01), l.count_down, l.wait]",
+                           "[false, nil, true]"],
+    "event" => ["e = ProcessShared::Event.new; [e.wait(0.01), e.set, e.wait]", "[false, true, true]"],
     "atomic_integer" => ["a = ProcessShared::AtomicInteger.new(1); a.increment; a.update { |v| v * 3 }", "6"]
   }
 

@@ -3,11 +3,14 @@
 
 mod args;
 mod atomic_integer;
+mod barrier;
 mod binary_semaphore;
 mod blocking;
 mod condition_variable;
 mod convert;
+mod count_down_latch;
 mod errors;
+mod event;
 mod fast_path;
 mod fiber_wait;
 mod fork_hook;
@@ -18,6 +21,7 @@ mod methods;
 mod monitor;
 mod mutex;
 mod owner;
+mod queue;
 mod semaphore;
 mod semaphore_mutex;
 mod shared_array;
@@ -44,6 +48,10 @@ pub fn init(ruby: &Ruby) -> Result<(), Error> {
     condition_variable::init(ruby, namespace)?;
     binary_semaphore::init(ruby, namespace)?;
     semaphore_mutex::init(ruby, namespace)?;
+    queue::init(ruby, namespace)?;
+    barrier::init(ruby, namespace)?;
+    count_down_latch::init(ruby, namespace)?;
+    event::init(ruby, namespace)?;
     atomic_integer::init(ruby, namespace)?;
     Ok(())
 }
