@@ -31,7 +31,8 @@ RSpec.describe "bad input" do
       battery = File.expand_path("support/battery", __dir__)
       script = "2.times { failures = Battery.run; abort(failures.first(20).join(\"\\n\")) unless failures.empty? }; " \
                "puts Battery.cases.size"
-      output = run_command({}, RbConfig.ruby, "-I", File.expand_path("../lib", __dir__), "-r", "set", "-r", battery, "-e", script,
+      output = run_command({}, RbConfig.ruby, "-I", File.expand_path("../lib", __dir__), "-r", "set", "-r", battery,
+                           "-e", script,
                            chdir: __dir__, timeout: 120)
       expect(Integer(output)).to eq(Battery.cases.size)
     end
