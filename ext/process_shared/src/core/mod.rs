@@ -6,6 +6,7 @@ pub mod condvar;
 pub mod error;
 pub mod fork;
 pub mod fork_protocol;
+pub mod holders;
 pub mod identity;
 pub mod index;
 pub mod mutex;
@@ -13,11 +14,13 @@ pub mod object_record;
 pub mod park;
 pub mod port_registry;
 pub mod region;
+pub mod rwlock;
 pub mod scalar;
 pub mod semaphore;
 pub mod spin_wait;
 #[cfg(test)]
 mod test_support;
 pub mod thread_end;
+pub mod undo_semaphore;
 
 pub use error::{CoreError, CoreResult};
