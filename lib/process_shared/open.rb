@@ -17,12 +17,13 @@ module ProcessShared
     #   end
     #
     # @param args [Array] the arguments of `new`
+    # @param kwargs [Hash] its keyword arguments
     # @yieldparam object [Object] the new object
     # @yieldreturn [Object] the value `open` returns
     # @return [Object] the block's value, or the new object without a block
     # @raise [ArgumentError, TypeError] as `new` does
-    def open(*args, &block)
-      object = new(*args)
+    def open(*args, **kwargs, &block)
+      object = new(*args, **kwargs)
       return object unless block
 
       begin

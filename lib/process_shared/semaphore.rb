@@ -36,6 +36,21 @@ module ProcessShared
   class Semaphore
     extend Open
 
+    # A new semaphore; with `undo: true`, an {UndoSemaphore}, whose units
+    # come back when their holder dies or its thread ends.
+    # @param args [Array] the arguments of `initialize` (the value)
+    # @param undo [Boolean] whether a dead holder's units come back
+    # @param kwargs [Hash] other options, passed on
+    # @return [Semaphore]
+    # @example
+    #   ProcessShared::Semaphore.new(4, undo: true).class # => ProcessShared::UndoSemaphore
+    def self.new(*args, undo: false, **kwargs, &block)
+      return super(*args, **kwargs, &block) unless undo
+
+      require "process_shared/undo_semaphore"
+      UndoSemaphore.new(*args, **kwargs, &block)
+    end
+
     # @!method initialize(value = 1)
     #   A new semaphore, shared with the processes forked after this. It
     #   uses no file descriptor and leaves no name in `/dev/shm`.

@@ -397,7 +397,10 @@ mod tests {
         assert!(matches!(lock.try_read(me()), Err(CoreError::Misuse(_))));
         assert!(matches!(lock.try_write(me()), Err(CoreError::Misuse(_))));
         lock.release_write(me()).unwrap();
-        assert!(matches!(lock.release_write(me()), Err(CoreError::Misuse(_))));
+        assert!(matches!(
+            lock.release_write(me()),
+            Err(CoreError::Misuse(_))
+        ));
         assert_eq!((lock.read_holds(), lock.is_write_locked()), (0, false));
     }
 
@@ -407,7 +410,9 @@ mod tests {
         assert_eq!(lock.try_read(me()).unwrap(), Attempt::Acquired);
         let writer_lock = Arc::clone(&lock);
         let writer = std::thread::spawn(move || {
-            let got = writer_lock.acquire_write(&mut Blocking, me(), soon()).unwrap();
+            let got = writer_lock
+                .acquire_write(&mut Blocking, me(), soon())
+                .unwrap();
             writer_lock.release_write(me()).unwrap();
             got
         });
@@ -476,7 +481,9 @@ mod tests {
             std::thread::sleep(Duration::from_secs(30));
             1
         });
-        ready.wait_until(monotonic_now() + Duration::from_secs(10)).unwrap();
+        ready
+            .wait_until(monotonic_now() + Duration::from_secs(10))
+            .unwrap();
         assert_eq!(lock.read_holds(), 3);
         // SAFETY: killing the child we forked.
         unsafe { libc::kill(child, libc::SIGKILL) };
@@ -497,7 +504,9 @@ mod tests {
             std::thread::sleep(Duration::from_secs(30));
             1
         });
-        ready.wait_until(monotonic_now() + Duration::from_secs(10)).unwrap();
+        ready
+            .wait_until(monotonic_now() + Duration::from_secs(10))
+            .unwrap();
         // SAFETY: stopping, then killing and reaping, the child we forked.
         unsafe { libc::kill(child, libc::SIGSTOP) };
         let deadline = Some(monotonic_now() + Duration::from_millis(350));
@@ -543,14 +552,18 @@ mod tests {
                                     let writes = (child + thread) % 3 == 0;
                                     for round in 0..500u64 {
                                         if writes && round % 4 == 0 {
-                                            assert!(lock.acquire_write(&mut Blocking, me(), soon()).unwrap());
+                                            assert!(lock
+                                                .acquire_write(&mut Blocking, me(), soon())
+                                                .unwrap());
                                             let value = pair.read::<u64>(0).unwrap() + 1;
                                             pair.write::<u64>(0, value).unwrap();
                                             std::thread::yield_now();
                                             pair.write::<u64>(8, value).unwrap();
                                             lock.release_write(me()).unwrap();
                                         } else {
-                                            assert!(lock.acquire_read(&mut Blocking, me(), soon()).unwrap());
+                                            assert!(lock
+                                                .acquire_read(&mut Blocking, me(), soon())
+                                                .unwrap());
                                             let first = pair.read::<u64>(0).unwrap();
                                             std::thread::yield_now();
                                             let second = pair.read::<u64>(8).unwrap();

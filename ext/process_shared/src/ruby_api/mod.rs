@@ -15,11 +15,13 @@ mod handle;
 mod methods;
 mod monitor;
 mod mutex;
+mod read_write_lock;
 mod semaphore;
 mod semaphore_mutex;
 mod shared_array;
 mod shared_memory;
 mod typed;
+mod undo_semaphore;
 mod uninterruptible;
 
 use magnus::{Error, Ruby};
@@ -39,5 +41,7 @@ pub fn init(ruby: &Ruby) -> Result<(), Error> {
     condition_variable::init(ruby, namespace)?;
     binary_semaphore::init(ruby, namespace)?;
     semaphore_mutex::init(ruby, namespace)?;
+    undo_semaphore::init(ruby, namespace)?;
+    read_write_lock::init(ruby, namespace)?;
     Ok(())
 }
