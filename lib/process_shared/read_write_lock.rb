@@ -75,21 +75,24 @@ module ProcessShared
 
     # @!method try_read_lock(timeout = nil)
     #   Takes a read lock if possible in time: without a timeout, now or
-    #   never; with one, waiting up to that many seconds.
+    #   never (false also when the calling fiber holds the write lock); with
+    #   one, waiting up to that many seconds.
     #   @param timeout [Integer, Float, nil] seconds
     #   @return [Boolean] whether the lock was taken
-    #   @raise [ProcessError] if the calling fiber holds the write lock
+    #   @raise [ProcessError] with a timeout, if the calling fiber holds the
+    #     write lock
     #   @raise [ArgumentError] if `timeout` is negative or NaN
     #   @raise [TypeError] if `timeout` is not an Integer or a Float
     #   @raise [ClosedError] after {#close}
 
     # @!method try_write_lock(timeout = nil)
     #   Takes the write lock if possible in time: without a timeout, now or
-    #   never; with one, waiting up to that many seconds (and new readers
-    #   wait meanwhile).
+    #   never (false also when the calling fiber holds the lock); with one,
+    #   waiting up to that many seconds (and new readers wait meanwhile).
     #   @param timeout [Integer, Float, nil] seconds
     #   @return [Boolean] whether the lock was taken
-    #   @raise [ProcessError] if the calling fiber holds the lock already
+    #   @raise [ProcessError] with a timeout, if the calling fiber holds the
+    #     lock already
     #   @raise [ArgumentError] if `timeout` is negative or NaN
     #   @raise [TypeError] if `timeout` is not an Integer or a Float
     #   @raise [ClosedError] after {#close}

@@ -12,6 +12,7 @@ use super::undo_semaphore::{inspect_state, release_at_thread_end};
 use crate::core::holders::Owner;
 use crate::core::park::deadline_after;
 use crate::core::rwlock::{Attempt, ReadWriteLock as CoreLock};
+use crate::core::CoreError;
 use magnus::{prelude::*, Error, RModule, Ruby, Value};
 use std::time::Duration;
 
@@ -55,7 +56,13 @@ impl ReadWriteLock {
             Side::Read => lock.try_read(owner),
             Side::Write => lock.try_write(owner),
         })?;
-        match attempt.or_raise(ruby)? {
+        let attempt = match attempt {
+            // A try without timeout is false where waiting would raise (the
+            // caller holds what it waits for), as `Mutex#try_lock`.
+            Err(CoreError::Misuse(_)) if !blocking => return Ok(false),
+            other => other.or_raise(ruby)?,
+        };
+        match attempt {
             Attempt::Acquired => return Ok(true),
             Attempt::Busy if !blocking => return Ok(false),
             Attempt::Busy => {}
