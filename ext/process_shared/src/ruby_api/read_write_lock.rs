@@ -5,10 +5,10 @@ use super::args::{optional_timeout, timeout_given};
 use super::blocking::RubyPark;
 use super::errors::{argument_error, OrRaise};
 use super::guard::method;
-use super::handle::{define_handle_class, handle_class};
+use super::handle::{define_handle_class, handle_class, inspect_with};
 use super::methods::around_block;
+use super::owner::release_at_thread_end;
 use super::typed::This;
-use super::undo_semaphore::{inspect_state, release_at_thread_end};
 use crate::core::holders::Owner;
 use crate::core::park::deadline_after;
 use crate::core::rwlock::{Attempt, ReadWriteLock as CoreLock};
@@ -161,7 +161,7 @@ impl ReadWriteLock {
     }
 
     fn inspect(ruby: &Ruby, rb_self: This<Self>) -> String {
-        inspect_state(ruby, rb_self, |lock| {
+        inspect_with(ruby, rb_self, |lock| {
             let state = match (lock.writer_pid(), lock.read_holds()) {
                 (Some(pid), _) => format!("write locked by {pid}"),
                 (None, 0) => "unlocked".to_string(),

@@ -6,15 +6,14 @@ use super::args::{initial_value, optional_timeout, timeout_given};
 use super::blocking::RubyPark;
 use super::errors::{errno_error, OrRaise};
 use super::guard::method;
-use super::handle::{define_handle_class, handle_class};
+use super::handle::{define_handle_class, handle_class, inspect_with};
 use super::methods::around_block;
+use super::owner::release_at_thread_end;
 use super::typed::This;
 use crate::core::holders::Owner;
 use crate::core::park::deadline_after;
-use crate::core::thread_end::{self, HeldByThreads};
 use crate::core::undo_semaphore::UndoSemaphore as CoreUndoSemaphore;
 use magnus::{prelude::*, Error, RClass, RModule, Ruby, Value};
-use std::sync::Arc;
 use std::time::Duration;
 
 handle_class!(
@@ -28,29 +27,6 @@ handle_class!(
 /// could post them through this object later).
 fn give_back_own_units(semaphore: &CoreUndoSemaphore) {
     semaphore.release_all(Owner::current());
-}
-
-/// Registers a lock-like object so that a thread that ends gives back what
-/// it holds on it (see `core::thread_end`).
-pub fn release_at_thread_end<T: HeldByThreads + 'static>(object: &Arc<T>) {
-    let object: Arc<dyn HeldByThreads> = Arc::clone(object) as Arc<dyn HeldByThreads>;
-    thread_end::register(Arc::downgrade(&object));
-}
-
-/// `#<Class state>`, or `closed`/`uninitialized`; never raises.
-pub fn inspect_state<T: super::handle::HandleClass>(
-    ruby: &Ruby,
-    rb_self: This<T>,
-    describe: impl FnOnce(&T::Resource) -> String,
-) -> String {
-    let class = super::convert::class_name(magnus::IntoValue::into_value_with(rb_self, ruby));
-    let handle = rb_self.handle();
-    let state = match handle.with(ruby, describe) {
-        Ok(state) => state,
-        Err(_) if handle.is_closed() => "closed".to_string(),
-        Err(_) => "uninitialized".to_string(),
-    };
-    format!("#<{class} {state}>")
 }
 
 impl UndoSemaphore {
@@ -136,7 +112,7 @@ impl UndoSemaphore {
     }
 
     fn inspect(ruby: &Ruby, rb_self: This<Self>) -> String {
-        inspect_state(ruby, rb_self, |sem| {
+        inspect_with(ruby, rb_self, |sem| {
             let held: Vec<String> = sem
                 .holders()
                 .iter()
