@@ -142,8 +142,6 @@ RSpec.describe ProcessShared::ReadWriteLock do
   end
 
   it "releases the holds of a thread that ends" do
-    skip "needs the thread-end hook (ProcessShared::ThreadEnd.release_holds)" unless
-      ProcessShared.const_defined?(:ThreadEnd) && ProcessShared::ThreadEnd.respond_to?(:release_holds)
     Thread.new { lock.acquire_write_lock }.join
     expect(lock.write_locked?).to be(false)
     Thread.new { lock.acquire_read_lock }.join

@@ -99,8 +99,6 @@ RSpec.describe ProcessShared::UndoSemaphore do
   end
 
   it "gives back the units of a thread that ends without posting" do
-    skip "needs the thread-end hook (ProcessShared::ThreadEnd.release_holds)" unless
-      ProcessShared.const_defined?(:ThreadEnd) && ProcessShared::ThreadEnd.respond_to?(:release_holds)
     Thread.new { 2.times { semaphore.wait } }.join
     expect(semaphore.value).to eq(3)
     expect(semaphore.holders).to eq([])
