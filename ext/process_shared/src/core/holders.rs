@@ -50,7 +50,10 @@
 use super::identity::{current_owner, current_process, thread_part, ProcessIdentity};
 use super::region::SharedRegion;
 use crate::platform::{self, WaitOutcome};
-use std::sync::atomic::{AtomicU32, AtomicU64, Ordering::SeqCst};
+use std::sync::atomic::{
+    AtomicU32, AtomicU64,
+    Ordering::{Release, SeqCst},
+};
 use std::time::Duration;
 
 /// How many holders (fibers of any process) may hold at one time. A waiter
@@ -309,7 +312,8 @@ impl Holders {
                     .compare_exchange(0, owner.key, SeqCst, SeqCst)
                     .is_ok()
             {
-                slot.token.store(owner.token, SeqCst);
+                // Read only with the key, which the CAS published first.
+                slot.token.store(owner.token, Release);
                 return Some(index);
             }
         }
@@ -320,8 +324,8 @@ impl Holders {
     pub fn release_if_empty(&self, slot: usize, owner: Owner) {
         if self.units(slot) == 0 && self.is_owners(slot, owner) {
             let slot = self.slot(slot);
-            slot.token.store(0, SeqCst);
-            slot.key.store(0, SeqCst);
+            slot.token.store(0, Release);
+            slot.key.store(0, Release);
         }
     }
 

@@ -162,14 +162,17 @@ impl ReadWriteLock {
     /// The write lock now, if nobody reads or writes. No system call.
     pub fn try_write(&self, owner: Owner) -> CoreResult<Attempt> {
         self.refuse_if_writer(owner)?;
-        if self.holds_read(owner) {
+        let Some(slot) = self.holders.claim(owner) else {
+            return Ok(Attempt::Busy);
+        };
+        // The slot `claim` finds is the caller's own whenever it holds one
+        // reachable from its home slot (always but after rare slot reuse):
+        // no scan of the table on this path.
+        if self.holders.units(slot) > 0 {
             return Err(CoreError::Misuse(
                 "the calling thread holds a read lock; it would wait for itself".into(),
             ));
         }
-        let Some(slot) = self.holders.claim(owner) else {
-            return Ok(Attempt::Busy);
-        };
         let taken = self.holders.update_count(|count| {
             (count >> WRITER_SHIFT == 0 && readers(count) == 0).then(|| count | naming(slot) | HELD)
         });
