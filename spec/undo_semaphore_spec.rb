@@ -48,11 +48,11 @@ RSpec.describe ProcessShared::UndoSemaphore do
   end
 
   it "accepts values up to 2**31 - 1 and refuses more" do
-    big = ProcessShared::Semaphore.new(2**31 - 1, undo: true)
+    big = ProcessShared::Semaphore.new((2**31) - 1, undo: true)
     big.wait
-    expect(big.value).to eq(2**31 - 2)
+    expect(big.value).to eq((2**31) - 2)
     big.post
-    expect(big.value).to eq(2**31 - 1)
+    expect(big.value).to eq((2**31) - 1)
     expect { ProcessShared::Semaphore.new(2**31, undo: true) }.to raise_error(ArgumentError)
     expect { ProcessShared::Semaphore.new(-1, undo: true) }.to raise_error(ArgumentError)
     expect { ProcessShared::Semaphore.new("1", undo: true) }.to raise_error(TypeError)
