@@ -39,16 +39,16 @@ module ProcessShared
     # A new semaphore; with `undo: true`, an {UndoSemaphore}, whose units
     # come back when their holder dies or its thread ends.
     # @param args [Array] the arguments of `initialize` (the value)
-    # @param undo [Boolean] whether a dead holder's units come back
+    # @param undo: [Boolean] whether a dead holder's units come back
     # @param kwargs [Hash] other options, passed on
     # @return [Semaphore]
     # @example
     #   ProcessShared::Semaphore.new(4, undo: true).class # => ProcessShared::UndoSemaphore
-    def self.new(*args, undo: false, **kwargs, &block)
-      return super(*args, **kwargs, &block) unless undo
+    def self.new(*args, undo: false, **kwargs)
+      return super(*args, **kwargs) unless undo
 
       require "process_shared/undo_semaphore"
-      UndoSemaphore.new(*args, **kwargs, &block)
+      UndoSemaphore.new(*args, **kwargs)
     end
 
     # @!method initialize(value = 1)

@@ -106,6 +106,10 @@ module ProcessShared
     #   process's handle. Idempotent.
     #   @return [nil]
 
+    # @!method closed?
+    #   Whether {#close} was called on this object in this process.
+    #   @return [Boolean]
+
     # Not available: a mutex view without owner checks would let any thread
     # post units that others hold. Use {Mutex} for a lock.
     # @raise [NotImplementedError] always
