@@ -29,6 +29,8 @@ RSpec.describe "the types in sig/process_shared.rbs" do
     check(semaphore, :value)
     check(semaphore.post, :synchronize) { :inside }
     check(semaphore, :to_mtx)
+    check(semaphore, :waiting)
+    check(semaphore, :inspect)
     check(semaphore, :close)
     check(semaphore, :closed?)
     check(ProcessShared::Semaphore, :open, singleton: true, &:value)
@@ -44,6 +46,7 @@ RSpec.describe "the types in sig/process_shared.rbs" do
     check(binary, :try_wait, 0.01, raises: Errno::ETIMEDOUT)
     check(binary.post, :try_wait)
     check(binary.post, :synchronize) { 1 }
+    check(binary, :inspect)
     check(binary, :close)
     check(binary, :closed?)
 
@@ -103,6 +106,7 @@ RSpec.describe "the types in sig/process_shared.rbs" do
     check(mutex, :sleep, 0.01)
     check(mutex, :unlock)
     check(mutex, :synchronize) { :inside }
+    check(mutex, :inspect)
     check(mutex, :close)
     check(mutex, :closed?)
     check(ProcessShared::SemaphoreMutex, :open, ProcessShared::Semaphore.new, singleton: true, &:locked?)
@@ -134,6 +138,11 @@ RSpec.describe "the types in sig/process_shared.rbs" do
     sleeper = Thread.new { mutex.synchronize { check(mutex, :sleep) } }
     wake_until_done(sleeper)
     check(mutex, :synchronize) { :inside }
+    check(condition, :waiting)
+    check(condition, :inspect)
+    check(mutex, :owner_pid)
+    check(mutex, :waiting)
+    check(mutex, :inspect)
     check(condition, :close)
     check(condition, :closed?)
     check(mutex, :close)
@@ -173,6 +182,9 @@ RSpec.describe "the types in sig/process_shared.rbs" do
       signaller.join
     end
     check(condition, :signal, raises: ProcessShared::ProcessError)
+    check(monitor, :owner_pid)
+    check(monitor, :waiting)
+    check(monitor, :inspect)
     check(monitor, :close)
     check(monitor, :closed?)
     check(ProcessShared::Monitor, :open, singleton: true, &:mon_locked?)
@@ -236,6 +248,7 @@ RSpec.describe "the types in sig/process_shared.rbs" do
     check(mapping, :address)
     check(mapping, :size)
     check(memory, :close)
+    check(memory, :inspect)
     check(memory, :closed?)
     check(memory, :to_ptr, raises: ProcessShared::ClosedError)
 
@@ -276,6 +289,7 @@ RSpec.describe "the types in sig/process_shared.rbs" do
 
   it "hold for SharedMemoryIO" do
     io = check(ProcessShared::SharedMemoryIO, :new, ProcessShared::SharedMemory.new(8), singleton: true)
+    check(io, :inspect)
     check(io, :write, "ab", :c)
     check(io, :<<, 4)
     check(io, :pos)

@@ -234,7 +234,10 @@ impl Mutex {
 
     /// The fast path of a blocking lock: no system call, ever.
     pub fn lock_fast(&self) -> TryLock {
-        let owner = current_owner();
+        self.lock_fast_as(current_owner())
+    }
+
+    fn lock_fast_as(&self, owner: u64) -> TryLock {
         if self.is_owned_by(owner) {
             TryLock::AlreadyOwned
         } else if self.try_acquire_as(owner) {
@@ -367,19 +370,36 @@ impl Mutex {
         }
     }
 
-    /// Reentrant entry (`Monitor#enter`'s fast path): if the caller holds
-    /// the lock, one level deeper and `true`; otherwise `false`.
+    /// `Monitor#enter`'s fast path, no system call: one level deeper if the
+    /// caller holds the lock (`Acquired`), else as [`Mutex::lock_fast`].
+    /// Asks who the caller is once.
+    pub fn enter_fast(&self) -> CoreResult<TryLock> {
+        let owner = current_owner();
+        if self.is_owned_by(owner) {
+            self.deepen()?;
+            return Ok(TryLock::Acquired);
+        }
+        Ok(self.lock_fast_as(owner))
+    }
+
+    /// Reentrant entry (`Monitor#try_enter`'s fast path): if the caller
+    /// holds the lock, one level deeper and `true`; otherwise `false`.
     pub fn reenter(&self) -> CoreResult<bool> {
         if !self.is_owned() {
             return Ok(false);
         }
+        self.deepen()?;
+        Ok(true)
+    }
+
+    fn deepen(&self) -> CoreResult<()> {
         let depth = &self.state().depth;
         let deeper = depth
             .load(Ordering::Relaxed)
             .checked_add(1)
             .ok_or_else(|| CoreError::OutOfRange("monitor entered too many times".to_string()))?;
         depth.store(deeper, Ordering::Relaxed);
-        Ok(true)
+        Ok(())
     }
 
     /// Reentrant exit (`Monitor#exit`): one level up, releasing the lock

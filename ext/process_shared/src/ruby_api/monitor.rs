@@ -22,14 +22,7 @@ handle_class!(
 );
 
 fn enter_handle(ruby: &Ruby, handle: &Handle<CoreMutex>) -> Result<(), Error> {
-    let fast = handle.with(ruby, |monitor| {
-        Ok::<_, crate::core::CoreError>(if monitor.reenter()? {
-            TryLock::Acquired
-        } else {
-            monitor.lock_fast()
-        })
-    })?;
-    match fast.or_raise(ruby)? {
+    match handle.with(ruby, CoreMutex::enter_fast)?.or_raise(ruby)? {
         TryLock::Acquired | TryLock::AlreadyOwned => Ok(()),
         fast => lock_busy(ruby, &*handle.get(ruby)?, fast),
     }
