@@ -134,6 +134,31 @@ RSpec.describe ProcessShared::UndoSemaphore do
     expect(semaphore.holders).to eq([])
   end
 
+  it "lets at most HOLDERS fibers hold units, and a wait waits for a free holder slot" do
+    big = ProcessShared::Semaphore.new(described_class::HOLDERS + 5, undo: true)
+    fibers = Array.new(described_class::HOLDERS) do
+      Fiber.new do
+        big.wait
+        Fiber.yield
+        big.post
+      end
+    end
+    fibers.each(&:resume)
+    expect(big.value).to eq(5)
+    expect { big.try_wait }.to raise_error(Errno::EAGAIN)
+    waiter = quiet_thread do
+      big.wait
+      big.post
+      :got_a_slot
+    end
+    wait_until_blocked(waiter)
+    fibers.first.resume
+    expect(waiter.value).to eq(:got_a_slot)
+    fibers.drop(1).each(&:resume)
+    expect(big.value).to eq(described_class::HOLDERS + 5)
+    expect(big.holders).to eq([])
+  end
+
   it "leaves the value as it was when a wait is interrupted" do
     3.times { semaphore.wait }
     waiter = quiet_thread { semaphore.wait }
