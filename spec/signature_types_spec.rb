@@ -283,8 +283,49 @@ RSpec.describe "the types in sig/process_shared.rbs" do
     check(doubles, :[]=, 1, 2.5)
     check(doubles, :[], 1)
     check(doubles, :to_a)
+    check(array, :increment, 0)
+    check(array, :increment, 0, 2)
+    check(array, :decrement, 1)
+    check(array, :decrement, 1, -2)
+    check(array, :compare_and_set, 0, 8, 9)
+    check(array, :compare_and_set, 0, 8, 9)
+    check(array, :get_and_set, 0, 1)
+    check(array, :swap, 0, 2)
+    check(array, :update, 0) { |value| value + 1 }
+    check(array, :max!, 0, 10)
+    check(array, :min!, 0, -10)
+    check(doubles, :increment, 0, raises: TypeError)
 
     expect_signatures_to_hold(ProcessShared::SharedArray)
+  end
+
+  it "hold for AtomicInteger" do
+    atomic = check(ProcessShared::AtomicInteger, :open, 3, singleton: true)
+    check(ProcessShared::AtomicInteger, :open, singleton: true, &:value)
+    check(atomic, :value)
+    check(atomic, :value=, 4)
+    check(atomic, :increment)
+    check(atomic, :increment, 2)
+    check(atomic, :up)
+    check(atomic, :decrement)
+    check(atomic, :decrement, 2)
+    check(atomic, :down, -1)
+    check(atomic, :compare_and_set, 0, 1)
+    check(atomic, :compare_and_set, 5, 6)
+    check(atomic, :get_and_set, 7)
+    check(atomic, :swap, 8)
+    check(atomic, :update) { |value| value * 2 }
+    check(atomic, :max!, 20)
+    check(atomic, :min!, -20)
+    atomic.value = (2**63) - 1
+    check(atomic, :increment, raises: RangeError)
+    check(atomic, :inspect)
+    check(atomic, :to_s)
+    check(atomic, :close)
+    check(atomic, :closed?)
+    check(atomic, :inspect)
+
+    expect_signatures_to_hold(ProcessShared::AtomicInteger)
   end
 
   it "hold for SharedMemoryIO" do

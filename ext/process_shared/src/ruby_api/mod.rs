@@ -2,6 +2,7 @@
 //! (errors, argument conversion, handles, blocking without the GVL).
 
 mod args;
+mod atomic_integer;
 mod binary_semaphore;
 mod blocking;
 mod condition_variable;
@@ -21,6 +22,7 @@ mod read_write_lock;
 mod semaphore;
 mod semaphore_mutex;
 mod shared_array;
+mod shared_array_atomic;
 mod shared_memory;
 mod typed;
 mod undo_semaphore;
@@ -46,5 +48,6 @@ pub fn init(ruby: &Ruby) -> Result<(), Error> {
     semaphore_mutex::init(ruby, namespace)?;
     undo_semaphore::init(ruby, namespace)?;
     read_write_lock::init(ruby, namespace)?;
+    atomic_integer::init(ruby, namespace)?;
     Ok(())
 }
