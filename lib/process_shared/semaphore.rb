@@ -40,13 +40,14 @@ module ProcessShared
     # A new semaphore; with `undo: true`, an {UndoSemaphore}, whose units
     # come back when their holder dies or its thread ends.
     # @param args [Array] the arguments of `initialize` (the value)
-    # @param undo: [Boolean] whether a dead holder's units come back
-    # @param kwargs [Hash] other options, passed on
+    # @param kwargs [Hash] options: `undo:`, and any other, passed on
+    # @option kwargs [Boolean] :undo (false) whether a dead holder's units
+    #   come back
     # @return [Semaphore]
     # @example
     #   ProcessShared::Semaphore.new(4, undo: true).class # => ProcessShared::UndoSemaphore
-    def self.new(*args, undo: false, **kwargs)
-      return super(*args, **kwargs) unless undo
+    def self.new(*args, **kwargs)
+      return super unless kwargs.delete(:undo)
 
       require "process_shared/undo_semaphore"
       UndoSemaphore.new(*args, **kwargs)
