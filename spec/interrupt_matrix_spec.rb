@@ -30,6 +30,8 @@ RSpec.describe "The interrupt matrix" do
   let!(:full) { ProcessShared::SizedQueue.new(1).push(:first) }
   let!(:latch) { ProcessShared::CountDownLatch.new(1) }
   let!(:event) { ProcessShared::Event.new }
+  let!(:undo) { ProcessShared::Semaphore.new(1, undo: true) }
+  let!(:rwlock) { ProcessShared::ReadWriteLock.new }
   # What the interrupted code saw: [time its ensure clause ran, 1 if the
   # primitive was intact there, how the wait ended (in forked children)].
   let!(:report) { ProcessShared::SharedArray.new(:double, 3) }
@@ -60,6 +62,36 @@ RSpec.describe "The interrupt matrix" do
         expect { sem.try_wait(0.01) }.to raise_error(Errno::ETIMEDOUT)
         sem.post
         expect(sem.value).to eq(1)
+      end
+    },
+    "Semaphore(undo: true)#wait" => {
+      hold: -> { undo.wait },
+      unhold: -> { undo.post },
+      blocked: -> { undo.wait },
+      intact: -> { undo.value.zero? && undo.holders.size == 1 },
+      cleanup: -> { undo.post if undo.holders.any? { |pid, _units| pid == Process.pid } },
+      release: ->(holder) { holder.call },
+      verify: lambda do |holder|
+        expect(undo.value).to eq(0)
+        holder.call
+        expect(undo.value).to eq(1)
+        expect(undo.holders).to eq([])
+      end
+    },
+    "ReadWriteLock#acquire_write_lock" => {
+      hold: -> { rwlock.acquire_read_lock },
+      unhold: -> { rwlock.release_read_lock },
+      blocked: -> { rwlock.acquire_write_lock },
+      intact: -> { !rwlock.write_locked? },
+      cleanup: -> { rwlock.release_write_lock if rwlock.write_locked? },
+      release: ->(holder) { holder.call },
+      verify: lambda do |holder|
+        expect(rwlock.write_locked?).to be false
+        expect(rwlock.try_read_lock).to be true # no writer left waiting
+        rwlock.release_read_lock
+        holder.call
+        expect(rwlock.try_write_lock).to be true
+        rwlock.release_write_lock
       end
     },
     "BinarySemaphore#wait" => {

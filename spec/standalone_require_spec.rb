@@ -10,6 +10,9 @@ RSpec.describe "requiring one class file alone" do
 
   scripts = {
     "semaphore" => ["s = ProcessShared::Semaphore.new(1); s.wait; s.post; s.to_mtx.synchronize { }; s.value", "1"],
+    "undo_semaphore" => ["s = ProcessShared::Semaphore.new(1, undo: true); " \
+                         "s.synchronize { s.try_wait(0.01) rescue 0 }; s.value", "1"],
+    "read_write_lock" => ["l = ProcessShared::ReadWriteLock.new; l.with_read_lock { l.try_write_lock }", "false"],
     "binary_semaphore" => ["s = ProcessShared::BinarySemaphore.new(0); s.post; s.try_wait(0.01); s.value", "0"],
     "mutex" => ["m = ProcessShared::Mutex.new; m.synchronize { m.sleep(0.01) }; m.locked?", "false"],
     "condition_variable" => ["m = ProcessShared::Mutex.new; cv = ProcessShared::ConditionVariable.new; " \

@@ -38,6 +38,10 @@ RSpec.describe "system calls on the uncontended path", :integration do
     "Mutex#lock + #unlock" => "m = ProcessShared::Mutex.new; N.times { m.lock; m.unlock }",
     "Semaphore#synchronize" => "s = ProcessShared::Semaphore.new(1); N.times { s.synchronize {} }",
     "Semaphore#wait + #post" => "s = ProcessShared::Semaphore.new(1); N.times { s.wait; s.post }",
+    "Semaphore(undo: true)#wait + #post" =>
+      "s = ProcessShared::Semaphore.new(1, undo: true); N.times { s.wait; s.post }",
+    "ReadWriteLock#with_read_lock" => "l = ProcessShared::ReadWriteLock.new; N.times { l.with_read_lock {} }",
+    "ReadWriteLock#with_write_lock" => "l = ProcessShared::ReadWriteLock.new; N.times { l.with_write_lock {} }",
     "Semaphore#to_mtx#synchronize" => "m = ProcessShared::Semaphore.new(1).to_mtx; N.times { m.synchronize {} }",
     "BinarySemaphore#synchronize" => "b = ProcessShared::BinarySemaphore.new; N.times { b.synchronize {} }",
     "Monitor#synchronize" => "m = ProcessShared::Monitor.new; N.times { m.synchronize { m.synchronize {} } }",

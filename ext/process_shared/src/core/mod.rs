@@ -9,6 +9,7 @@ pub mod error;
 pub mod event;
 pub mod fork;
 pub mod fork_protocol;
+pub mod holders;
 pub mod identity;
 pub mod index;
 pub mod latch;
@@ -17,12 +18,14 @@ pub mod object_record;
 pub mod park;
 pub mod queue;
 pub mod region;
+pub mod rwlock;
 pub mod scalar;
 pub mod semaphore;
 pub mod spin_wait;
 #[cfg(test)]
 mod test_support;
 pub mod thread_end;
+pub mod undo_semaphore;
 pub mod waiter_slots;
 
 pub use error::{CoreError, CoreResult};

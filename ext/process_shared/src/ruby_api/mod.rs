@@ -22,12 +22,14 @@ mod monitor;
 mod mutex;
 mod owner;
 mod queue;
+mod read_write_lock;
 mod semaphore;
 mod semaphore_mutex;
 mod shared_array;
 mod shared_array_atomic;
 mod shared_memory;
 mod typed;
+mod undo_semaphore;
 mod uninterruptible;
 
 use magnus::{Error, Ruby};
@@ -52,6 +54,8 @@ pub fn init(ruby: &Ruby) -> Result<(), Error> {
     barrier::init(ruby, namespace)?;
     count_down_latch::init(ruby, namespace)?;
     event::init(ruby, namespace)?;
+    undo_semaphore::init(ruby, namespace)?;
+    read_write_lock::init(ruby, namespace)?;
     atomic_integer::init(ruby, namespace)?;
     Ok(())
 }
