@@ -20,6 +20,8 @@ SETUP = <<~RUBY
   mutex = ProcessShared::Mutex.new
   semaphore = ProcessShared::Semaphore.new(1)
   facade = ProcessShared::Semaphore.new(1).to_mtx
+  undo = ProcessShared::Semaphore.new(1, undo: true)
+  rwlock = ProcessShared::ReadWriteLock.new
   memory = ProcessShared::SharedMemory.new(:int64, 4)
   array = ProcessShared::SharedArray.new(:int64, 4)
   pointer = FFI::MemoryPointer.new(:int64, 4)
@@ -39,6 +41,11 @@ COMPARISONS = {
                      "ProcessShared::Mutex" => "mutex.lock; mutex.unlock",
                      "Semaphore#wait+post" => "semaphore.wait; semaphore.post",
                      "Semaphore#to_mtx" => "facade.lock; facade.unlock" },
+  "undo wait+post" => { "Semaphore#wait+post" => "semaphore.wait; semaphore.post",
+                        "Semaphore(undo: true)#wait+post" => "undo.wait; undo.post" },
+  "with_read_lock {}" => { "Thread::Mutex#synchronize" => "thread_mutex.synchronize {}",
+                           "ReadWriteLock#with_read_lock" => "rwlock.with_read_lock {}",
+                           "ReadWriteLock#with_write_lock" => "rwlock.with_write_lock {}" },
   "get_int64" => { "FFI::MemoryPointer#get_int64" => "pointer.get_int64(8)",
                    "SharedMemory#get_int64" => "memory.get_int64(8)",
                    "SharedArray#[]" => "array[1]" },

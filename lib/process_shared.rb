@@ -3,6 +3,8 @@
 require "process_shared/version"
 require "process_shared/semaphore"
 require "process_shared/semaphore_mutex"
+require "process_shared/undo_semaphore"
+require "process_shared/read_write_lock"
 require "process_shared/binary_semaphore"
 require "process_shared/mutex"
 require "process_shared/condition_variable"
@@ -11,6 +13,10 @@ require "process_shared/monitor_mixin"
 require "process_shared/shared_memory"
 require "process_shared/shared_array"
 require "process_shared/shared_memory_io"
+require "process_shared/queue"
+require "process_shared/barrier"
+require "process_shared/count_down_latch"
+require "process_shared/event"
 require "process_shared/atomic_integer"
 
 # Concurrency primitives and memory shared across `fork`: an object created
@@ -18,7 +24,10 @@ require "process_shared/atomic_integer"
 #
 # - Locks: {Semaphore}, {BinarySemaphore}, {Mutex} (with {ConditionVariable}),
 #   {Monitor} and {MonitorMixin}, with the interfaces of Ruby's own
-#   `Thread::Mutex`, `Thread::ConditionVariable` and `Monitor`.
+#   `Thread::Mutex`, `Thread::ConditionVariable` and `Monitor`;
+#   {ReadWriteLock} (`Concurrent::ReadWriteLock`'s names) and
+#   {UndoSemaphore} (`Semaphore.new(n, undo: true)`), which give back what a
+#   dead holder held.
 # - Memory: {SharedMemory} (typed, bounds-checked access with the names of
 #   `FFI::Pointer`, and Marshal-serialized objects), {SharedArray} and
 #   {SharedMemoryIO}.

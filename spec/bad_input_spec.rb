@@ -1,6 +1,9 @@
 # frozen_string_literal: true
 
 require "rbconfig"
+# Enumerable#to_set comes with `set`: load it here and in the fresh
+# interpreter below, so both count the same public methods.
+require "set"
 require_relative "support/battery"
 
 # Wrong calls of every kind (spec/support/battery/*.rb): each must raise the
@@ -28,7 +31,8 @@ RSpec.describe "bad input" do
       battery = File.expand_path("support/battery", __dir__)
       script = "2.times { failures = Battery.run; abort(failures.first(20).join(\"\\n\")) unless failures.empty? }; " \
                "puts Battery.cases.size"
-      output = run_command({}, RbConfig.ruby, "-I", File.expand_path("../lib", __dir__), "-r", battery, "-e", script,
+      output = run_command({}, RbConfig.ruby, "-I", File.expand_path("../lib", __dir__), "-r", "set", "-r", battery,
+                           "-e", script,
                            chdir: __dir__, timeout: 120)
       expect(Integer(output)).to eq(Battery.cases.size)
     end
@@ -44,7 +48,9 @@ RSpec.describe "bad input" do
                                                                                  o.put_int(0, 9) && o.get_int(0)
                                                                                }],
     ProcessShared::SharedArray => [-> { ProcessShared::SharedArray.new(:int, 2) }, ->(o) { (o[1] = 9) && o.to_a }],
-    ProcessShared::SemaphoreMutex => [-> { ProcessShared::Semaphore.new(1).to_mtx }, ->(o) { o.lock && o.locked? }]
+    ProcessShared::SemaphoreMutex => [-> { ProcessShared::Semaphore.new(1).to_mtx }, ->(o) { o.lock && o.locked? }],
+    ProcessShared::UndoSemaphore => [-> { ProcessShared::Semaphore.new(2, undo: true) }, ->(o) { o.wait && o.value }],
+    ProcessShared::ReadWriteLock => [-> { ProcessShared::ReadWriteLock.new }, lambda(&:acquire_write_lock)]
   }
   # What each object shows after `change` was called on a copy.
   changed_state = {
@@ -53,7 +59,8 @@ RSpec.describe "bad input" do
     ProcessShared::SharedMemory => ->(o) { o.get_int(0) == 9 }, ProcessShared::SharedArray => lambda { |o|
                                                                                                 o.to_a == [0, 9]
                                                                                               },
-    ProcessShared::SemaphoreMutex => lambda(&:locked?)
+    ProcessShared::SemaphoreMutex => lambda(&:locked?),
+    ProcessShared::UndoSemaphore => ->(o) { o.value == 1 }, ProcessShared::ReadWriteLock => lambda(&:write_locked?)
   }
 
   describe "dup and clone share the shared object (as IO#dup shares the file)" do
@@ -140,6 +147,8 @@ RSpec.describe "bad input" do
       ProcessShared::SharedMemory => [[:int, 2], ->(o) { o.put_int(4, -3).get_int(4) }, -3],
       ProcessShared::SharedArray => [[:double, 2], ->(o) { (o[-1] = 1.5) && o.to_a }, [0.0, 1.5]],
       ProcessShared::SemaphoreMutex => [[ProcessShared::Semaphore.new(1)], ->(o) { o.synchronize { o.locked? } }, true],
+      ProcessShared::UndoSemaphore => [[1], ->(o) { o.wait.post.value }, 1],
+      ProcessShared::ReadWriteLock => [[], ->(o) { o.with_write_lock { o.write_locked? } }, true],
       ProcessShared::SharedMemoryIO => [[ProcessShared::SharedMemory.new(4)], lambda { |o|
                                                                                 o.write("xy") && o.rewind && o.read(2)
                                                                               },

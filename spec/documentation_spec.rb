@@ -69,7 +69,7 @@ RSpec.describe "the YARD documentation" do
 
   # Fewest and most positional arguments of a documented signature.
   def documented_arity(signature)
-    positional = signature.parameters.reject { |name, _default| name.start_with?("&", "**") }
+    positional = signature.parameters.reject { |name, _default| name.start_with?("&", "**") || name.end_with?(":") }
     required = positional.count { |name, default| !name.start_with?("*") && default.nil? }
     [required, positional.any? { |name, _default| name.start_with?("*") } ? nil : positional.size]
   end

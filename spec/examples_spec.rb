@@ -41,6 +41,14 @@ RSpec.describe "the examples" do
     expect(code_lines(readme_blocks.first)).to eq(code_lines(demo))
   end
 
+  it "runs the bulkhead: a worker killed mid-call does not shrink the capacity" do
+    output = run_command({}, RbConfig.ruby, "-I", lib, "examples/bulkhead.rb", chdir: root, timeout: 60)
+    expect(output).to match(/^worker \d+ killed in the middle of a call$/)
+    expect(output).to include("workers succeeded: true\n")
+    expect(output).to match(/^peak concurrent calls: [1-3] \(capacity 3\)$/)
+    expect(output.lines.last).to eq("capacity after the kill: 3\n")
+  end
+
   it "runs the demo: two processes take turns on the counter, which ends at zero" do
     output = run_command({}, RbConfig.ruby, "-I", lib, "examples/demo.rb", chdir: root, timeout: 60)
     incrementers = output.scan(/^process 1 \((\d+)\) incrementing$/).flatten
@@ -48,6 +56,12 @@ RSpec.describe "the examples" do
     expect([incrementers.size, decrementers.size]).to eq([10, 10])
     expect((incrementers + decrementers).uniq.size).to eq(2)
     expect(output.lines.last).to eq("value should be zero: 0\n")
+  end
+
+  it "runs the work queue example: 4 forked workers square 100 numbers, and close ends them" do
+    output = run_command({}, RbConfig.ruby, "-I", lib, "examples/work_queue.rb", chdir: root, timeout: 60)
+    expect(output.lines).to include("jobs done: 100\n", "sum of squares: 338350\n", "every job once: true\n")
+    expect(output[/^workers that helped: (\d+)$/, 1].to_i).to be_between(1, 4)
   end
 
   it "runs examples/async: two forked workers' Async task trees share a rate limit and a counter" do

@@ -26,6 +26,12 @@ RSpec.describe "The interrupt matrix" do
   let!(:cond) { ProcessShared::ConditionVariable.new }
   let!(:mixin) { Object.new.extend(ProcessShared::MonitorMixin) }
   let!(:mixin_cond) { mixin.new_cond }
+  let!(:queue) { ProcessShared::Queue.new(bytes: 4096) }
+  let!(:full) { ProcessShared::SizedQueue.new(1).push(:first) }
+  let!(:latch) { ProcessShared::CountDownLatch.new(1) }
+  let!(:event) { ProcessShared::Event.new }
+  let!(:undo) { ProcessShared::Semaphore.new(1, undo: true) }
+  let!(:rwlock) { ProcessShared::ReadWriteLock.new }
   # What the interrupted code saw: [time its ensure clause ran, 1 if the
   # primitive was intact there, how the wait ended (in forked children)].
   let!(:report) { ProcessShared::SharedArray.new(:double, 3) }
@@ -58,6 +64,36 @@ RSpec.describe "The interrupt matrix" do
         expect(sem.value).to eq(1)
       end
     },
+    "Semaphore(undo: true)#wait" => {
+      hold: -> { undo.wait },
+      unhold: -> { undo.post },
+      blocked: -> { undo.wait },
+      intact: -> { undo.value.zero? && undo.holders.size == 1 },
+      cleanup: -> { undo.post if undo.holders.any? { |pid, _units| pid == Process.pid } },
+      release: ->(holder) { holder.call },
+      verify: lambda do |holder|
+        expect(undo.value).to eq(0)
+        holder.call
+        expect(undo.value).to eq(1)
+        expect(undo.holders).to eq([])
+      end
+    },
+    "ReadWriteLock#acquire_write_lock" => {
+      hold: -> { rwlock.acquire_read_lock },
+      unhold: -> { rwlock.release_read_lock },
+      blocked: -> { rwlock.acquire_write_lock },
+      intact: -> { !rwlock.write_locked? },
+      cleanup: -> { rwlock.release_write_lock if rwlock.write_locked? },
+      release: ->(holder) { holder.call },
+      verify: lambda do |holder|
+        expect(rwlock.write_locked?).to be false
+        expect(rwlock.try_read_lock).to be true # no writer left waiting
+        rwlock.release_read_lock
+        holder.call
+        expect(rwlock.try_write_lock).to be true
+        rwlock.release_write_lock
+      end
+    },
     "BinarySemaphore#wait" => {
       blocked: -> { binary.wait },
       intact: -> { binary.value.zero? },
@@ -86,6 +122,48 @@ RSpec.describe "The interrupt matrix" do
         expect(mutex.try_lock).to be true
         expect(mutex.previous_owner_died?).to be false
         mutex.unlock
+      end
+    },
+    "Queue#pop" => {
+      blocked: -> { queue.pop },
+      intact: -> { queue.empty? },
+      release: ->(_holder) { queue.push(:item) },
+      verify: lambda do |_holder|
+        expect(queue).to be_empty
+        queue.push(:item)
+        expect(queue.pop(timeout: 1)).to eq(:item)
+        expect(queue.num_waiting).to eq(0)
+      end
+    },
+    "SizedQueue#push" => {
+      blocked: -> { full.push(:second) },
+      intact: -> { full.size == 1 },
+      release: ->(_holder) { full.pop },
+      verify: lambda do |_holder|
+        expect(full.size).to eq(1)
+        expect(full.pop).to eq(:first)
+        expect(full.pop(timeout: 0)).to be_nil
+        expect(full.num_waiting).to eq(0)
+      end
+    },
+    "CountDownLatch#wait" => {
+      blocked: -> { latch.wait },
+      intact: -> { latch.count == 1 },
+      release: ->(_holder) { latch.count_down },
+      verify: lambda do |_holder|
+        expect(latch.count).to eq(1)
+        latch.count_down
+        expect(latch.wait(1)).to be(true)
+      end
+    },
+    "Event#wait" => {
+      blocked: -> { event.wait },
+      intact: -> { !event.set? },
+      release: ->(_holder) { event.set },
+      verify: lambda do |_holder|
+        expect(event).not_to be_set
+        event.set
+        expect(event.wait(1)).to be(true)
       end
     },
     "Monitor#enter" => {

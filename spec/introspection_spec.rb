@@ -1,6 +1,7 @@
 # frozen_string_literal: true
 
 require "spec_helper"
+require_relative "support/lock_helpers"
 
 # owner_pid, waiting and inspect: what a lock's state is, for debugging.
 RSpec.describe "introspection" do

@@ -35,6 +35,7 @@ RSpec.describe "the types in sig/process_shared.rbs" do
     check(semaphore, :closed?)
     check(ProcessShared::Semaphore, :open, singleton: true, &:value)
     check(ProcessShared::Semaphore, :open, 1, type: ProcessShared::Open) { :opened }
+    check(ProcessShared::Semaphore, :new, 1, singleton: true)
 
     binary = check(ProcessShared::BinarySemaphore, :open, 0, singleton: true)
     check(binary, :post)
@@ -50,6 +51,50 @@ RSpec.describe "the types in sig/process_shared.rbs" do
     check(binary, :closed?)
 
     expect_signatures_to_hold(ProcessShared::Semaphore, ProcessShared::BinarySemaphore, ProcessShared::Open)
+  end
+
+  it "hold for UndoSemaphore and ReadWriteLock" do
+    undo = check(ProcessShared::UndoSemaphore, :new, 2, singleton: true)
+    check(ProcessShared::UndoSemaphore, :open, 1, singleton: true) { :opened }
+    check(undo, :wait)
+    check(undo, :try_wait)
+    check(undo, :try_wait, raises: Errno::EAGAIN)
+    check(undo, :try_wait, 0.01, raises: Errno::ETIMEDOUT)
+    check(undo, :holders)
+    check(undo, :waiting)
+    check(undo, :inspect)
+    check(undo, :post)
+    check(undo, :value)
+    check(undo, :synchronize) { :inside }
+    check(undo, :to_mtx, raises: NotImplementedError)
+    check(undo, :close)
+    check(undo, :closed?)
+
+    lock = check(ProcessShared::ReadWriteLock, :open, singleton: true)
+    check(ProcessShared::ReadWriteLock, :open, singleton: true) { :opened }
+    check(lock, :acquire_read_lock)
+    check(lock, :try_read_lock)
+    check(lock, :try_write_lock)
+    check(lock, :previous_owner_died?)
+    check(lock, :release_read_lock)
+    check(lock, :release_read_lock)
+    check(lock, :release_read_lock, raises: ProcessShared::ProcessError)
+    check(lock, :acquire_write_lock)
+    check(lock, :write_locked?)
+    check(lock, :has_waiters?)
+    check(lock, :waiting)
+    check(lock, :inspect)
+    check(lock, :release_write_lock)
+    check(lock, :try_write_lock, 0.01)
+    check(lock, :release_write_lock)
+    check(lock, :try_read_lock, 0.01)
+    check(lock, :release_read_lock)
+    check(lock, :with_read_lock) { 1 }
+    check(lock, :with_write_lock) { :written }
+    check(lock, :close)
+    check(lock, :closed?)
+
+    expect_signatures_to_hold(ProcessShared::UndoSemaphore, ProcessShared::ReadWriteLock)
   end
 
   it "hold for SemaphoreMutex" do

@@ -10,6 +10,9 @@ RSpec.describe "requiring one class file alone" do
 
   scripts = {
     "semaphore" => ["s = ProcessShared::Semaphore.new(1); s.wait; s.post; s.to_mtx.synchronize { }; s.value", "1"],
+    "undo_semaphore" => ["s = ProcessShared::Semaphore.new(1, undo: true); " \
+                         "s.synchronize { s.try_wait(0.01) rescue 0 }; s.value", "1"],
+    "read_write_lock" => ["l = ProcessShared::ReadWriteLock.new; l.with_read_lock { l.try_write_lock }", "false"],
     "binary_semaphore" => ["s = ProcessShared::BinarySemaphore.new(0); s.post; s.try_wait(0.01); s.value", "0"],
     "mutex" => ["m = ProcessShared::Mutex.new; m.synchronize { m.sleep(0.01) }; m.locked?", "false"],
     "condition_variable" => ["m = ProcessShared::Mutex.new; cv = ProcessShared::ConditionVariable.new; " \
@@ -23,6 +26,11 @@ RSpec.describe "requiring one class file alone" do
     "shared_array" => ["a = ProcessShared::SharedArray.new(:int, 2); a[-1] = 5; a.to_a", "[0, 5]"],
     "shared_memory_io" => ["io = ProcessShared::SharedMemoryIO.new(ProcessShared::SharedMemory.new(2)); " \
                            "io.write('ab'); io.rewind; io.read", '"ab"'],
+    "queue" => ["q = ProcessShared::SizedQueue.new(1); q << [1]; q.pop + [q.pop(timeout: 0.01)]", "[1, nil]"],
+    "barrier" => ["ProcessShared::Barrier.new(1).wait(0.01)", "0"],
+    "count_down_latch" => ["l = ProcessShared::CountDownLatch.new(1); [l.wait(0.01), l.count_down, l.wait]",
+                           "[false, nil, true]"],
+    "event" => ["e = ProcessShared::Event.new; [e.wait(0.01), e.set, e.wait]", "[false, true, true]"],
     "atomic_integer" => ["a = ProcessShared::AtomicInteger.new(1); a.increment; a.update { |v| v * 3 }", "6"]
   }
 

@@ -1,8 +1,9 @@
 # frozen_string_literal: true
 
-# Loads the compiled extension, which defines the native classes,
-# ProcessShared::ProcessError / ClosedError / ForkError and the native half of
-# ProcessShared::ForkHook, then installs the fork hook.
+# Loads the compiled extension, which defines the native classes, the
+# exception classes (ProcessShared::ProcessError, ClosedError, ForkError,
+# BrokenBarrierError) and the native half of ProcessShared::ForkHook, then
+# installs the fork hook.
 #
 # The extension is `process_shared/<ruby major.minor>/process_shared.so` in
 # the precompiled gem (one per Ruby version it was built for) and in a
@@ -49,4 +50,9 @@ require "process_shared/thread_end"
 #     # child (macOS only: for example when a sandbox refuses to pass task
 #     # ports). See {ForkHook}.
 #     class ForkError < StandardError; end
+#
+#     # Raised by {Barrier#wait} when the barrier is broken: aborted, reset
+#     # while parties waited, timed out in a wait, interrupted in a wait, or
+#     # left by a waiting party whose process died.
+#     class BrokenBarrierError < ProcessError; end
 #   end

@@ -17,14 +17,13 @@ module ProcessShared
     #   end
     #
     # @param args [Array] the arguments of `new`
-    # @param naming [Hash] the keywords of `new` for a named object
-    #   (`name:`, `path:`, `create:`, `mode:`; see {Named})
+    # @param options [Hash] its keyword arguments
     # @yieldparam object [Object] the new object
     # @yieldreturn [Object] the value `open` returns
     # @return [Object] the block's value, or the new object without a block
     # @raise [ArgumentError, TypeError] as `new` does
-    def open(*args, **naming, &block)
-      object = new(*args, **naming)
+    def open(*args, **options, &block)
+      object = new(*args, **options)
       return object unless block
 
       begin

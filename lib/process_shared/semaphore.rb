@@ -37,6 +37,22 @@ module ProcessShared
   class Semaphore
     extend Open
 
+    # A new semaphore; with `undo: true`, an {UndoSemaphore}, whose units
+    # come back when their holder dies or its thread ends.
+    # @param args [Array] the arguments of `initialize` (the value)
+    # @param kwargs [Hash] options: `undo:`, and any other, passed on
+    # @option kwargs [Boolean] :undo (false) whether a dead holder's units
+    #   come back
+    # @return [Semaphore]
+    # @example
+    #   ProcessShared::Semaphore.new(4, undo: true).class # => ProcessShared::UndoSemaphore
+    def self.new(*args, **kwargs)
+      return super unless kwargs.delete(:undo)
+
+      require "process_shared/undo_semaphore"
+      UndoSemaphore.new(*args, **kwargs)
+    end
+
     # @!method initialize(value = 1)
     #   A new semaphore, shared with the processes forked after this. It
     #   uses no file descriptor and leaves no name in `/dev/shm`.

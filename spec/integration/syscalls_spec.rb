@@ -40,10 +40,23 @@ RSpec.describe "system calls on the uncontended path", :integration do
     "Mutex#lock + #unlock" => "m = ProcessShared::Mutex.new; N.times { m.lock; m.unlock }",
     "Semaphore#synchronize" => "s = ProcessShared::Semaphore.new(1); N.times { s.synchronize {} }",
     "Semaphore#wait + #post" => "s = ProcessShared::Semaphore.new(1); N.times { s.wait; s.post }",
+    "Semaphore(undo: true)#wait + #post" =>
+      "s = ProcessShared::Semaphore.new(1, undo: true); N.times { s.wait; s.post }",
+    "ReadWriteLock#with_read_lock" => "l = ProcessShared::ReadWriteLock.new; N.times { l.with_read_lock {} }",
+    "ReadWriteLock#with_write_lock" => "l = ProcessShared::ReadWriteLock.new; N.times { l.with_write_lock {} }",
     "Semaphore#to_mtx#synchronize" => "m = ProcessShared::Semaphore.new(1).to_mtx; N.times { m.synchronize {} }",
     "BinarySemaphore#synchronize" => "b = ProcessShared::BinarySemaphore.new; N.times { b.synchronize {} }",
     "Monitor#synchronize" => "m = ProcessShared::Monitor.new; N.times { m.synchronize { m.synchronize {} } }",
     "ConditionVariable#signal (no waiter)" => "c = ProcessShared::ConditionVariable.new; N.times { c.signal }",
+    # Queues marshal: the same Ruby work (two Strings an item, and the GC
+    # they cost, which reads the CPU clock) is in the baseline's loop.
+    "Queue#push + #pop" => ["q = ProcessShared::Queue.new; N.times { q.push(1); q.pop }",
+                            "N.times { Marshal.load(Marshal.dump(1).dup) }"],
+    "Queue#pop(timeout: 0) on an empty queue" => "q = ProcessShared::Queue.new; N.times { q.pop(timeout: 0) }",
+    "Barrier#wait (one party)" => "b = ProcessShared::Barrier.new(1); N.times { b.wait }",
+    "CountDownLatch#count_down + #wait" =>
+      "l = ProcessShared::CountDownLatch.new(1_000_000); N.times { l.count_down; l.count }; l.wait",
+    "Event#set + #wait + #reset" => "e = ProcessShared::Event.new; N.times { e.set; e.wait; e.reset }",
     "ConditionVariable#signal after a waiter died asleep" =>
       "#{kill_sleeper.call("c = ProcessShared::ConditionVariable.new\nm = ProcessShared::Mutex.new",
                            'm.synchronize { c.wait(m) }')}\nc.signal; N.times { c.signal }",
@@ -59,11 +72,11 @@ RSpec.describe "system calls on the uncontended path", :integration do
       "arrays = %i[int8 uint8 int16 uint16 int32 uint32 int64 uint64].map { ProcessShared::SharedArray.new(_1, 2) }; " \
       "(N / 64).times { arrays.each { |a| a.increment(1, 3); a.decrement(-1); a.compare_and_set(0, 0, 0); " \
       "a.swap(0, 0); a.update(0) { |v| v }; a.max!(0, 1); a.min!(0, 0); a.decrement(1, 2) } }"
-  }.each do |name, code|
+  }.each do |name, (code, same_ruby_work)|
     it "#{name}: #{operations} calls make no system call" do
       # Objects are created in both programs, so only the loop differs.
       setup, loop_code = code.split("; ", 2)
-      baseline = syscall_counts(root, "#{setup}; #{baseline_code}")
+      baseline = syscall_counts(root, "N = #{operations}; #{setup}; #{same_ruby_work || baseline_code}")
       measured = syscall_counts(root, "N = #{operations}; #{setup}; #{loop_code}")
       # (The killed waiter's own futex calls vary by one or two.)
       expect(measured.fetch("futex", 0)).to be_within(name.include?("died") ? 4 : 0).of(baseline.fetch("futex", 0))

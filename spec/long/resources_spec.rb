@@ -30,6 +30,11 @@ RSpec.describe "resources over long runs", :long do
     "SharedMemory" => [-> { ProcessShared::SharedMemory.new(:int64, 4) }, :close.to_proc],
     "SharedArray" => [-> { ProcessShared::SharedArray.new(:int, 4) }, :close.to_proc],
     "SharedMemoryIO (over one memory)" => [-> { ProcessShared::SharedMemoryIO.new(io_memory) }, :close.to_proc],
+    "Queue" => [-> { ProcessShared::Queue.new(bytes: 4096) }, :close.to_proc],
+    "SizedQueue" => [-> { ProcessShared::SizedQueue.new(2, bytes: 64) }, :close.to_proc],
+    "Barrier" => [-> { ProcessShared::Barrier.new(2) }, :close.to_proc],
+    "CountDownLatch" => [-> { ProcessShared::CountDownLatch.new(1) }, :close.to_proc],
+    "Event" => [-> { ProcessShared::Event.new }, :close.to_proc],
     "SemaphoreMutex (and its Semaphore)" => [-> { ProcessShared::Semaphore.new(1).then { |s| [s, s.to_mtx] } },
                                              ->((semaphore, view)) { view.close || semaphore.close }]
   }
@@ -128,7 +133,8 @@ RSpec.describe "resources over long runs", :long do
       ps = ProcessShared
       makers = [-> { ps::Semaphore.new }, -> { ps::BinarySemaphore.new }, -> { ps::Mutex.new },
                 -> { ps::ConditionVariable.new }, -> { ps::Monitor.new }, -> { ps::SharedMemory.new(8) },
-                -> { ps::SharedArray.new(:int, 2) }]
+                -> { ps::SharedArray.new(:int, 2) }, -> { ps::Queue.new(bytes: 64) }, -> { ps::Barrier.new(2) },
+                -> { ps::CountDownLatch.new }, -> { ps::Event.new }]
       keep = Array.new(1_000_000) { Object.new }
       GC.start
       size = File.read("/proc/self/status")[/^VmSize:\s+(\d+)/, 1].to_i * 1024

@@ -99,6 +99,11 @@ module Battery
       native.call(ps::SharedArray, ->(f) { f.own(ps::SharedArray.new(:int, 4)) }, :to_a.to_proc),
       native.call(ps::AtomicInteger, ->(f) { f.own(ps::AtomicInteger.new) }, :value.to_proc),
       native.call(ps::SemaphoreMutex, ->(f) { f.own(f.own(ps::Semaphore.new(1)).to_mtx) }, :locked?.to_proc),
+      # Made so that `wait` returns at once: one party, a latch at 0, an
+      # event set.
+      native.call(ps::Barrier, ->(f) { f.own(ps::Barrier.new(1)) }, :parties.to_proc),
+      native.call(ps::CountDownLatch, ->(f) { f.own(ps::CountDownLatch.new(0)) }, :count.to_proc),
+      native.call(ps::Event, ->(f) { f.own(ps::Event.new).tap(&:set) }, :set?.to_proc),
       io_kind.call("SharedMemoryIO", :close.to_proc),
       io_kind.call("SharedMemoryIO over a closed memory", ->(io) { io.memory.close }),
       Kind.new(name: "MonitorMixin (included)", make: ->(f) { MixedIn.new.tap { |o| f.defer { o.mon_close } } },

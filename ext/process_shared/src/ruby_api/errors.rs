@@ -7,6 +7,8 @@ use magnus::{exception::ExceptionClass, prelude::*, value::Lazy, Error, RModule,
 static PROCESS_ERROR: Lazy<ExceptionClass> = Lazy::new(|ruby| named_error(ruby, "ProcessError"));
 static CLOSED_ERROR: Lazy<ExceptionClass> = Lazy::new(|ruby| named_error(ruby, "ClosedError"));
 static FORK_ERROR: Lazy<ExceptionClass> = Lazy::new(|ruby| named_error(ruby, "ForkError"));
+static BROKEN_BARRIER_ERROR: Lazy<ExceptionClass> =
+    Lazy::new(|ruby| named_error(ruby, "BrokenBarrierError"));
 
 fn named_error(ruby: &Ruby, name: &str) -> ExceptionClass {
     ruby.define_module("ProcessShared")
@@ -15,15 +17,18 @@ fn named_error(ruby: &Ruby, name: &str) -> ExceptionClass {
 }
 
 /// Defines `ProcessShared::ProcessError < ThreadError`,
-/// `ProcessShared::ClosedError < IOError` and
-/// `ProcessShared::ForkError < StandardError`.
+/// `ProcessShared::ClosedError < IOError`,
+/// `ProcessShared::ForkError < StandardError` and
+/// `ProcessShared::BrokenBarrierError < ProcessError`.
 pub fn init(ruby: &Ruby, namespace: RModule) -> Result<(), Error> {
     namespace.define_error("ProcessError", ruby.exception_thread_error())?;
     namespace.define_error("ClosedError", ruby.exception_io_error())?;
     namespace.define_error("ForkError", ruby.exception_standard_error())?;
+    namespace.define_error("BrokenBarrierError", ruby.get_inner(&PROCESS_ERROR))?;
     Lazy::force(&PROCESS_ERROR, ruby);
     Lazy::force(&CLOSED_ERROR, ruby);
     Lazy::force(&FORK_ERROR, ruby);
+    Lazy::force(&BROKEN_BARRIER_ERROR, ruby);
     Ok(())
 }
 
@@ -31,6 +36,14 @@ pub fn init(ruby: &Ruby, namespace: RModule) -> Result<(), Error> {
 /// into the child (macOS only).
 pub fn fork_error(ruby: &Ruby, message: impl Into<String>) -> Error {
     Error::new(ruby.get_inner(&FORK_ERROR), message.into())
+}
+
+/// `ProcessShared::BrokenBarrierError`: waiting on a broken `Barrier`.
+pub fn broken_barrier_error(ruby: &Ruby) -> Error {
+    Error::new(
+        ruby.get_inner(&BROKEN_BARRIER_ERROR),
+        "the barrier is broken (aborted, timed out, or a waiting party died)",
+    )
 }
 
 pub fn not_implemented_error(ruby: &Ruby, message: impl Into<String>) -> Error {

@@ -3,11 +3,14 @@
 
 mod args;
 mod atomic_integer;
+mod barrier;
 mod binary_semaphore;
 mod blocking;
 mod condition_variable;
 mod convert;
+mod count_down_latch;
 mod errors;
+mod event;
 mod fast_path;
 mod fiber_wait;
 mod fork_hook;
@@ -19,12 +22,15 @@ mod monitor;
 mod mutex;
 mod named;
 mod owner;
+mod queue;
+mod read_write_lock;
 mod semaphore;
 mod semaphore_mutex;
 mod shared_array;
 mod shared_array_atomic;
 mod shared_memory;
 mod typed;
+mod undo_semaphore;
 mod uninterruptible;
 
 use magnus::{Error, Ruby};
@@ -46,6 +52,12 @@ pub fn init(ruby: &Ruby) -> Result<(), Error> {
     condition_variable::init(ruby, namespace)?;
     binary_semaphore::init(ruby, namespace)?;
     semaphore_mutex::init(ruby, namespace)?;
+    queue::init(ruby, namespace)?;
+    barrier::init(ruby, namespace)?;
+    count_down_latch::init(ruby, namespace)?;
+    event::init(ruby, namespace)?;
+    undo_semaphore::init(ruby, namespace)?;
+    read_write_lock::init(ruby, namespace)?;
     atomic_integer::init(ruby, namespace)?;
     Ok(())
 }

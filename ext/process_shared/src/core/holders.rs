@@ -1,0 +1,556 @@
+//! A table of holders shared across fork, and a count word that moves units
+//! between the table and itself without ever losing one, whatever
+//! instruction a process is killed at. The base of `UndoSemaphore` (free
+//! units) and `ReadWriteLock` (read holds).
+//!
+//! # Layout (one shared mapping)
+//!
+//! | field      | type          | meaning                                               |
+//! |------------|---------------|-------------------------------------------------------|
+//! | `state`    | u64           | low 32 bits: the primitive's count; high 32: the last transfer |
+//! | `wake`     | u32           | futex word, bumped to wake sleepers                    |
+//! | `sleepers` | u32           | 1 when a thread may sleep on `wake`                    |
+//! | `waiters`  | u32           | threads waiting now, in all processes (introspection)  |
+//! | `flags`    | u32           | the primitive's own flags                              |
+//! | `slots`    | [Slot; SLOTS] | one per holder: `key`, `token`, `word`                 |
+//!
+//! A slot's `key` is 0 when free, else the holding process's key (pid and
+//! start time, as the `Mutex` owner word), with [`TOMBSTONE`] set while a
+//! slot is being freed by the process the key names. `token` names the
+//! holder inside that process (its fiber's owner token, see `identity`).
+//! `word` holds the holder's `units` (low 32 bits) and the slot's transfer
+//! `count` (high 32 bits), bumped by every transfer that touched the slot.
+//!
+//! # Algorithm: transfers
+//!
+//! Moving units between the count and a slot changes two words, and a
+//! process may die between the two writes. So the first write, a
+//! compare-and-swap of `state`, also records the transfer in `state`'s high
+//! half: its kind (take, give, reclaim), its slot and the slot's count
+//! after it. The second write applies it to the slot (a compare-and-swap of
+//! `word` from count − 1 to count). Whoever next changes `state` with a
+//! transfer first applies the one recorded there if the slot's count shows
+//! it was not ("helping"), so a transfer is never lost: a slot's count is
+//! either the recorded count − 1 (pending) or the recorded count (applied),
+//! since no later transfer of that slot can start before this one is
+//! applied. Both the holder and any helper apply with the same
+//! compare-and-swap, so it is applied once.
+//!
+//! A holder that died is found by a waiter (at its first slice, and after
+//! every slice that ended without a wake-up): its slot's key names a process
+//! that is gone. The waiter reclaims its units with a transfer of kind
+//! `reclaim`, then frees the slot (key → the waiter's key with
+//! [`TOMBSTONE`], token → 0, key → 0, so that no one ever reads a stale
+//! token with a new key). A thread that ends has its slots reclaimed the
+//! same way by its own process (`thread_end`).
+//!
+//! Uncontended, a take or a give is a probe of one slot, two
+//! compare-and-swaps and a few loads: no system call.
+
+use super::identity::{current_owner, current_process, thread_part, ProcessIdentity};
+use super::region::SharedRegion;
+use crate::platform::{self, WaitOutcome};
+use std::sync::atomic::{
+    AtomicU32, AtomicU64,
+    Ordering::{Release, SeqCst},
+};
+use std::time::Duration;
+
+/// How many holders (fibers of any process) may hold at one time. A waiter
+/// that finds no free slot waits for one, as for a unit.
+pub const SLOTS: usize = 1024;
+const SLOT_BITS: u32 = 10;
+const COUNT_BITS: u32 = 20;
+const COUNT_MASK: u32 = (1 << COUNT_BITS) - 1;
+
+/// Bits of a process key holding the pid (Linux pids stay below 2^22).
+const PID_BITS: u32 = 22;
+/// Bits of the start time (ticks since boot; 2^41 at 100 Hz is centuries).
+const START_BITS: u32 = 41;
+const START_MASK: u64 = (1 << START_BITS) - 1;
+/// Set in a slot's key while the process it names frees the slot.
+pub const TOMBSTONE: u64 = 1 << 63;
+
+/// The key of a process: never zero, never with [`TOMBSTONE`] set.
+pub fn process_key(process: ProcessIdentity) -> u64 {
+    ((u64::from(process.pid) & ((1 << PID_BITS) - 1)) << START_BITS)
+        | (process.start_time & START_MASK)
+}
+
+/// The pid a key names.
+pub fn key_pid(key: u64) -> u32 {
+    ((key & !TOMBSTONE) >> START_BITS) as u32
+}
+
+fn key_is_gone(key: u64) -> bool {
+    platform::process_is_gone(key_pid(key), key & START_MASK, START_MASK)
+}
+
+/// Who is calling: process key and owner token, read once per operation
+/// (with the GVL held, in the binding).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Owner {
+    pub key: u64,
+    pub token: u64,
+}
+
+impl Owner {
+    /// The calling fiber (or thread) of this process.
+    pub fn current() -> Owner {
+        Owner {
+            key: process_key(current_process()),
+            token: current_owner(),
+        }
+    }
+
+    fn home(self) -> usize {
+        let mixed = (self.key ^ self.token.rotate_left(29)).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+        (mixed >> (64 - SLOT_BITS)) as usize
+    }
+}
+
+/// What a transfer does to a slot.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u32)]
+pub enum Kind {
+    /// One unit into the slot.
+    Take = 1,
+    /// One unit out of the slot.
+    Give = 2,
+    /// Every unit out of the slot.
+    Reclaim = 3,
+}
+
+#[repr(C)]
+struct Slot {
+    key: AtomicU64,
+    token: AtomicU64,
+    word: AtomicU64,
+}
+
+#[repr(C)]
+struct Header {
+    state: AtomicU64,
+    wake: AtomicU32,
+    sleepers: AtomicU32,
+    waiters: AtomicU32,
+    flags: AtomicU32,
+}
+
+#[repr(C)]
+struct Layout {
+    header: Header,
+    slots: [Slot; SLOTS],
+}
+
+fn units_of(word: u64) -> u32 {
+    word as u32
+}
+
+fn count_of(word: u64) -> u32 {
+    (word >> 32) as u32
+}
+
+fn descriptor(kind: Kind, slot: usize, count: u32) -> u32 {
+    ((kind as u32) << 30) | ((slot as u32) << COUNT_BITS) | (count & COUNT_MASK)
+}
+
+/// The holder table and its count word, in one shared mapping.
+#[derive(Debug)]
+pub struct Holders {
+    region: SharedRegion,
+}
+
+impl Holders {
+    /// A new table, every slot free, the count at `count`.
+    pub fn new(count: u32) -> super::CoreResult<Self> {
+        let region = SharedRegion::new(std::mem::size_of::<Layout>())?;
+        let holders = Holders { region };
+        holders.header().state.store(u64::from(count), SeqCst);
+        Ok(holders)
+    }
+
+    /// Bytes mapped, for the GC's accounting.
+    pub fn size() -> usize {
+        std::mem::size_of::<Layout>()
+    }
+
+    fn layout(&self) -> &Layout {
+        // SAFETY: the region is a zero-filled mapping of a Layout's size;
+        // every field is an atomic (all-zero is valid), shared safely
+        // across threads and processes; it lives as long as `self`.
+        unsafe { &*self.region.base().cast::<Layout>() }
+    }
+
+    fn header(&self) -> &Header {
+        &self.layout().header
+    }
+
+    fn slot(&self, index: usize) -> &Slot {
+        &self.layout().slots[index % SLOTS]
+    }
+
+    /// The primitive's count (the low half of `state`).
+    pub fn count(&self) -> u32 {
+        self.header().state.load(SeqCst) as u32
+    }
+
+    /// The primitive's own flags word.
+    pub fn flags(&self) -> &AtomicU32 {
+        &self.header().flags
+    }
+
+    /// Threads waiting now, in all processes.
+    pub fn waiting(&self) -> u32 {
+        self.header().waiters.load(SeqCst)
+    }
+
+    /// Units held in `slot`.
+    pub fn units(&self, slot: usize) -> u32 {
+        units_of(self.slot(slot).word.load(SeqCst))
+    }
+
+    /// Applies the transfer recorded in `state`, if it is not yet.
+    fn help(&self, state: u64) {
+        let recorded = (state >> 32) as u32;
+        let kind = recorded >> 30;
+        if kind == 0 {
+            return;
+        }
+        let slot = self.slot(((recorded >> COUNT_BITS) & ((1 << SLOT_BITS) - 1)) as usize);
+        let count = recorded & COUNT_MASK;
+        let mut word = slot.word.load(SeqCst);
+        while count_of(word).wrapping_add(1) & COUNT_MASK == count {
+            let units = units_of(word);
+            let units = match kind {
+                1 => units.wrapping_add(1),
+                2 => units.saturating_sub(1),
+                _ => 0,
+            };
+            let applied = (u64::from(count_of(word).wrapping_add(1)) << 32) | u64::from(units);
+            match slot.word.compare_exchange(word, applied, SeqCst, SeqCst) {
+                Ok(_) => return,
+                Err(now) => word = now,
+            }
+        }
+    }
+
+    /// Moves units between the count and `slot`: `change(count, units)`
+    /// gives the new count (`None`: do nothing, return `None`), `units`
+    /// being what the slot holds now. Returns the units the slot held
+    /// before. Never blocks.
+    pub fn transfer(
+        &self,
+        slot: usize,
+        kind: Kind,
+        mut change: impl FnMut(u32, u32) -> Option<u32>,
+    ) -> Option<u32> {
+        let state = &self.header().state;
+        let word = &self.slot(slot).word;
+        let mut current = state.load(SeqCst);
+        loop {
+            self.help(current);
+            let held = word.load(SeqCst);
+            let new_count = change(current as u32, units_of(held))?;
+            let recorded = descriptor(kind, slot, count_of(held).wrapping_add(1));
+            let next = (u64::from(recorded) << 32) | u64::from(new_count);
+            match state.compare_exchange(current, next, SeqCst, SeqCst) {
+                Ok(_) => {
+                    self.help(next);
+                    return Some(units_of(held));
+                }
+                Err(now) => current = now,
+            }
+        }
+    }
+
+    /// Changes the count alone (no slot), keeping the recorded transfer.
+    pub fn update_count(&self, mut change: impl FnMut(u32) -> Option<u32>) -> bool {
+        let state = &self.header().state;
+        let mut current = state.load(SeqCst);
+        loop {
+            let Some(count) = change(current as u32) else {
+                return false;
+            };
+            let next = (current & !0xffff_ffff) | u64::from(count);
+            match state.compare_exchange(current, next, SeqCst, SeqCst) {
+                Ok(_) => return true,
+                Err(now) => current = now,
+            }
+        }
+    }
+
+    /// Whether `slot` belongs to `owner`.
+    pub fn is_owners(&self, slot: usize, owner: Owner) -> bool {
+        let slot = self.slot(slot);
+        slot.key.load(SeqCst) == owner.key && slot.token.load(SeqCst) == owner.token
+    }
+
+    /// `owner`'s slot holding units, if any (probes from its home slot,
+    /// the whole table at worst).
+    pub fn find(&self, owner: Owner) -> Option<usize> {
+        let home = owner.home();
+        (0..SLOTS)
+            .map(|step| (home + step) % SLOTS)
+            .find(|&index| self.is_owners(index, owner) && self.units(index) > 0)
+    }
+
+    /// `owner`'s slot, or a free one claimed for it; `None` when the table
+    /// is full. Probes from its home slot: uncontended, one probe.
+    pub fn claim(&self, owner: Owner) -> Option<usize> {
+        let home = owner.home();
+        for step in 0..SLOTS {
+            let index = (home + step) % SLOTS;
+            let slot = self.slot(index);
+            let key = slot.key.load(SeqCst);
+            if key == owner.key && slot.token.load(SeqCst) == owner.token {
+                return Some(index);
+            }
+            if key == 0
+                && slot
+                    .key
+                    .compare_exchange(0, owner.key, SeqCst, SeqCst)
+                    .is_ok()
+            {
+                // Read only with the key, which the CAS published first.
+                slot.token.store(owner.token, Release);
+                return Some(index);
+            }
+        }
+        None
+    }
+
+    /// Frees `owner`'s slot if it holds nothing (the owner's own release).
+    pub fn release_if_empty(&self, slot: usize, owner: Owner) {
+        if self.units(slot) == 0 && self.is_owners(slot, owner) {
+            let slot = self.slot(slot);
+            slot.token.store(0, Release);
+            slot.key.store(0, Release);
+        }
+    }
+
+    /// Frees a slot whose key was `key`, unless someone else is freeing it
+    /// or it changed hands.
+    fn free_slot(&self, index: usize, key: u64, me: u64) {
+        let slot = self.slot(index);
+        let mark = me | TOMBSTONE;
+        if slot.key.compare_exchange(key, mark, SeqCst, SeqCst).is_ok() {
+            slot.token.store(0, SeqCst);
+            slot.key.store(0, SeqCst);
+        }
+    }
+
+    /// Reclaims every unit of slot `index`, whose key is `key` (a holder
+    /// that died, or a thread of this process that ended), with
+    /// `release(count, units)` giving the new count; `extra(index, key)` runs
+    /// before the slot is freed (a read-write lock clears its writer
+    /// there). True if anything was reclaimed.
+    fn reclaim_slot(
+        &self,
+        index: usize,
+        key: u64,
+        release: &impl Fn(u32, u32) -> u32,
+        extra: &impl Fn(usize, u64) -> bool,
+    ) -> bool {
+        let slot = self.slot(index);
+        let reclaimed = self
+            .transfer(index, Kind::Reclaim, |count, units| {
+                (units > 0 && slot.key.load(SeqCst) == key).then(|| release(count, units))
+            })
+            .is_some();
+        let cleared = extra(index, key & !TOMBSTONE);
+        self.free_slot(index, key, process_key(current_process()));
+        reclaimed || cleared
+    }
+
+    /// Reclaims the slots of holders whose process is gone. Reads `/proc`
+    /// once per distinct holder process: only for waiters. True if
+    /// anything came back.
+    pub fn reclaim_dead(
+        &self,
+        release: impl Fn(u32, u32) -> u32,
+        extra: impl Fn(usize, u64) -> bool,
+    ) -> bool {
+        let me = process_key(current_process());
+        let mut verdicts: Vec<(u64, bool)> = Vec::new();
+        let mut any = false;
+        for index in 0..SLOTS {
+            let key = self.slot(index).key.load(SeqCst);
+            if key == 0 || key & !TOMBSTONE == me {
+                continue;
+            }
+            let plain = key & !TOMBSTONE;
+            let gone = match verdicts.iter().find(|(seen, _)| *seen == plain) {
+                Some(&(_, gone)) => gone,
+                None => {
+                    let gone = key_is_gone(plain);
+                    verdicts.push((plain, gone));
+                    gone
+                }
+            };
+            if gone {
+                any |= self.reclaim_slot(index, key, &release, &extra);
+            }
+        }
+        any
+    }
+
+    /// Reclaims the slots of this process's thread `thread` (owner tokens'
+    /// thread part): how many slots held something.
+    pub fn reclaim_thread(
+        &self,
+        thread: u32,
+        release: impl Fn(u32, u32) -> u32,
+        extra: impl Fn(usize, u64) -> bool,
+    ) -> usize {
+        let me = process_key(current_process());
+        (0..SLOTS)
+            .filter(|&index| {
+                let slot = self.slot(index);
+                slot.key.load(SeqCst) == me
+                    && thread_part(slot.token.load(SeqCst)) == thread
+                    && self.reclaim_slot(index, me, &release, &extra)
+            })
+            .count()
+    }
+
+    /// `[(pid, units)]` of every slot holding units, summed per process,
+    /// ordered by pid.
+    pub fn holders(&self) -> Vec<(u32, u64)> {
+        let mut by_pid: Vec<(u32, u64)> = Vec::new();
+        for index in 0..SLOTS {
+            let key = self.slot(index).key.load(SeqCst);
+            let units = self.units(index);
+            if key == 0 || key & TOMBSTONE != 0 || units == 0 {
+                continue;
+            }
+            let pid = key_pid(key);
+            match by_pid.iter_mut().find(|(seen, _)| *seen == pid) {
+                Some(entry) => entry.1 += u64::from(units),
+                None => by_pid.push((pid, u64::from(units))),
+            }
+        }
+        by_pid.sort_unstable();
+        by_pid
+    }
+
+    /// The process key of the holder of slot `index` (0: free).
+    pub fn key_of(&self, index: usize) -> u64 {
+        self.slot(index).key.load(SeqCst) & !TOMBSTONE
+    }
+
+    /// Wakes every sleeper, if any may sleep: no system call otherwise.
+    pub fn notify(&self) {
+        let header = self.header();
+        if header.sleepers.load(SeqCst) != 0 && header.sleepers.swap(0, SeqCst) != 0 {
+            header.wake.fetch_add(1, SeqCst);
+            platform::futex_wake(&header.wake, u32::MAX);
+        }
+    }
+
+    /// Counts the caller as waiting until the guard is dropped.
+    pub fn waiter(&self) -> WaiterGuard<'_> {
+        self.header().waiters.fetch_add(1, SeqCst);
+        WaiterGuard { holders: self }
+    }
+
+    /// One slice of a wait: tries `attempt`, announces a sleeper, tries
+    /// again, sleeps until woken or `slice_end`. `Some` once `attempt`
+    /// succeeded; `None` when the slice ended or a signal came.
+    pub fn sleep_until<T>(
+        &self,
+        slice_end: Duration,
+        mut attempt: impl FnMut() -> Option<T>,
+    ) -> super::CoreResult<Option<T>> {
+        let header = self.header();
+        loop {
+            if let Some(value) = attempt() {
+                return Ok(Some(value));
+            }
+            let seen = header.wake.load(SeqCst);
+            header.sleepers.store(1, SeqCst);
+            if let Some(value) = attempt() {
+                return Ok(Some(value));
+            }
+            match platform::futex_wait(&header.wake, seen, slice_end)? {
+                WaitOutcome::Acquired => continue,
+                WaitOutcome::TimedOut | WaitOutcome::Interrupted => return Ok(None),
+            }
+        }
+    }
+}
+
+/// A thread counted in [`Holders::waiting`]; uncounted when dropped.
+pub struct WaiterGuard<'a> {
+    holders: &'a Holders,
+}
+
+impl Drop for WaiterGuard<'_> {
+    fn drop(&mut self) {
+        self.holders.header().waiters.fetch_sub(1, SeqCst);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn owner(token: u64) -> Owner {
+        Owner {
+            key: process_key(current_process()),
+            token,
+        }
+    }
+
+    #[test]
+    fn a_transfer_moves_one_unit_and_records_itself() {
+        let holders = Holders::new(3).unwrap();
+        let me = owner(0x1_0000_0001);
+        let slot = holders.claim(me).unwrap();
+        assert_eq!(holders.claim(me), Some(slot));
+        holders.transfer(slot, Kind::Take, |count, _| count.checked_sub(1));
+        assert_eq!((holders.count(), holders.units(slot)), (2, 1));
+        assert_eq!(holders.find(me), Some(slot));
+        holders.transfer(slot, Kind::Give, |count, _| Some(count + 1));
+        assert_eq!((holders.count(), holders.units(slot)), (3, 0));
+        assert_eq!(holders.find(me), None);
+        holders.release_if_empty(slot, me);
+        assert_eq!(holders.key_of(slot), 0);
+    }
+
+    #[test]
+    fn a_transfer_left_half_done_is_applied_by_the_next_one() {
+        let holders = Holders::new(5).unwrap();
+        let (first, second) = (owner(0x1_0000_0002), owner(0x1_0000_0003));
+        let a = holders.claim(first).unwrap();
+        let b = holders.claim(second).unwrap();
+        // As if `first` died between its two writes: the state records a
+        // take into `a` that `a` does not show yet.
+        let recorded = descriptor(Kind::Take, a, 1);
+        holders
+            .header()
+            .state
+            .store((u64::from(recorded) << 32) | 4, SeqCst);
+        assert_eq!(holders.units(a), 0);
+        holders.transfer(b, Kind::Take, |count, _| count.checked_sub(1));
+        assert_eq!(holders.units(a), 1, "the pending take was applied");
+        assert_eq!(holders.units(b), 1);
+        assert_eq!(holders.count(), 3);
+        // Applying twice changes nothing.
+        holders.help((u64::from(recorded) << 32) | 3);
+        assert_eq!(holders.units(a), 1);
+    }
+
+    #[test]
+    fn a_full_table_claims_nothing_and_keys_round_trip() {
+        let holders = Holders::new(1).unwrap();
+        for token in 0..SLOTS as u64 {
+            assert!(holders.claim(owner(0x2_0000_0000 + token)).is_some());
+        }
+        assert_eq!(holders.claim(owner(0x3_0000_0000)), None);
+        let me = current_process();
+        assert_eq!(key_pid(process_key(me)), me.pid);
+        assert_ne!(process_key(me), 0);
+        assert_eq!(process_key(me) & TOMBSTONE, 0);
+    }
+}

@@ -1,0 +1,383 @@
+//! A counting semaphore that knows who holds its units
+//! (`Semaphore.new(value, undo: true)`): a holder that dies, or a thread
+//! that ends, gives its units back.
+//!
+//! # Layout and algorithm
+//!
+//! A [`Holders`] table: the count word is the number of free units; each
+//! holder's slot counts the units it took. `wait` is a transfer of kind
+//! `take` (count − 1, slot + 1), `post` one of kind `give` from the
+//! caller's own slot (`Misuse` if it holds none). See `holders` for why no
+//! unit is lost whatever instruction a process dies at. A waiter parks on
+//! the table's wake word; at its first slice and after every slice that
+//! ended without a wake-up it reclaims the units of holders whose process
+//! is gone.
+
+use super::error::{CoreError, CoreResult};
+use super::holders::{Holders, Kind, Owner};
+use super::park::{wait_until, Park};
+use super::thread_end::HeldByThreads;
+use std::time::Duration;
+
+/// A counting semaphore whose units come back when their holder dies.
+#[derive(Debug)]
+pub struct UndoSemaphore {
+    holders: Holders,
+}
+
+fn no_dead_writer(_: usize, _: u64) -> bool {
+    false
+}
+
+fn add_back(count: u32, units: u32) -> u32 {
+    count.saturating_add(units)
+}
+
+impl UndoSemaphore {
+    /// The largest value (as a plain semaphore's, `SEM_VALUE_MAX`).
+    pub const MAX_VALUE: u32 = i32::MAX as u32;
+
+    /// A new semaphore with `initial` free units.
+    pub fn new(initial: u64) -> CoreResult<Self> {
+        let initial = u32::try_from(initial)
+            .ok()
+            .filter(|&value| value <= Self::MAX_VALUE)
+            .ok_or_else(|| {
+                CoreError::InvalidArgument(format!(
+                    "initial value {initial} is larger than the maximum of {}",
+                    Self::MAX_VALUE
+                ))
+            })?;
+        Ok(UndoSemaphore {
+            holders: Holders::new(initial)?,
+        })
+    }
+
+    /// Bytes mapped.
+    pub fn size() -> usize {
+        Holders::size()
+    }
+
+    /// Free units now.
+    pub fn value(&self) -> u32 {
+        self.holders.count()
+    }
+
+    /// Threads waiting now, in all processes.
+    pub fn waiting(&self) -> u32 {
+        self.holders.waiting()
+    }
+
+    /// `[(pid, units)]` held, per process.
+    pub fn holders(&self) -> Vec<(u32, u64)> {
+        self.holders.holders()
+    }
+
+    /// Takes a unit for `owner` if one is free and a slot is: no system
+    /// call.
+    pub fn try_take(&self, owner: Owner) -> bool {
+        if self.holders.count() == 0 {
+            return false;
+        }
+        let Some(slot) = self.holders.claim(owner) else {
+            return false;
+        };
+        let taken = self
+            .holders
+            .transfer(slot, Kind::Take, |count, _| count.checked_sub(1))
+            .is_some();
+        if !taken {
+            self.holders.release_if_empty(slot, owner);
+        }
+        taken
+    }
+
+    /// Reclaims the units of holders that died; true if any came back.
+    pub fn reclaim_dead(&self) -> bool {
+        let reclaimed = self.holders.reclaim_dead(add_back, no_dead_writer);
+        if reclaimed {
+            self.holders.notify();
+        }
+        reclaimed
+    }
+
+    /// A non-blocking take that also reclaims dead holders' units when
+    /// none is free.
+    pub fn try_wait(&self, owner: Owner) -> bool {
+        self.try_take(owner) || (self.reclaim_dead() && self.try_take(owner))
+    }
+
+    /// Takes a unit, parking until one is free (`Ok(true)`) or the
+    /// monotonic `deadline` (`Ok(false)`; `None`: never). An interrupted
+    /// wait takes nothing.
+    pub fn acquire<P: Park>(
+        &self,
+        park: &mut P,
+        owner: Owner,
+        deadline: Option<Duration>,
+    ) -> Result<bool, P::Error> {
+        if self.try_take(owner) {
+            return Ok(true);
+        }
+        let _waiter = self.holders.waiter();
+        let mut look_for_dead = true;
+        let taken = wait_until(park, deadline, |slice_end| {
+            if std::mem::take(&mut look_for_dead) {
+                self.reclaim_dead();
+            }
+            let outcome = self
+                .holders
+                .sleep_until(slice_end, || self.try_take(owner).then_some(()))?;
+            look_for_dead = outcome.is_none();
+            Ok(outcome)
+        })?;
+        Ok(taken.is_some())
+    }
+
+    /// Gives back one unit `owner` holds; `Misuse` if it holds none.
+    pub fn post(&self, owner: Owner) -> CoreResult<()> {
+        let slot = self.holders.find(owner).ok_or_else(|| {
+            CoreError::Misuse(
+                "post of a semaphore with undo: the calling thread holds no unit of it".into(),
+            )
+        })?;
+        self.holders
+            .transfer(slot, Kind::Give, |count, units| {
+                (units > 0).then(|| count.saturating_add(1))
+            })
+            .ok_or_else(|| CoreError::Misuse("the calling thread holds no unit".into()))?;
+        self.holders.release_if_empty(slot, owner);
+        self.holders.notify();
+        Ok(())
+    }
+
+    /// Units `owner` holds.
+    pub fn held_by(&self, owner: Owner) -> u32 {
+        self.holders
+            .find(owner)
+            .map_or(0, |slot| self.holders.units(slot))
+    }
+
+    /// Gives back every unit `owner` holds (`close`).
+    pub fn release_all(&self, owner: Owner) {
+        while self.post(owner).is_ok() {}
+    }
+}
+
+impl HeldByThreads for UndoSemaphore {
+    fn release_thread(&self, thread: u32) -> usize {
+        let released = self
+            .holders
+            .reclaim_thread(thread, add_back, no_dead_writer);
+        if released > 0 {
+            self.holders.notify();
+        }
+        released
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::core::holders::SLOTS;
+    use crate::core::identity::{current_owner, thread_part};
+    use crate::core::park::Blocking;
+    use crate::core::region::SharedRegion;
+    use crate::core::test_support::{exit_code, fork_and};
+    use crate::platform::monotonic_now;
+    use std::sync::atomic::{AtomicU64, Ordering};
+    use std::sync::Arc;
+
+    fn me() -> Owner {
+        Owner::current()
+    }
+
+    fn take(sem: &UndoSemaphore) -> bool {
+        sem.acquire(
+            &mut Blocking,
+            me(),
+            Some(monotonic_now() + Duration::from_secs(10)),
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn units_are_held_and_given_back_by_their_holder_only() {
+        let sem = UndoSemaphore::new(2).unwrap();
+        assert!(sem.try_wait(me()));
+        assert!(sem.try_wait(me()));
+        assert!(!sem.try_wait(me()));
+        assert_eq!(sem.held_by(me()), 2);
+        assert_eq!(sem.holders(), vec![(std::process::id(), 2)]);
+        let other = std::thread::spawn(move || {
+            let sem = sem;
+            let refused = matches!(sem.post(me()), Err(CoreError::Misuse(_)));
+            (sem, refused)
+        });
+        let (sem, refused) = other.join().unwrap();
+        assert!(refused);
+        sem.post(me()).unwrap();
+        sem.post(me()).unwrap();
+        assert!(matches!(sem.post(me()), Err(CoreError::Misuse(_))));
+        assert_eq!(sem.value(), 2);
+        assert!(sem.holders().is_empty());
+    }
+
+    #[test]
+    fn values_up_to_the_maximum() {
+        let sem = UndoSemaphore::new(u64::from(UndoSemaphore::MAX_VALUE)).unwrap();
+        assert!(sem.try_wait(me()));
+        assert_eq!(sem.value(), UndoSemaphore::MAX_VALUE - 1);
+        sem.post(me()).unwrap();
+        assert_eq!(sem.value(), UndoSemaphore::MAX_VALUE);
+        assert!(UndoSemaphore::new(u64::from(UndoSemaphore::MAX_VALUE) + 1).is_err());
+    }
+
+    #[test]
+    fn a_killed_holders_units_come_back_to_a_waiter() {
+        let sem = UndoSemaphore::new(3).unwrap();
+        let ready = crate::core::semaphore::Semaphore::new(0).unwrap();
+        let child = fork_and(|| {
+            assert!(sem.try_wait(me()) && sem.try_wait(me()) && sem.try_wait(me()));
+            ready.post().unwrap();
+            std::thread::sleep(Duration::from_secs(30));
+            1
+        });
+        ready
+            .wait_until(monotonic_now() + Duration::from_secs(10))
+            .unwrap();
+        assert_eq!(sem.value(), 0);
+        // SAFETY: killing the child we forked.
+        unsafe { libc::kill(child, libc::SIGKILL) };
+        let start = monotonic_now();
+        assert!(take(&sem));
+        assert!(monotonic_now() - start < Duration::from_secs(1));
+        assert_eq!(exit_code(child), -1);
+        assert_eq!(sem.value(), 2);
+        sem.post(me()).unwrap();
+        assert_eq!(sem.value(), 3);
+    }
+
+    #[test]
+    fn a_reaped_holders_units_come_back_to_try_wait_at_once() {
+        let sem = UndoSemaphore::new(1).unwrap();
+        let child = fork_and(|| i32::from(!sem.try_wait(me())));
+        assert_eq!(exit_code(child), 0);
+        assert_eq!(sem.value(), 0);
+        assert!(sem.try_wait(me()));
+        assert_eq!(sem.value(), 0);
+        sem.post(me()).unwrap();
+        assert_eq!(sem.value(), 1);
+    }
+
+    #[test]
+    fn a_stopped_holder_keeps_its_units() {
+        let sem = UndoSemaphore::new(1).unwrap();
+        let ready = crate::core::semaphore::Semaphore::new(0).unwrap();
+        let child = fork_and(|| {
+            assert!(sem.try_wait(me()));
+            ready.post().unwrap();
+            std::thread::sleep(Duration::from_secs(30));
+            1
+        });
+        ready
+            .wait_until(monotonic_now() + Duration::from_secs(10))
+            .unwrap();
+        // SAFETY: stopping, then killing and reaping, the child we forked.
+        unsafe { libc::kill(child, libc::SIGSTOP) };
+        let deadline = monotonic_now() + Duration::from_millis(350);
+        assert!(!sem.acquire(&mut Blocking, me(), Some(deadline)).unwrap());
+        assert!(!sem.try_wait(me()));
+        assert_eq!(sem.holders(), vec![(child as u32, 1)]);
+        // SAFETY: as above.
+        unsafe { libc::kill(child, libc::SIGKILL) };
+        assert_eq!(exit_code(child), -1);
+        assert!(sem.try_wait(me()));
+    }
+
+    #[test]
+    fn a_thread_that_ends_gives_its_units_back() {
+        let sem = Arc::new(UndoSemaphore::new(2).unwrap());
+        let theirs = Arc::clone(&sem);
+        let thread = std::thread::spawn(move || {
+            assert!(theirs.try_wait(me()));
+            thread_part(current_owner())
+        })
+        .join()
+        .unwrap();
+        assert_eq!(sem.value(), 1);
+        assert_eq!(sem.release_thread(thread), 1);
+        assert_eq!(sem.value(), 2);
+        assert!(sem.holders().is_empty());
+    }
+
+    #[test]
+    fn processes_and_threads_never_exceed_the_value_and_lose_nothing() {
+        let sem = UndoSemaphore::new(3).unwrap();
+        let inside = SharedRegion::new(16).unwrap();
+        let children: Vec<_> = (0..4)
+            .map(|_| {
+                fork_and(|| {
+                    std::thread::scope(|scope| {
+                        let threads: Vec<_> = (0..2)
+                            .map(|_| {
+                                scope.spawn(|| {
+                                    for _ in 0..2_000 {
+                                        assert!(take(&sem));
+                                        let now = bump(&inside, 1);
+                                        max(&inside, now);
+                                        bump(&inside, -1);
+                                        sem.post(me()).unwrap();
+                                    }
+                                })
+                            })
+                            .collect();
+                        i32::from(!threads.into_iter().all(|t| t.join().is_ok()))
+                    })
+                })
+            })
+            .collect();
+        for child in children {
+            assert_eq!(exit_code(child), 0);
+        }
+        assert_eq!(sem.value(), 3);
+        assert!(inside.read::<u64>(8).unwrap() <= 3);
+        assert!(sem.holders().is_empty());
+    }
+
+    fn word(region: &SharedRegion, offset: u64) -> &AtomicU64 {
+        let at = region.span(offset, 8).unwrap().cast::<AtomicU64>();
+        // SAFETY: 8 bytes inside the region, aligned (offsets 0 and 8 of a
+        // page-aligned mapping); an AtomicU64 tolerates other processes.
+        unsafe { &*at }
+    }
+
+    /// Atomically adds `delta` to the counter at offset 0; the new value.
+    fn bump(region: &SharedRegion, delta: i64) -> u64 {
+        let old = word(region, 0).fetch_add(delta as u64, Ordering::SeqCst);
+        old.wrapping_add(delta as u64)
+    }
+
+    /// Keeps the largest value seen at offset 8.
+    fn max(region: &SharedRegion, value: u64) {
+        word(region, 8).fetch_max(value, Ordering::SeqCst);
+    }
+
+    #[test]
+    fn a_full_table_makes_a_waiter_wait_for_a_slot() {
+        let sem = UndoSemaphore::new(SLOTS as u64 + 1).unwrap();
+        let owners: Vec<Owner> = (0..SLOTS as u64)
+            .map(|fiber| Owner {
+                token: 0x7_0000_0000 + fiber,
+                ..me()
+            })
+            .collect();
+        for owner in &owners {
+            assert!(sem.try_wait(*owner));
+        }
+        assert_eq!(sem.value(), 1);
+        assert!(!sem.try_wait(me()), "no slot is free");
+        sem.post(owners[5]).unwrap();
+        assert!(sem.try_wait(me()));
+    }
+}

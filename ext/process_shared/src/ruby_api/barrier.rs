@@ -1,0 +1,69 @@
+//! `ProcessShared::Barrier`: Python's `multiprocessing.Barrier` across
+//! forked Ruby processes.
+
+use super::args::optional_timeout;
+use super::blocking::RubyPark;
+use super::convert;
+use super::errors::broken_barrier_error;
+use super::guard::method;
+use super::handle::{define_handle_class, handle_class, open_page};
+use super::typed::This;
+use crate::core::barrier::{Barrier as CoreBarrier, Wait};
+use crate::core::park::deadline_after;
+use magnus::{prelude::*, Error, RModule, Ruby, Value};
+
+handle_class!(Barrier, "ProcessShared::Barrier", CoreBarrier);
+
+impl Barrier {
+    fn initialize(ruby: &Ruby, rb_self: This<Self>, parties: Value) -> Result<(), Error> {
+        let parties = convert::count(ruby, parties, "parties")?;
+        open_page(ruby, rb_self, || CoreBarrier::new(parties))
+    }
+
+    /// `wait(timeout = nil)`: this party's arrival index. A timeout or an
+    /// interrupt breaks the barrier (as in Python), then raises.
+    fn wait(ruby: &Ruby, rb_self: This<Self>, args: &[Value]) -> Result<u32, Error> {
+        let timeout = optional_timeout(ruby, args)?;
+        let barrier = rb_self.handle.get(ruby)?;
+        let deadline = deadline_after(timeout);
+        match barrier.wait(&mut RubyPark::interruptible(ruby), deadline)? {
+            Wait::Passed(index) => Ok(index),
+            Wait::Broken => Err(broken_barrier_error(ruby)),
+        }
+    }
+
+    fn parties(ruby: &Ruby, rb_self: This<Self>) -> Result<u32, Error> {
+        rb_self.handle.with(ruby, CoreBarrier::parties)
+    }
+
+    fn n_waiting(ruby: &Ruby, rb_self: This<Self>) -> Result<u32, Error> {
+        rb_self.handle.with(ruby, CoreBarrier::n_waiting)
+    }
+
+    fn is_broken(ruby: &Ruby, rb_self: This<Self>) -> Result<bool, Error> {
+        rb_self.handle.with(ruby, CoreBarrier::is_broken)
+    }
+
+    fn reset(ruby: &Ruby, rb_self: This<Self>) -> Result<This<Self>, Error> {
+        rb_self.handle.with(ruby, CoreBarrier::reset)?;
+        Ok(rb_self)
+    }
+
+    fn abort(ruby: &Ruby, rb_self: This<Self>) -> Result<This<Self>, Error> {
+        rb_self.handle.with(ruby, CoreBarrier::abort)?;
+        Ok(rb_self)
+    }
+}
+
+pub fn init(ruby: &Ruby, namespace: RModule) -> Result<(), Error> {
+    let class = namespace.define_class("Barrier", ruby.class_object())?;
+    define_handle_class!(class, Barrier);
+    class.define_method("initialize", method!(Barrier::initialize, 1))?;
+    class.define_method("wait", method!(Barrier::wait, -1))?;
+    class.define_method("parties", method!(Barrier::parties, 0))?;
+    class.define_method("n_waiting", method!(Barrier::n_waiting, 0))?;
+    class.define_method("broken?", method!(Barrier::is_broken, 0))?;
+    class.define_method("reset", method!(Barrier::reset, 0))?;
+    class.define_method("abort", method!(Barrier::abort, 0))?;
+    Ok(())
+}

@@ -1,0 +1,61 @@
+//! `ProcessShared::Event`: concurrent-ruby's `Event` across forked Ruby
+//! processes.
+
+use super::args::optional_timeout;
+use super::blocking::RubyPark;
+use super::guard::method;
+use super::handle::{define_handle_class, handle_class, open_page};
+use super::typed::This;
+use crate::core::event::Event as CoreEvent;
+use crate::core::park::deadline_after;
+use magnus::{prelude::*, Error, RModule, Ruby, Value};
+
+handle_class!(Event, "ProcessShared::Event", CoreEvent);
+
+impl Event {
+    fn initialize(ruby: &Ruby, rb_self: This<Self>) -> Result<(), Error> {
+        open_page(ruby, rb_self, CoreEvent::new)
+    }
+
+    /// `set`: always true (concurrent-ruby's contract).
+    fn set(ruby: &Ruby, rb_self: This<Self>) -> Result<bool, Error> {
+        rb_self.handle.with(ruby, CoreEvent::set)?;
+        Ok(true)
+    }
+
+    /// `try?`: sets the event; false if it was already set.
+    fn try_set(ruby: &Ruby, rb_self: This<Self>) -> Result<bool, Error> {
+        rb_self.handle.with(ruby, CoreEvent::set)
+    }
+
+    fn is_set(ruby: &Ruby, rb_self: This<Self>) -> Result<bool, Error> {
+        rb_self.handle.with(ruby, CoreEvent::is_set)
+    }
+
+    /// `reset`: always true (concurrent-ruby's contract).
+    fn reset(ruby: &Ruby, rb_self: This<Self>) -> Result<bool, Error> {
+        rb_self.handle.with(ruby, CoreEvent::reset)?;
+        Ok(true)
+    }
+
+    fn wait(ruby: &Ruby, rb_self: This<Self>, args: &[Value]) -> Result<bool, Error> {
+        let timeout = optional_timeout(ruby, args)?;
+        let event = rb_self.handle.get(ruby)?;
+        if event.is_set() {
+            return Ok(true);
+        }
+        event.wait(&mut RubyPark::interruptible(ruby), deadline_after(timeout))
+    }
+}
+
+pub fn init(ruby: &Ruby, namespace: RModule) -> Result<(), Error> {
+    let class = namespace.define_class("Event", ruby.class_object())?;
+    define_handle_class!(class, Event);
+    class.define_method("initialize", method!(Event::initialize, 0))?;
+    class.define_method("set", method!(Event::set, 0))?;
+    class.define_method("try?", method!(Event::try_set, 0))?;
+    class.define_method("set?", method!(Event::is_set, 0))?;
+    class.define_method("reset", method!(Event::reset, 0))?;
+    class.define_method("wait", method!(Event::wait, -1))?;
+    Ok(())
+}
