@@ -43,6 +43,9 @@ module ProcessShared
     # @!method initialize(value = 0)
     #   A new integer, shared with the processes forked after this. It uses
     #   no file descriptor and leaves no name in `/dev/shm`.
+    #   With `name:` or `path:` (and `create:`, `mode:`), a named object
+    #   instead, shared with any process that opens the same name: see
+    #   {Named}.
     #   @param value [Integer] the initial value
     #   @raise [TypeError] if `value` is not an Integer
     #   @raise [RangeError] if `value` does not fit 64 bits

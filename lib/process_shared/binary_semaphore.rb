@@ -17,6 +17,9 @@ module ProcessShared
 
     # @!method initialize(value = 1)
     #   A new binary semaphore, shared with the processes forked after this.
+    #   With `name:` or `path:` (and `create:`, `mode:`), a named object
+    #   instead, shared with any process that opens the same name: see
+    #   {Named}.
     #   @param value [Integer] 0 or 1
     #   @raise [ArgumentError] for any other value
     #   @raise [TypeError] if `value` is not an Integer

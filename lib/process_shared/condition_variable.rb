@@ -26,6 +26,9 @@ module ProcessShared
     # @!method initialize
     #   A new condition variable, shared with the processes forked after
     #   this.
+    #   With `name:` or `path:` (and `create:`, `mode:`), a named object
+    #   instead, shared with any process that opens the same name: see
+    #   {Named}.
 
     # @!method wait(mutex, timeout = nil)
     #   Releases `mutex` (a {Mutex}, or a {Monitor} however deeply entered),

@@ -31,6 +31,9 @@ module ProcessShared
     # @!method initialize
     #   A new monitor that no thread owns, shared with the processes forked
     #   after this.
+    #   With `name:` or `path:` (and `create:`, `mode:`), a named object
+    #   instead, shared with any process that opens the same name: see
+    #   {Named}.
 
     # @!method enter
     #   Enters the monitor: at once if the calling thread already owns it
@@ -175,11 +178,16 @@ module ProcessShared
     # monitor, create it before forking the processes that share it. Never
     # blocks; its methods raise {ClosedError} once the monitor is closed.
     #
+    # A named monitor's processes share a condition only if it is named
+    # too: `new_cond(name: "myapp.ready")`.
+    #
+    # @param naming [Hash] `name:`, `path:`, `create:`, `mode:` for a named
+    #   condition (see {Named})
     # @return [MonitorMixin::ConditionVariable]
     # @raise [ClosedError] after {#close}
-    def new_cond
+    def new_cond(**naming)
       mon_locked? # raises ClosedError when closed or never initialized
-      MonitorMixin::ConditionVariable.new(self)
+      MonitorMixin::ConditionVariable.new(self, **naming)
     end
 
     # Waits on `cond`, releasing this monitor however deeply entered and

@@ -130,14 +130,16 @@ module ProcessShared
     # A new condition bound to this object's monitor; create it before
     # forking. Never blocks.
     #
+    # @param naming [Hash] `name:`, `path:`, `create:`, `mode:` for a named
+    #   condition (see {Named})
     # @return [MonitorMixin::ConditionVariable]
     # @raise [ClosedError] after {#mon_close}
-    def new_cond
+    def new_cond(**naming)
       unless defined?(@mon_data)
         mon_initialize
         @mon_initialized_by_new_cond = true
       end
-      mon_data.new_cond
+      mon_data.new_cond(**naming)
     end
 
     private

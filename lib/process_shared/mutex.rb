@@ -47,6 +47,9 @@ module ProcessShared
 
     # @!method initialize
     #   A new, unlocked mutex, shared with the processes forked after this.
+    #   With `name:` or `path:` (and `create:`, `mode:`), a named object
+    #   instead, shared with any process that opens the same name: see
+    #   {Named}.
 
     # @!method lock
     #   Takes the lock, blocking (GVL released, interruptible) while another

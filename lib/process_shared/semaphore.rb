@@ -56,6 +56,9 @@ module ProcessShared
     # @!method initialize(value = 1)
     #   A new semaphore, shared with the processes forked after this. It
     #   uses no file descriptor and leaves no name in `/dev/shm`.
+    #   With `name:` or `path:` (and `create:`, `mode:`), a named object
+    #   instead, shared with any process that opens the same name: see
+    #   {Named}.
     #   @param value [Integer] the initial value, 0 up to the system's
     #     maximum (`SEM_VALUE_MAX`, 2147483647 on Linux)
     #   @raise [ArgumentError] if `value` is negative or above the maximum

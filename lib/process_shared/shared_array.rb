@@ -42,12 +42,14 @@ module ProcessShared
     #   positive, or a second count after a count
     # @raise [TypeError] if `type_or_count` is neither a Symbol nor an
     #   Integer, or a count is not an Integer
+    # @param naming [Hash] `name:`, `path:`, `create:`, `mode:` for a named
+    #   array (see {Named})
     # @raise [Errno::ENOMEM] if the system cannot map that much memory
-    def initialize(type_or_count = 1, count = 1)
+    def initialize(type_or_count = 1, count = 1, **naming)
       if type_or_count.is_a?(Integer)
         raise ArgumentError, "a count alone takes no second count; use new(:type, count)" unless count == 1
 
-        super(:uchar, type_or_count)
+        super(:uchar, type_or_count, **naming)
       else
         super # a type, or something the native code refuses with TypeError
       end

@@ -159,6 +159,9 @@ module ProcessShared
     #   of that type (`new(:int)`, `new(:uint64, 2)`); with an Integer
     #   alone, that many bytes (`new(1024)`, of type `:uchar`). Shared with
     #   the processes forked after this.
+    #   With `name:` or `path:` (and `create:`, `mode:`), a named object
+    #   instead, shared with any process that opens the same name: see
+    #   {Named}.
     #   @param type_or_count [Symbol, Integer] an element type (`:char` to
     #     `:ulong_long`, `:float`, `:double`) or, alone, a size in bytes
     #   @param count [Integer] number of elements of the type

@@ -35,6 +35,8 @@ RSpec.describe "system calls on the uncontended path", :integration do
   end
   {
     "Mutex#synchronize" => "m = ProcessShared::Mutex.new; N.times { m.synchronize {} }",
+    "named Mutex#synchronize" =>
+      "m = ProcessShared::Mutex.new(name: \"sc\#{Process.pid}\").tap(&:unlink); N.times { m.synchronize {} }",
     "Mutex#lock + #unlock" => "m = ProcessShared::Mutex.new; N.times { m.lock; m.unlock }",
     "Semaphore#synchronize" => "s = ProcessShared::Semaphore.new(1); N.times { s.synchronize {} }",
     "Semaphore#wait + #post" => "s = ProcessShared::Semaphore.new(1); N.times { s.wait; s.post }",

@@ -17,10 +17,12 @@ module ProcessShared
       # by `new_cond`.
       #
       # @param monitor [ProcessShared::Monitor]
+      # @param naming [Hash] `name:`, `path:`, `create:`, `mode:` for a
+      #   named condition (see {Named}), to go with a named monitor
       # @raise [ClosedError] if the shared condition cannot be created
-      def initialize(monitor)
+      def initialize(monitor, **naming)
         @monitor = monitor
-        @cond = ProcessShared::ConditionVariable.new
+        @cond = ProcessShared::ConditionVariable.new(**naming)
       end
 
       # Releases the monitor (however deeply entered), waits for a signal or

@@ -17,6 +17,7 @@
 //! [`with_integer_type!`] dispatches on a `ScalarType` to the integer rows.
 
 use super::error::{CoreError, CoreResult};
+use super::named::{self, SharedState};
 use super::region::SharedRegion;
 use super::scalar::{scalar_types, Kind, Scalar};
 use std::fmt::Display;
@@ -307,18 +308,37 @@ pub struct SharedCounter {
 impl SharedCounter {
     /// A new counter holding `initial`.
     pub fn new(initial: i64) -> CoreResult<Self> {
-        let counter = SharedCounter {
-            region: SharedRegion::new(std::mem::size_of::<i64>())?,
-        };
-        counter.slot().store(initial);
-        Ok(counter)
+        named::anonymous(initial)
     }
 
     /// The counter's integer.
     pub fn slot(&self) -> AtomicSlot<'_, i64> {
-        // SAFETY: the region holds at least 8 bytes, starts on a page (so
-        // is aligned for i64) and stays mapped while `self` lives.
+        // SAFETY: the region holds at least 8 bytes, starts on a page or
+        // after a named object's 128-byte header (so is aligned for i64)
+        // and stays mapped while `self` lives.
         unsafe { AtomicSlot::at(self.region.base().cast()) }
+    }
+}
+
+impl SharedState for SharedCounter {
+    type Init = i64;
+    const USES_RAW_SEMAPHORE: bool = false;
+
+    fn state_size(_: &i64) -> usize {
+        std::mem::size_of::<i64>()
+    }
+
+    fn init_state(region: &SharedRegion, initial: i64) -> CoreResult<()> {
+        AtomicSlot::<i64>::in_region(region, 0)?.store(initial);
+        Ok(())
+    }
+
+    fn from_region(region: SharedRegion) -> Self {
+        SharedCounter { region }
+    }
+
+    fn region(&self) -> &SharedRegion {
+        &self.region
     }
 }
 

@@ -21,6 +21,7 @@
 //! sleepers would stay raised for ever).
 
 use super::error::{CoreError, CoreResult};
+use super::named::{self, SharedState};
 use super::park::{wait_until, Park};
 use super::region::SharedRegion;
 use crate::platform::{self, WaitOutcome};
@@ -47,19 +48,7 @@ pub struct BinarySemaphore {
 impl BinarySemaphore {
     /// A new binary semaphore with value 0 or 1 (`InvalidArgument` else).
     pub fn new(initial: u64) -> CoreResult<Self> {
-        let initial = match initial {
-            0 | 1 => initial as u32,
-            _ => {
-                return Err(CoreError::InvalidArgument(format!(
-                    "binary semaphore value must be 0 or 1 (got {initial})"
-                )))
-            }
-        };
-        let semaphore = BinarySemaphore {
-            region: SharedRegion::new(std::mem::size_of::<State>())?,
-        };
-        semaphore.state().value.store(initial, Ordering::Release);
-        Ok(semaphore)
+        named::anonymous(initial)
     }
 
     fn state(&self) -> &State {
@@ -176,6 +165,37 @@ impl Drop for Waiter<'_> {
             .state()
             .waiters
             .fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+impl SharedState for BinarySemaphore {
+    type Init = u64;
+    const USES_RAW_SEMAPHORE: bool = false;
+
+    fn state_size(_: &u64) -> usize {
+        std::mem::size_of::<State>()
+    }
+
+    fn check_init(initial: &u64) -> CoreResult<()> {
+        match initial {
+            0 | 1 => Ok(()),
+            _ => Err(CoreError::InvalidArgument(format!(
+                "binary semaphore value must be 0 or 1 (got {initial})"
+            ))),
+        }
+    }
+
+    fn init_state(region: &SharedRegion, initial: u64) -> CoreResult<()> {
+        Self::check_init(&initial)?;
+        region.write::<u32>(0, initial as u32)
+    }
+
+    fn from_region(region: SharedRegion) -> Self {
+        BinarySemaphore { region }
+    }
+
+    fn region(&self) -> &SharedRegion {
+        &self.region
     }
 }
 

@@ -32,6 +32,7 @@
 
 use super::error::CoreResult;
 use super::mutex::Mutex;
+use super::named::{self, SharedState};
 use super::park::{wait_until, Park};
 use super::region::SharedRegion;
 use crate::platform::{self, WaitOutcome};
@@ -54,9 +55,7 @@ pub struct CondVar {
 impl CondVar {
     /// A new condition variable in its own shared page.
     pub fn new() -> CoreResult<Self> {
-        Ok(CondVar {
-            region: SharedRegion::new(std::mem::size_of::<State>())?,
-        })
+        named::anonymous(())
     }
 
     fn state(&self) -> &State {
@@ -172,6 +171,28 @@ impl Ticket<'_> {
 impl Drop for Ticket<'_> {
     fn drop(&mut self) {
         self.condvar.state().waiters.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+impl SharedState for CondVar {
+    type Init = ();
+    const USES_RAW_SEMAPHORE: bool = false;
+
+    fn state_size((): &()) -> usize {
+        std::mem::size_of::<State>()
+    }
+
+    /// All-zero state is a condition variable nobody waits on.
+    fn init_state(_region: &SharedRegion, (): ()) -> CoreResult<()> {
+        Ok(())
+    }
+
+    fn from_region(region: SharedRegion) -> Self {
+        CondVar { region }
+    }
+
+    fn region(&self) -> &SharedRegion {
+        &self.region
     }
 }
 

@@ -14,6 +14,7 @@ pub mod identity;
 pub mod index;
 pub mod latch;
 pub mod mutex;
+pub mod named;
 pub mod object_record;
 pub mod park;
 pub mod queue;

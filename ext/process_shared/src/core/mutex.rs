@@ -40,6 +40,7 @@
 
 use super::error::{CoreError, CoreResult};
 use super::identity::{current_owner, current_process, thread_part, ProcessIdentity};
+use super::named::{self, SharedState};
 use super::park::{wait_then_reacquire, wait_until, Park};
 use super::region::SharedRegion;
 use super::spin_wait::SpinWait;
@@ -108,13 +109,7 @@ pub struct Mutex {
 impl Mutex {
     /// A new, unlocked lock in its own shared page.
     pub fn new() -> CoreResult<Self> {
-        let region = SharedRegion::new(std::mem::size_of::<State>())?;
-        let state = region.base().cast::<State>();
-        // SAFETY: the region is a fresh, zero-filled, page-aligned mapping
-        // large enough for a State; all-zero atomics are valid, and the
-        // semaphore is initialized in place before any use.
-        unsafe { RawSemaphore::init(std::ptr::addr_of_mut!((*state).wake), 0)? };
-        Ok(Mutex { region })
+        named::anonymous(())
     }
 
     fn state(&self) -> &State {
@@ -467,6 +462,35 @@ impl Waiter<'_> {
                 }
             }
         }
+    }
+}
+
+impl SharedState for Mutex {
+    type Init = ();
+    const USES_RAW_SEMAPHORE: bool = true;
+
+    fn state_size((): &()) -> usize {
+        std::mem::size_of::<State>()
+    }
+
+    fn init_state(region: &SharedRegion, (): ()) -> CoreResult<()> {
+        let state = region
+            .span(0, std::mem::size_of::<State>())?
+            .cast::<State>();
+        // SAFETY: the span is zero-filled, suitably aligned (regions start
+        // page- or header-aligned) shared memory for a State that nothing
+        // uses yet; all-zero atomics are valid, and the semaphore is
+        // initialized in place before any use.
+        unsafe { RawSemaphore::init(std::ptr::addr_of_mut!((*state).wake), 0)? };
+        Ok(())
+    }
+
+    fn from_region(region: SharedRegion) -> Self {
+        Mutex { region }
+    }
+
+    fn region(&self) -> &SharedRegion {
+        &self.region
     }
 }
 

@@ -1,20 +1,28 @@
-//! A block of anonymous memory shared with every process forked after it
-//! was made, with bounds-checked access.
+//! A block of shared memory with bounds-checked access: anonymous (shared
+//! with every process forked after it was made) or part of a named object
+//! (`core::named`: a POSIX shared-memory object or a file, shared with any
+//! process that opens it).
 //!
 //! Other processes may write the memory at any moment, so nothing here ever
 //! hands out a Rust reference into it: values are copied in and out.
 
 use super::error::{CoreError, CoreResult};
+use super::named::Origin;
 use super::scalar::Scalar;
 use crate::platform;
 use std::ptr::NonNull;
 
 /// An owned shared mapping; dropping it unmaps it in this process only.
+///
+/// The usable bytes (`base`, `len`) may start after the start of the
+/// mapping: a named object keeps its header in front of them.
 #[derive(Debug)]
 pub struct SharedRegion {
     base: NonNull<u8>,
     len: usize,
+    mapping: NonNull<u8>,
     mapped_len: usize,
+    origin: Option<Origin>,
 }
 
 // SAFETY: the region is plain memory; every access goes through raw-pointer
@@ -48,8 +56,41 @@ impl SharedRegion {
         Ok(SharedRegion {
             base,
             len,
+            mapping: base,
             mapped_len,
+            origin: None,
         })
+    }
+
+    /// The `len` bytes at `offset` into a mapping of a named object; the
+    /// region owns the mapping from now on.
+    ///
+    /// # Safety
+    /// `mapping`/`mapped_len` must be exactly one `map_file` result, not yet
+    /// unmapped and owned by nothing else, and `offset + len <= mapped_len`.
+    pub(crate) unsafe fn from_named_mapping(
+        mapping: NonNull<u8>,
+        mapped_len: usize,
+        offset: usize,
+        len: usize,
+        origin: Option<Origin>,
+    ) -> Self {
+        debug_assert!(offset + len <= mapped_len);
+        // SAFETY: offset is inside the mapping (guaranteed by the caller),
+        // and an address inside a mapping is never null.
+        let base = unsafe { NonNull::new_unchecked(mapping.as_ptr().add(offset)) };
+        SharedRegion {
+            base,
+            len,
+            mapping,
+            mapped_len,
+            origin,
+        }
+    }
+
+    /// Where a named region came from; `None` for anonymous memory.
+    pub fn origin(&self) -> Option<&Origin> {
+        self.origin.as_ref()
     }
 
     /// The usable size in bytes, as asked for.
@@ -154,9 +195,10 @@ impl SharedRegion {
 
 impl Drop for SharedRegion {
     fn drop(&mut self) {
-        // SAFETY: base/mapped_len came from map_shared and are unmapped once,
-        // here; no reference into the mapping outlives `self`.
-        unsafe { platform::unmap(self.base, self.mapped_len) };
+        // SAFETY: mapping/mapped_len came from map_shared or map_file and
+        // are unmapped once, here; no reference into the mapping outlives
+        // `self`.
+        unsafe { platform::unmap(self.mapping, self.mapped_len) };
     }
 }
 

@@ -3,6 +3,7 @@
 //! semaphore does its own wake-ups).
 
 use super::error::{CoreError, CoreResult};
+use super::named::{self, SharedState};
 use super::park::{wait_until, Park};
 use super::region::SharedRegion;
 use crate::platform::{RawSemaphore, WaitOutcome};
@@ -24,7 +25,11 @@ impl Semaphore {
 
     /// A new semaphore with the given count.
     pub fn new(initial: u64) -> CoreResult<Self> {
-        let initial = u32::try_from(initial)
+        named::anonymous(initial)
+    }
+
+    fn checked_initial(initial: u64) -> CoreResult<u32> {
+        u32::try_from(initial)
             .ok()
             .filter(|&value| value <= Self::MAX_VALUE)
             .ok_or_else(|| {
@@ -32,12 +37,7 @@ impl Semaphore {
                     "initial value {initial} is larger than the maximum of {}",
                     Self::MAX_VALUE
                 ))
-            })?;
-        let region = SharedRegion::new(WAITERS_OFFSET + std::mem::size_of::<AtomicU32>())?;
-        // SAFETY: the region is a fresh page-aligned mapping large enough for
-        // a RawSemaphore, and nothing else lives in it.
-        unsafe { RawSemaphore::init(region.base().cast(), initial)? };
-        Ok(Semaphore { region })
+            })
     }
 
     fn raw(&self) -> &RawSemaphore {
@@ -112,6 +112,37 @@ impl Semaphore {
         self.raw().value().ok_or(CoreError::Unsupported(
             "Semaphore#value is not available on macOS: Mach semaphores cannot report their value",
         ))
+    }
+}
+
+impl SharedState for Semaphore {
+    type Init = u64;
+    const USES_RAW_SEMAPHORE: bool = true;
+
+    fn state_size(_: &u64) -> usize {
+        WAITERS_OFFSET + std::mem::size_of::<AtomicU32>()
+    }
+
+    fn check_init(initial: &u64) -> CoreResult<()> {
+        Self::checked_initial(*initial).map(drop)
+    }
+
+    fn init_state(region: &SharedRegion, initial: u64) -> CoreResult<()> {
+        let initial = Self::checked_initial(initial)?;
+        let slot = region.span(0, std::mem::size_of::<RawSemaphore>())?;
+        // SAFETY: the span is suitably aligned shared memory large enough for
+        // a RawSemaphore (the zero-filled waiter count follows it), and
+        // nothing else lives in it.
+        unsafe { RawSemaphore::init(slot.cast(), initial)? };
+        Ok(())
+    }
+
+    fn from_region(region: SharedRegion) -> Self {
+        Semaphore { region }
+    }
+
+    fn region(&self) -> &SharedRegion {
+        &self.region
     }
 }
 

@@ -18,6 +18,7 @@
 //! and `macos.rs` hold only what differs.
 
 pub mod mach;
+pub mod named;
 mod posix;
 pub use posix::{current_pid, map_shared, monotonic_now, no_such_process, page_size, unmap};
 

@@ -5,7 +5,8 @@
 use super::errors::OrRaise;
 use super::fast_path::{self, slow_name};
 use super::guard::method;
-use super::handle::{define_handle_class, handle_class, open_page};
+use super::handle::{define_handle_class, handle_class};
+use super::named;
 use super::shared_array_atomic::{element_value, expected_value, signed_delta, update_with_block};
 use super::typed::This;
 use crate::core::atomic::SharedCounter;
@@ -15,12 +16,13 @@ handle_class!(AtomicInteger, "ProcessShared::AtomicInteger", SharedCounter);
 
 impl AtomicInteger {
     fn initialize(ruby: &Ruby, rb_self: This<Self>, args: &[Value]) -> Result<(), Error> {
-        let args = scan_args::<(), (Option<Value>,), (), (), (), ()>(args)?;
-        let initial = match args.optional.0 {
-            Some(value) => element_value::<i64>(ruby, value, "initial value")?,
-            None => 0,
-        };
-        open_page(ruby, rb_self, || SharedCounter::new(initial))
+        named::initialize(ruby, rb_self, args, |args| {
+            let args = scan_args::<(), (Option<Value>,), (), (), (), ()>(args)?;
+            match args.optional.0 {
+                Some(value) => element_value::<i64>(ruby, value, "initial value"),
+                None => Ok(0),
+            }
+        })
     }
 
     fn value(ruby: &Ruby, rb_self: This<Self>) -> Result<i64, Error> {
@@ -96,6 +98,7 @@ impl AtomicInteger {
 pub fn init(ruby: &Ruby, namespace: RModule) -> Result<(), Error> {
     let class = namespace.define_class("AtomicInteger", ruby.class_object())?;
     define_handle_class!(class, AtomicInteger);
+    named::include_in::<AtomicInteger>(ruby, class)?;
     class.define_method("initialize", method!(AtomicInteger::initialize, -1))?;
     // The checked value, increment and decrement; the public ones (and
     // `up`, `down`) are fast_path's.

@@ -3,8 +3,9 @@
 
 use super::args::initial_value;
 use super::guard::method;
-use super::handle::{define_handle_class, handle_class, inspect_with, open_page};
+use super::handle::{define_handle_class, handle_class, inspect_with};
 use super::methods;
+use super::named;
 use super::typed::This;
 use crate::core::binary_semaphore::BinarySemaphore as CoreBinarySemaphore;
 use magnus::{prelude::*, Error, RModule, Ruby, Value};
@@ -27,8 +28,7 @@ impl BinarySemaphore {
     }
 
     fn initialize(ruby: &Ruby, rb_self: This<Self>, args: &[Value]) -> Result<(), Error> {
-        let initial = initial_value(ruby, args)?;
-        open_page(ruby, rb_self, || CoreBinarySemaphore::new(initial))
+        named::initialize(ruby, rb_self, args, |args| initial_value(ruby, args))
     }
 
     fn value(ruby: &Ruby, rb_self: This<Self>) -> Result<u32, Error> {
@@ -51,6 +51,7 @@ pub fn init(ruby: &Ruby, namespace: RModule) -> Result<(), Error> {
         "synchronize",
         method!(methods::synchronize::<BinarySemaphore>, 0),
     )?;
+    named::include_in::<BinarySemaphore>(ruby, class)?;
     class.define_method("inspect", method!(BinarySemaphore::inspect, 0))?;
     Ok(())
 }

@@ -5,9 +5,10 @@ use super::blocking::RubyPark;
 use super::convert;
 use super::errors::type_error;
 use super::guard::method;
-use super::handle::{define_handle_class, handle_class, inspect_with, open_page};
+use super::handle::{define_handle_class, handle_class, inspect_with};
 use super::monitor::Monitor;
 use super::mutex::{relock, Mutex};
+use super::named;
 use super::typed::This;
 use crate::core::condvar::CondVar;
 use crate::core::mutex::Mutex as CoreMutex;
@@ -42,6 +43,10 @@ fn lock_of(ruby: &Ruby, value: Value) -> Result<Arc<CoreMutex>, Error> {
 }
 
 impl ConditionVariable {
+    fn initialize(ruby: &Ruby, rb_self: This<Self>, args: &[Value]) -> Result<(), Error> {
+        named::initialize(ruby, rb_self, args, named::no_arguments)
+    }
+
     fn waiting(ruby: &Ruby, rb_self: This<Self>) -> Result<u32, Error> {
         rb_self.handle.with(ruby, CondVar::waiting)
     }
@@ -50,10 +55,6 @@ impl ConditionVariable {
         inspect_with(ruby, rb_self, |condvar| {
             format!("{} waiting", condvar.waiting())
         })
-    }
-
-    fn initialize(ruby: &Ruby, rb_self: This<Self>) -> Result<(), Error> {
-        open_page(ruby, rb_self, CondVar::new)
     }
 
     /// Releases `mutex`, waits for a signal or the timeout, and takes
@@ -93,10 +94,11 @@ impl ConditionVariable {
 pub fn init(ruby: &Ruby, namespace: RModule) -> Result<(), Error> {
     let class = namespace.define_class("ConditionVariable", ruby.class_object())?;
     define_handle_class!(class, ConditionVariable);
-    class.define_method("initialize", method!(ConditionVariable::initialize, 0))?;
+    class.define_method("initialize", method!(ConditionVariable::initialize, -1))?;
     class.define_method("wait", method!(ConditionVariable::wait, -1))?;
     class.define_method("signal", method!(ConditionVariable::signal, 0))?;
     class.define_method("broadcast", method!(ConditionVariable::broadcast, 0))?;
+    named::include_in::<ConditionVariable>(ruby, class)?;
     class.define_method("waiting", method!(ConditionVariable::waiting, 0))?;
     class.define_method("inspect", method!(ConditionVariable::inspect, 0))?;
     Ok(())

@@ -17,20 +17,33 @@ fn is_out_of_mappings(err: &CoreError) -> bool {
 }
 
 /// Makes a resource that maps `bytes` of shared memory, retrying once after
-/// a full GC if the kernel is out of mappings.
+/// a full GC if the kernel is out of mappings. (Classes made through
+/// `named::create` go through [`allocate_with`]; this stays for a class
+/// that cannot be named.)
+#[allow(dead_code)]
 pub fn allocate<T>(
     ruby: &Ruby,
     bytes: usize,
-    mut make: impl FnMut() -> CoreResult<T>,
+    make: impl FnMut() -> CoreResult<T>,
 ) -> Result<T, Error> {
+    allocate_with(ruby, bytes, is_out_of_mappings, make).map_err(|err| core_error(ruby, err))
+}
+
+/// [`allocate`] for makers with their own error type (named objects):
+/// `out_of_mappings` tells which errors a GC may cure.
+pub fn allocate_with<T, E>(
+    ruby: &Ruby,
+    bytes: usize,
+    out_of_mappings: impl Fn(&E) -> bool,
+    mut make: impl FnMut() -> Result<T, E>,
+) -> Result<T, E> {
     let made = match make() {
-        Err(err) if is_out_of_mappings(&err) => {
+        Err(err) if out_of_mappings(&err) => {
             ruby.gc_start();
             make()
         }
         other => other,
-    }
-    .map_err(|err| core_error(ruby, err))?;
+    }?;
     let reported = isize::try_from(bytes).unwrap_or(isize::MAX);
     // SAFETY: called with the GVL held (we are in a Ruby method); Ruby only
     // adds the figure to its malloc counter.

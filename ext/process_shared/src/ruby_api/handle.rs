@@ -105,6 +105,10 @@ pub trait HandleClass: TypedData + Default {
     /// What the handle holds.
     type Resource;
 
+    /// The Ruby class's name, e.g. `ProcessShared::Mutex` (recorded in the
+    /// header of a named object).
+    const CLASS_NAME: &'static str;
+
     /// The object's handle.
     fn handle(&self) -> &Handle<Self::Resource>;
 
@@ -117,7 +121,11 @@ pub trait HandleClass: TypedData + Default {
 
 /// `initialize` of a class whose resource fills one shared page: makes it
 /// with `make` (collecting garbage first if the process ran out of
-/// mappings) and opens the handle.
+/// mappings) and opens the handle. Anonymous only: a class whose core type
+/// implements `SharedState` uses `named::initialize` instead, and so takes
+/// `name:`/`path:` (every class does today; this stays for one that
+/// cannot).
+#[allow(dead_code)]
 pub fn open_page<T: HandleClass>(
     ruby: &Ruby,
     rb_self: This<T>,
@@ -181,6 +189,7 @@ macro_rules! handle_class {
 
         impl $crate::ruby_api::handle::HandleClass for $name {
             type Resource = $resource;
+            const CLASS_NAME: &'static str = $class;
 
             fn handle(&self) -> &$crate::ruby_api::handle::Handle<$resource> {
                 &self.handle

@@ -20,6 +20,7 @@ mod handle;
 mod methods;
 mod monitor;
 mod mutex;
+mod named;
 mod owner;
 mod queue;
 mod read_write_lock;
@@ -41,6 +42,7 @@ pub fn init(ruby: &Ruby) -> Result<(), Error> {
     errors::init(ruby, namespace)?;
     guard::init(ruby, namespace)?;
     fork_hook::init(ruby, namespace)?;
+    named::init(ruby, namespace)?;
     owner::init(ruby, namespace)?;
     semaphore::init(ruby, namespace)?;
     shared_memory::init(ruby, namespace)?;

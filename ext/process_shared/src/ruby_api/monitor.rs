@@ -5,9 +5,10 @@
 use super::args::{optional_timeout, timeout_given};
 use super::errors::{process_error, OrRaise};
 use super::guard::method;
-use super::handle::{define_handle_class, handle_class, inspect_with, open_page, Handle};
+use super::handle::{define_handle_class, handle_class, inspect_with, Handle};
 use super::methods::around_block;
 use super::mutex::{describe_lock, lock_busy, lock_busy_until, release_own_hold};
+use super::named;
 use super::owner::release_at_thread_end;
 use super::typed::This;
 use crate::core::mutex::{Mutex as CoreMutex, TryLock};
@@ -29,8 +30,8 @@ fn enter_handle(ruby: &Ruby, handle: &Handle<CoreMutex>) -> Result<(), Error> {
 }
 
 impl Monitor {
-    fn initialize(ruby: &Ruby, rb_self: This<Self>) -> Result<(), Error> {
-        open_page(ruby, rb_self, CoreMutex::new)?;
+    fn initialize(ruby: &Ruby, rb_self: This<Self>, args: &[Value]) -> Result<(), Error> {
+        named::initialize(ruby, rb_self, args, named::no_arguments)?;
         release_at_thread_end(&rb_self.handle.get(ruby)?);
         Ok(())
     }
@@ -115,7 +116,7 @@ impl Monitor {
 pub fn init(ruby: &Ruby, namespace: RModule) -> Result<(), Error> {
     let class = namespace.define_class("Monitor", ruby.class_object())?;
     define_handle_class!(class, Monitor);
-    class.define_method("initialize", method!(Monitor::initialize, 0))?;
+    class.define_method("initialize", method!(Monitor::initialize, -1))?;
     for name in ["enter", "mon_enter", "lock"] {
         class.define_method(name, method!(Monitor::enter, 0))?;
     }
@@ -135,6 +136,7 @@ pub fn init(ruby: &Ruby, namespace: RModule) -> Result<(), Error> {
         "previous_owner_died?",
         method!(Monitor::previous_owner_died, 0),
     )?;
+    named::include_in::<Monitor>(ruby, class)?;
     class.define_method("owner_pid", method!(Monitor::owner_pid, 0))?;
     class.define_method("waiting", method!(Monitor::waiting, 0))?;
     class.define_method("inspect", method!(Monitor::inspect, 0))?;

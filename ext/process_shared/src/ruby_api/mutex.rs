@@ -5,8 +5,9 @@ use super::args::{optional_timeout, timeout_given};
 use super::blocking::RubyPark;
 use super::errors::{process_error, OrRaise};
 use super::guard::method;
-use super::handle::{define_handle_class, handle_class, inspect_with, open_page, Handle};
+use super::handle::{define_handle_class, handle_class, inspect_with, Handle};
 use super::methods::around_block;
+use super::named;
 use super::owner::release_at_thread_end;
 use super::typed::This;
 use super::uninterruptible::{lock_again, sleep_released};
@@ -95,8 +96,8 @@ pub fn describe_lock(mutex: &CoreMutex) -> String {
 }
 
 impl Mutex {
-    fn initialize(ruby: &Ruby, rb_self: This<Self>) -> Result<(), Error> {
-        open_page(ruby, rb_self, CoreMutex::new)?;
+    fn initialize(ruby: &Ruby, rb_self: This<Self>, args: &[Value]) -> Result<(), Error> {
+        named::initialize(ruby, rb_self, args, named::no_arguments)?;
         release_at_thread_end(&rb_self.handle.get(ruby)?);
         Ok(())
     }
@@ -174,7 +175,7 @@ impl Mutex {
 pub fn init(ruby: &Ruby, namespace: RModule) -> Result<(), Error> {
     let class = namespace.define_class("Mutex", ruby.class_object())?;
     define_handle_class!(class, Mutex);
-    class.define_method("initialize", method!(Mutex::initialize, 0))?;
+    class.define_method("initialize", method!(Mutex::initialize, -1))?;
     class.define_method("lock", method!(Mutex::lock, 0))?;
     class.define_method("try_lock", method!(Mutex::try_lock, -1))?;
     class.define_method("unlock", method!(Mutex::unlock, 0))?;
@@ -186,6 +187,7 @@ pub fn init(ruby: &Ruby, namespace: RModule) -> Result<(), Error> {
     )?;
     class.define_method("synchronize", method!(Mutex::synchronize, 0))?;
     class.define_method("sleep", method!(Mutex::sleep, -1))?;
+    named::include_in::<Mutex>(ruby, class)?;
     class.define_method("owner_pid", method!(Mutex::owner_pid, 0))?;
     class.define_method("waiting", method!(Mutex::waiting, 0))?;
     class.define_method("inspect", method!(Mutex::inspect, 0))?;

@@ -3,8 +3,9 @@
 use super::args::initial_value;
 use super::errors::OrRaise;
 use super::guard::method;
-use super::handle::{define_handle_class, handle_class, inspect_with, open_page};
+use super::handle::{define_handle_class, handle_class, inspect_with};
 use super::methods;
+use super::named;
 use super::typed::This;
 use crate::core::semaphore::Semaphore as CoreSemaphore;
 use magnus::{prelude::*, Error, RModule, Ruby, Value};
@@ -26,8 +27,7 @@ impl Semaphore {
     }
 
     fn initialize(ruby: &Ruby, rb_self: This<Self>, args: &[Value]) -> Result<(), Error> {
-        let initial = initial_value(ruby, args)?;
-        open_page(ruby, rb_self, || CoreSemaphore::new(initial))
+        named::initialize(ruby, rb_self, args, |args| initial_value(ruby, args))
     }
 
     fn value(ruby: &Ruby, rb_self: This<Self>) -> Result<u32, Error> {
@@ -47,6 +47,7 @@ pub fn init(ruby: &Ruby, namespace: RModule) -> Result<(), Error> {
     class.define_method("post", method!(methods::post::<Semaphore>, 0))?;
     class.define_method("value", method!(Semaphore::value, 0))?;
     class.define_method("synchronize", method!(methods::synchronize::<Semaphore>, 0))?;
+    named::include_in::<Semaphore>(ruby, class)?;
     class.define_method("waiting", method!(Semaphore::waiting, 0))?;
     class.define_method("inspect", method!(Semaphore::inspect, 0))?;
     Ok(())

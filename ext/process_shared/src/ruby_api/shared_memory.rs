@@ -7,10 +7,11 @@
 use super::convert::{self, RubyScalar};
 use super::errors::{argument_error, index_error, type_error, OrRaise};
 use super::fast_path;
-use super::gc;
 use super::guard::method;
 use super::handle::{define_handle_class, handle_class};
+use super::named;
 use super::typed::This;
+use crate::core::named::{HasRegion, Layout};
 use crate::core::object_record::{self, RecordError};
 use crate::core::region::SharedRegion;
 use crate::core::scalar::{scalar_types, Kind, Scalar, ScalarType, TypeName};
@@ -74,8 +75,22 @@ fn byte_length<T: Scalar>(ruby: &Ruby, elements: usize) -> Result<usize, Error> 
         .ok_or_else(|| index_error(ruby, format!("{elements} elements is out of range")))
 }
 
+impl HasRegion for Memory {
+    fn region(&self) -> &SharedRegion {
+        &self.region
+    }
+}
+
+/// Whether `value` is a `ProcessShared::SharedArray`.
+fn is_array(ruby: &Ruby, value: Value) -> bool {
+    ruby.define_module("ProcessShared")
+        .and_then(|namespace| namespace.const_get::<_, RClass>("SharedArray"))
+        .is_ok_and(|class| value.is_kind_of(class))
+}
+
 impl SharedMemory {
     fn initialize(ruby: &Ruby, rb_self: This<Self>, args: &[Value]) -> Result<(), Error> {
+        let (args, naming) = named::split_args(ruby, args)?;
         let args = scan_args::<(), (Option<Value>, Option<Value>), (), (), (), ()>(args)?;
         let (type_or_count, count) = args.optional;
         let (type_name, scalar, count) = match type_or_count {
@@ -126,9 +141,20 @@ impl SharedMemory {
         let size = count
             .checked_mul(scalar.size())
             .ok_or_else(|| argument_error(ruby, format!("count {count} is too large")))?;
-        let page = crate::platform::page_size();
-        let mapped = size.div_ceil(page).saturating_mul(page);
-        let region = gc::allocate(ruby, mapped, || SharedRegion::new(size))?;
+        // An array is recorded as such: opening it as plain memory (or the
+        // other way round) is opening another class.
+        let class = if is_array(ruby, rb_self.into_value_with(ruby)) {
+            "ProcessShared::SharedArray"
+        } else {
+            "ProcessShared::SharedMemory"
+        };
+        let layout = Layout {
+            class,
+            element: scalar.rust_name(),
+            count: count as u64,
+            size,
+        };
+        let region = named::open_region(ruby, naming.as_ref(), &layout)?;
         rb_self.handle.open(
             ruby,
             Memory {
@@ -545,6 +571,7 @@ fn type_table(ruby: &Ruby) -> Result<RArray, Error> {
 pub fn init(ruby: &Ruby, namespace: RModule) -> Result<(), Error> {
     let class = namespace.define_class("SharedMemory", ruby.class_object())?;
     define_handle_class!(class, SharedMemory);
+    named::include_in::<SharedMemory>(ruby, class)?;
     class.define_method("initialize", method!(SharedMemory::initialize, -1))?;
     class.define_method("size", method!(SharedMemory::size, 0))?;
     class.define_method("type", method!(SharedMemory::type_symbol, 0))?;
