@@ -18,5 +18,6 @@ pub mod semaphore;
 pub mod spin_wait;
 #[cfg(test)]
 mod test_support;
+pub mod thread_end;
 
 pub use error::{CoreError, CoreResult};

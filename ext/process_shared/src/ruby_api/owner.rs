@@ -1,0 +1,184 @@
+//! Owner tokens that name the current fiber (see `core::identity`).
+//!
+//! Ruby 3 locks are owned by a fiber, and Ruby 3.1 hands a finished
+//! thread's native thread, thread-locals included, to the next
+//! `Thread.new`: a token must name a Ruby fiber, never a native thread.
+//!
+//! Each fiber's token is kept in a hidden instance variable of the `Fiber`
+//! object (an id without `@`, invisible from Ruby), its thread part in one
+//! of the `Thread` object: both die with their objects. Looking them up
+//! costs a hash lookup, so each native thread caches the last fiber that
+//! asked and its token; while the same fiber keeps asking, a token costs
+//! one call to `rb_fiber_current` and a compare.
+//!
+//! The cache compares addresses, and a fiber's address is reused once the
+//! fiber is garbage-collected: so the cached fiber is pinned (marked, and
+//! never moved by `GC.compact`) through a slot of this native thread that is
+//! registered as a GC root, and it cannot be freed while it is cached. A
+//! native thread that exits gives its slot back for the next native thread.
+
+use crate::core::identity;
+use rb_sys::{ID, VALUE};
+use std::cell::Cell;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::{Mutex, OnceLock};
+
+/// Thread parts stay below 2^30, so that a token is a positive Fixnum.
+const THREAD_PART_LIMIT: u32 = 1 << 30;
+
+static NEXT_THREAD: AtomicU32 = AtomicU32::new(1);
+static NEXT_FIBER: AtomicU32 = AtomicU32::new(1);
+
+struct Ids {
+    fiber_token: ID,
+    thread_part: ID,
+}
+
+static IDS: OnceLock<Ids> = OnceLock::new();
+
+/// A GC root holding the fiber this native thread has cached.
+struct PinSlot(*mut VALUE);
+
+/// Slots of native threads that exited, for the next ones.
+static FREE_SLOTS: Mutex<Vec<usize>> = Mutex::new(Vec::new());
+
+impl PinSlot {
+    /// A free slot, or a new one registered with the GC. GVL held.
+    fn take() -> PinSlot {
+        let free = FREE_SLOTS
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .pop();
+        if let Some(slot) = free {
+            return PinSlot(slot as *mut VALUE);
+        }
+        let slot = Box::into_raw(Box::new(rb_sys::Qnil as VALUE));
+        // SAFETY: with the GVL held, registers a leaked (never freed) slot
+        // holding a valid VALUE; the GC marks (and pins) what it holds.
+        unsafe { rb_sys::rb_gc_register_address(slot) };
+        PinSlot(slot)
+    }
+
+    fn pin(&self, fiber: VALUE) {
+        // SAFETY: the slot is ours alone (one per native thread) and stays
+        // allocated for ever; written with the GVL held, so the GC does not
+        // read it at the same time.
+        unsafe { *self.0 = fiber };
+    }
+}
+
+impl Drop for PinSlot {
+    fn drop(&mut self) {
+        // Without the GVL here (the native thread is exiting): the slot
+        // keeps its fiber pinned until another native thread takes it.
+        FREE_SLOTS
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .push(self.0 as usize);
+    }
+}
+
+thread_local! {
+    /// The fiber that last asked on this native thread, and its token.
+    static LAST: Cell<(VALUE, u64)> = const { Cell::new((0, 0)) };
+    static PIN: PinSlot = PinSlot::take();
+}
+
+/// Makes owner tokens name fibers. Called once, with the GVL, at load.
+pub fn install() {
+    IDS.get_or_init(|| Ids {
+        fiber_token: intern("__process_shared_owner_token"),
+        thread_part: intern("__process_shared_thread_part"),
+    });
+    identity::set_owner_source(current_fiber_token);
+}
+
+fn intern(name: &str) -> ID {
+    // SAFETY: a valid pointer and length; interning never raises.
+    unsafe { rb_sys::rb_intern2(name.as_ptr().cast(), name.len() as _) }
+}
+
+/// The current fiber's token. A cache hit reads only this native thread's
+/// own data, so it is also safe in a wait with the GVL released (a fiber
+/// cannot switch there); a miss (first call in another fiber) needs the
+/// GVL, which every caller holds when it starts an operation.
+fn current_fiber_token() -> u64 {
+    // SAFETY: reads the running fiber of this native thread; its root
+    // fiber object exists after the first call, made with the GVL held.
+    let fiber = unsafe { rb_sys::rb_fiber_current() };
+    let (cached, token) = LAST.with(Cell::get);
+    if cached == fiber && token != 0 {
+        return token;
+    }
+    let token = token_of(fiber);
+    PIN.with(|pin| pin.pin(fiber));
+    LAST.with(|last| last.set((fiber, token)));
+    token
+}
+
+/// Reads (or gives) `fiber` its token. GVL held.
+fn token_of(fiber: VALUE) -> u64 {
+    let ids = IDS.get().expect("owner tokens installed");
+    if let Some(token) = hidden_u64(fiber, ids.fiber_token) {
+        return token;
+    }
+    // SAFETY: the current thread's object, GVL held.
+    let thread = unsafe { rb_sys::rb_thread_current() };
+    let thread_part = hidden_u64(thread, ids.thread_part)
+        .and_then(|part| u32::try_from(part).ok())
+        .unwrap_or_else(|| {
+            let part = next_serial(&NEXT_THREAD, THREAD_PART_LIMIT);
+            set_hidden_u64(thread, ids.thread_part, u64::from(part));
+            part
+        });
+    let token = identity::owner_token(thread_part, next_serial(&NEXT_FIBER, u32::MAX));
+    set_hidden_u64(fiber, ids.fiber_token, token);
+    token
+}
+
+/// The thread part of the calling thread's tokens, if any fiber of it ever
+/// asked for one. GVL held.
+pub fn current_thread_part() -> Option<u32> {
+    let ids = IDS.get()?;
+    // SAFETY: the current thread's object, GVL held.
+    let thread = unsafe { rb_sys::rb_thread_current() };
+    hidden_u64(thread, ids.thread_part).and_then(|part| u32::try_from(part).ok())
+}
+
+/// The next serial in 1..limit, wrapping around.
+fn next_serial(counter: &AtomicU32, limit: u32) -> u32 {
+    loop {
+        let serial = counter.fetch_add(1, Ordering::Relaxed) % limit;
+        if serial != 0 {
+            return serial;
+        }
+    }
+}
+
+/// A hidden instance variable holding a non-negative Fixnum, if set.
+fn hidden_u64(object: VALUE, id: ID) -> Option<u64> {
+    // SAFETY: GVL held; reading an instance variable never raises, and
+    // `rb_ivar_get` of an unset one returns nil.
+    let value = unsafe { rb_sys::rb_ivar_get(object, id) };
+    let api = rb_sys::stable_api::get_default();
+    use rb_sys::stable_api::StableApiDefinition;
+    if !api.fixnum_p(value) {
+        return None;
+    }
+    u64::try_from(api.fix2long(value)).ok()
+}
+
+/// Sets a hidden instance variable to a Fixnum, unless the object is
+/// frozen (then the value is simply not remembered).
+fn set_hidden_u64(object: VALUE, id: ID, value: u64) {
+    use rb_sys::stable_api::StableApiDefinition;
+    let api = rb_sys::stable_api::get_default();
+    // SAFETY: GVL held; `object` is a live heap object (a Fiber or Thread).
+    if unsafe { api.frozen_p(object) } {
+        return;
+    }
+    let value = api.long2num(value as i64);
+    // SAFETY: GVL held; the object is not frozen, so setting an instance
+    // variable cannot raise.
+    unsafe { rb_sys::rb_ivar_set(object, id, value) };
+}
