@@ -9,13 +9,13 @@
 //!
 //! # Algorithm
 //!
-//! `wait` is a compare-and-swap of `value` from 1 to 0; `post` one from 0 to
-//! 1, which fails (and changes nothing) when the value is already 1, so no
-//! process can ever read 2. A waiter that finds 0 counts itself in
+//! `wait` is a compare-and-swap of `value` from 1 to 0; `post` a swap to 1,
+//! which changes nothing (and reports misuse) when the value is already 1,
+//! so no process can ever read 2. A waiter that finds 0 counts itself in
 //! `waiters` and sleeps on the futex word while it is still 0; `post` wakes
-//! one sleeper when any is counted. Both sides fence between their write and
-//! their read, so either the waiter sees the 1 or the poster sees the
-//! waiter.
+//! one sleeper when any is counted. Both sides order their write before their
+//! read (the waiter with a fence, the poster's swap by itself), so either
+//! the waiter sees the 1 or the poster sees the waiter.
 
 use super::error::{CoreError, CoreResult};
 use super::park::{wait_until, Park};
@@ -94,17 +94,15 @@ impl BinarySemaphore {
     /// change) when the value is already 1.
     pub fn post(&self) -> CoreResult<()> {
         let state = self.state();
-        if state
-            .value
-            .compare_exchange(0, 1, Ordering::Release, Ordering::Relaxed)
-            .is_err()
-        {
+        // A swap, not a compare-and-swap: storing 1 over 1 changes nothing.
+        // Sequentially consistent, it pairs with the waiter's fence with no
+        // fence of its own (see the module comment).
+        if state.value.swap(1, Ordering::SeqCst) == 1 {
             return Err(CoreError::Misuse(
                 "binary semaphore is already at 1; post would raise it to 2".into(),
             ));
         }
-        fence(Ordering::SeqCst);
-        if state.waiters.load(Ordering::Relaxed) > 0 {
+        if state.waiters.load(Ordering::SeqCst) > 0 {
             platform::futex_wake(&state.value, 1);
         }
         Ok(())

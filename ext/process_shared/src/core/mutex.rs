@@ -11,6 +11,8 @@
 //! | `depth`      | u64     | reentrancy depth; only the holder touches it         |
 //! | `waiters`    | u32     | threads sleeping, or about to sleep, on `wake`       |
 //! | `owner_died` | u32     | 1 while the current hold was taken from a dead holder |
+//! | `hungry`     | u32     | 1 when a waiter has waited longer than `FAIR_AFTER`  |
+//! | `fair_at`    | u64     | monotonic ns before which no unlock hands over again |
 //! | `wake`       | sem_t   | POSIX semaphore: the wake-up channel for waiters     |
 //!
 //! # Algorithm
@@ -31,12 +33,29 @@
 //! `waiters`, then retries the compare-and-swap after every wake-up.
 //! `unlock` clears the word and posts once if anyone waits and no wake-up is
 //! already pending, so the semaphore's value stays tiny even when a waiter
-//! died while counted. Both sides put a sequentially consistent fence
-//! between their write and their read (waiter: count, fence, try the word;
-//! unlocker: clear the word, fence, read the count and the semaphore), so
+//! died while counted. Both sides order their write before their read
+//! (waiter: count, sequentially consistent fence, try the word; unlocker:
+//! clear the word with a sequentially consistent swap, read the count), so
 //! either the waiter sees the lock free or the unlocker sees the waiter and
-//! wakes someone: no lost wake-up. Uncontended `lock`/`unlock` make no
-//! system call.
+//! wakes someone: no lost wake-up. Uncontended `lock` is one
+//! compare-and-swap and `unlock` one swap, with no system call.
+//!
+//! # Eventual fairness
+//!
+//! A process that unlocks and locks again at once would otherwise win the
+//! word nearly every time against a waiter that has to wake up first. A
+//! waiter that has waited longer than [`FAIR_AFTER`] sets `hungry`; the
+//! next unlock then hands the lock over instead of freeing it: it stores
+//! [`HANDED_OFF`] in the word (which no compare-and-swap from 0 takes) and
+//! posts, and only a waiter that consumed a wake-up may take the word from
+//! `HANDED_OFF` (or any waiter whose slice ended, so a woken waiter that
+//! died before taking it cannot leave the lock stranded for longer than a
+//! slice). As in parking_lot, hand-offs are also spaced by at least
+//! [`HAND_OFF_EVERY`]: a hand-off leaves the lock idle until the woken
+//! waiter runs, and with every waiter hungry (more processes than cores)
+//! handing over at every unlock would cost most of the throughput. Waits
+//! are thus bounded by a few milliseconds per hungry process ahead, while
+//! the uncontended path is unchanged.
 
 use super::error::{CoreError, CoreResult};
 use super::identity::{current_process, current_thread_token, ProcessIdentity};
@@ -46,6 +65,17 @@ use super::spin_wait::SpinWait;
 use crate::platform::{self, RawSemaphore, WaitOutcome};
 use std::sync::atomic::{fence, AtomicU32, AtomicU64, Ordering};
 use std::time::Duration;
+
+/// The owner word while the lock passes from its unlocker to a woken
+/// waiter: no process key (the pid part would exceed every `pid_max`, the
+/// start time part a thousand years), never 0.
+const HANDED_OFF: u64 = u64::MAX;
+
+/// How long a waiter waits before it asks for the lock to be handed over.
+pub const FAIR_AFTER: Duration = Duration::from_millis(1);
+
+/// The least time between two hand-offs of one lock.
+pub const HAND_OFF_EVERY: Duration = Duration::from_millis(1);
 
 /// Bits of a process key holding the pid (Linux pids stay below 2^22).
 const PID_BITS: u32 = 22;
@@ -77,6 +107,8 @@ struct State {
     depth: AtomicU64,
     waiters: AtomicU32,
     owner_died: AtomicU32,
+    hungry: AtomicU32,
+    fair_at: AtomicU64,
     wake: RawSemaphore,
 }
 
@@ -148,10 +180,15 @@ impl Mutex {
     /// Takes the lock if it is free: one compare-and-swap, no system call.
     /// Does not check whether the caller already holds it.
     pub fn try_acquire(&self) -> bool {
+        self.try_acquire_from(0)
+    }
+
+    /// Takes the lock if the owner word is `from` (0, or [`HANDED_OFF`]).
+    fn try_acquire_from(&self, from: u64) -> bool {
         let taken = self
             .state()
             .owner
-            .compare_exchange(0, my_key(), Ordering::Acquire, Ordering::Relaxed)
+            .compare_exchange(from, my_key(), Ordering::Acquire, Ordering::Relaxed)
             .is_ok();
         if taken {
             self.record_hold(false);
@@ -164,7 +201,7 @@ impl Mutex {
     pub fn try_take_over(&self) -> bool {
         let state = self.state();
         let holder = state.owner.load(Ordering::Acquire);
-        if holder == 0 || holder == my_key() || !holder_is_gone(holder) {
+        if holder == 0 || holder == HANDED_OFF || holder == my_key() || !holder_is_gone(holder) {
             return false;
         }
         let taken = state
@@ -266,7 +303,10 @@ impl Mutex {
     /// the guard's `wait_until` does the waiting.
     pub fn waiter(&self) -> Waiter<'_> {
         self.state().waiters.fetch_add(1, Ordering::Relaxed);
-        Waiter { mutex: self }
+        Waiter {
+            mutex: self,
+            hungry_at: platform::monotonic_now() + FAIR_AFTER,
+        }
     }
 
     /// Releases a lock the calling thread holds, whatever its depth.
@@ -290,20 +330,48 @@ impl Mutex {
         }
     }
 
-    /// Releases the lock; the caller must hold it.
+    /// Releases the lock, or hands it to a woken waiter when one is
+    /// hungry (see the module comment); the caller must hold it.
     fn release(&self) {
         let state = self.state();
         state.thread.store(0, Ordering::Relaxed);
         state.owner_died.store(0, Ordering::Relaxed);
-        state.owner.store(0, Ordering::Release);
-        fence(Ordering::SeqCst);
-        // Where the value cannot be read (Mach), post anyway: an extra
-        // pending wake-up only costs a waiter a spurious retry.
-        let no_wake_pending = state.wake.value().is_none_or(|value| value == 0);
-        if state.waiters.load(Ordering::Relaxed) > 0 && no_wake_pending {
-            // Cannot overflow where readable: we only post at 0.
-            let _ = state.wake.post();
+        let hand_off = state.hungry.load(Ordering::Relaxed) != 0 && self.time_to_be_fair();
+        // Sequentially consistent: pairs with the waiter's fence (see the
+        // module comment), and no fence of its own is needed.
+        state
+            .owner
+            .swap(if hand_off { HANDED_OFF } else { 0 }, Ordering::SeqCst);
+        if hand_off || state.waiters.load(Ordering::SeqCst) > 0 {
+            // Where the value cannot be read (Mach), post anyway: an extra
+            // pending wake-up only costs a waiter a spurious retry. A
+            // pending one also serves a hand-off: whoever consumes it takes
+            // the lock.
+            if state.wake.value().is_none_or(|value| value == 0) {
+                // Cannot overflow where readable: we only post at 0.
+                let _ = state.wake.post();
+            }
         }
+    }
+
+    /// Whether this unlock should hand the lock over to the hungry waiter
+    /// (at most once per [`HAND_OFF_EVERY`]); if so, it is no longer hungry.
+    /// Only the holder calls this, so plain loads and stores do.
+    #[cold]
+    fn time_to_be_fair(&self) -> bool {
+        let state = self.state();
+        let now = platform::monotonic_now();
+        let now_ns = u64::try_from(now.as_nanos()).unwrap_or(u64::MAX);
+        if now_ns < state.fair_at.load(Ordering::Relaxed) {
+            return false;
+        }
+        let next = now + HAND_OFF_EVERY;
+        state.fair_at.store(
+            u64::try_from(next.as_nanos()).unwrap_or(u64::MAX),
+            Ordering::Relaxed,
+        );
+        state.hungry.store(0, Ordering::Relaxed);
+        true
     }
 
     /// Reentrant entry (`Monitor#enter`'s fast path): if the caller holds
@@ -358,6 +426,8 @@ impl Mutex {
 /// A thread counted as waiting for a [`Mutex`]; uncounted when dropped.
 pub struct Waiter<'a> {
     mutex: &'a Mutex,
+    /// When this waiter starts asking for the lock to be handed over.
+    hungry_at: Duration,
 }
 
 impl Waiter<'_> {
@@ -367,20 +437,32 @@ impl Waiter<'_> {
     /// slice ended, or a signal arrived), a holder that died is taken over.
     pub fn wait_until(&self, slice_end: Duration) -> CoreResult<Option<()>> {
         let state = self.mutex.state();
+        // Pairs with the swap in `release` (see the module comment).
+        fence(Ordering::SeqCst);
+        if self.mutex.try_acquire() {
+            return Ok(Some(()));
+        }
         loop {
-            // Pairs with the fence in `release` (see the module comment).
-            fence(Ordering::SeqCst);
-            if self.mutex.try_acquire() {
-                return Ok(Some(()));
+            if platform::monotonic_now() >= self.hungry_at {
+                state.hungry.store(1, Ordering::Relaxed);
             }
             match state.wake.wait_until(slice_end)? {
-                WaitOutcome::Acquired => continue,
+                // A wake-up: the lock was freed, or handed to whoever
+                // consumed the wake-up.
+                WaitOutcome::Acquired => {
+                    fence(Ordering::SeqCst);
+                    if self.mutex.try_acquire() || self.mutex.try_acquire_from(HANDED_OFF) {
+                        return Ok(Some(()));
+                    }
+                }
                 // Also after a signal: the caller starts a fresh slice after
                 // one, so a process that gets signals more often than once a
                 // slice (SIGCHLD from many children, a timer) would never
                 // reach the slice's end and never take over.
                 WaitOutcome::TimedOut | WaitOutcome::Interrupted => {
-                    return Ok(self.mutex.try_take_over().then_some(()))
+                    let taken =
+                        self.mutex.try_acquire_from(HANDED_OFF) || self.mutex.try_take_over();
+                    return Ok(taken.then_some(()));
                 }
             }
         }

@@ -7,6 +7,7 @@ mod blocking;
 mod condition_variable;
 mod convert;
 mod errors;
+mod fast_lock;
 mod fast_path;
 mod fork_hook;
 mod gc;
@@ -39,5 +40,6 @@ pub fn init(ruby: &Ruby) -> Result<(), Error> {
     condition_variable::init(ruby, namespace)?;
     binary_semaphore::init(ruby, namespace)?;
     semaphore_mutex::init(ruby, namespace)?;
+    fast_lock::init(namespace)?;
     Ok(())
 }
