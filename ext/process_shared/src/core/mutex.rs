@@ -201,7 +201,12 @@ impl Mutex {
     pub fn try_take_over(&self) -> bool {
         let state = self.state();
         let holder = state.owner.load(Ordering::Acquire);
-        if holder == 0 || holder == HANDED_OFF || holder == my_key() || !holder_is_gone(holder) {
+        if holder == HANDED_OFF {
+            // Handed to a waiter that left (or died) since: nobody else
+            // will take it.
+            return state.waiters.load(Ordering::Relaxed) == 0 && self.try_acquire_from(HANDED_OFF);
+        }
+        if holder == 0 || holder == my_key() || !holder_is_gone(holder) {
             return false;
         }
         let taken = state
@@ -306,6 +311,7 @@ impl Mutex {
         Waiter {
             mutex: self,
             hungry_at: platform::monotonic_now() + FAIR_AFTER,
+            asked: std::cell::Cell::new(false),
         }
     }
 
@@ -336,7 +342,9 @@ impl Mutex {
         let state = self.state();
         state.thread.store(0, Ordering::Relaxed);
         state.owner_died.store(0, Ordering::Relaxed);
-        let hand_off = state.hungry.load(Ordering::Relaxed) != 0 && self.time_to_be_fair();
+        let hand_off = state.hungry.load(Ordering::Relaxed) != 0
+            && state.waiters.load(Ordering::Relaxed) > 0
+            && self.time_to_be_fair();
         // Sequentially consistent: pairs with the waiter's fence (see the
         // module comment), and no fence of its own is needed.
         state
@@ -428,6 +436,8 @@ pub struct Waiter<'a> {
     mutex: &'a Mutex,
     /// When this waiter starts asking for the lock to be handed over.
     hungry_at: Duration,
+    /// Whether it asked (set `hungry`).
+    asked: std::cell::Cell<bool>,
 }
 
 impl Waiter<'_> {
@@ -445,6 +455,7 @@ impl Waiter<'_> {
         loop {
             if platform::monotonic_now() >= self.hungry_at {
                 state.hungry.store(1, Ordering::Relaxed);
+                self.asked.set(true);
             }
             match state.wake.wait_until(slice_end)? {
                 // A wake-up: the lock was freed, or handed to whoever
@@ -479,6 +490,11 @@ impl Drop for Mutex {
 
 impl Drop for Waiter<'_> {
     fn drop(&mut self) {
+        if self.asked.get() {
+            // Served or gone: another hungry waiter asks again when it
+            // next wakes up.
+            self.mutex.state().hungry.store(0, Ordering::Relaxed);
+        }
         self.mutex.state().waiters.fetch_sub(1, Ordering::Relaxed);
     }
 }
@@ -764,6 +780,51 @@ pub(crate) mod tests {
             i32::from(mutex.unlock().is_err())
         });
         assert_eq!(exit_code(second), 0);
+        assert!(!mutex.is_locked());
+    }
+
+    #[test]
+    fn a_hungry_waiter_gets_the_lock_handed_over_and_no_one_barges_in() {
+        let mutex = Arc::new(Mutex::new().unwrap());
+        lock(&mutex);
+        let other = Arc::clone(&mutex);
+        let waiter = std::thread::spawn(move || {
+            lock(&other);
+            other.unlock().is_ok()
+        });
+        let give_up = monotonic_now() + Duration::from_secs(10);
+        while waiters(&mutex) == 0 {
+            assert!(monotonic_now() < give_up, "the waiter never waited");
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        // What the waiter does once it has waited FAIR_AFTER and been
+        // woken without the lock.
+        mutex.state().hungry.store(1, Ordering::Relaxed);
+        mutex.unlock().unwrap();
+        // Handed over: the unlocker cannot take it back at once.
+        assert_eq!(mutex.lock_fast(), TryLock::Busy);
+        assert!(waiter.join().unwrap());
+        assert_eq!(mutex.state().hungry.load(Ordering::Relaxed), 0);
+        assert_eq!(mutex.lock_fast(), TryLock::Acquired);
+        mutex.unlock().unwrap();
+    }
+
+    #[test]
+    fn a_hand_off_to_a_waiter_that_left_is_taken_by_the_next_caller() {
+        let mutex = Mutex::new().unwrap();
+        mutex.state().owner.store(HANDED_OFF, Ordering::Release);
+        assert!(mutex.is_locked() && !mutex.is_owned());
+        assert_eq!(mutex.try_lock(), TryLock::Acquired);
+        assert!(!mutex.previous_owner_died());
+        mutex.unlock().unwrap();
+
+        // With a wake-up pending, as the hand-off left it, a blocking lock
+        // takes it too.
+        mutex.state().owner.store(HANDED_OFF, Ordering::Release);
+        mutex.state().wake.post().unwrap();
+        lock(&mutex);
+        assert!(mutex.is_owned() && !mutex.previous_owner_died());
+        mutex.unlock().unwrap();
         assert!(!mutex.is_locked());
     }
 
