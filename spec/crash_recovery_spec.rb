@@ -214,32 +214,23 @@ RSpec.describe "Crash recovery" do
       mutex.unlock
     end
 
-    it "keeps a lock whose holding thread ended without unlocking until its process exits" do
+    it "releases a lock whose holding thread ended without unlocking, while its process lives on" do
       mutex = ProcessShared::Mutex.new
-      held = ProcessShared::Semaphore.new(0)
+      waiting = ProcessShared::Semaphore.new(0)
       go = ProcessShared::Semaphore.new(0)
       holder = fork_child do
+        waiting.try_wait(10)
         Thread.new { mutex.lock }.join
-        raise "released when its thread ended" unless mutex.locked? && !mutex.owned?
-        raise "taken by another thread" if mutex.try_lock
+        raise "owned by the thread that ended" if mutex.owned?
 
-        begin
-          mutex.unlock
-          raise "unlocked by another thread"
-        rescue ProcessShared::ProcessError
-          nil
-        end
-
-        held.post
         go.try_wait(30)
       end
-      held.try_wait(10)
-      expect(mutex.try_lock(0.3)).to be false
+      waiting.post
+      expect(mutex.try_lock(10)).to be true
+      expect(mutex.previous_owner_died?).to be false
+      mutex.unlock
       go.post
       expect_children_to_succeed([holder])
-      expect(mutex.try_lock).to be true
-      expect(mutex.previous_owner_died?).to be true
-      mutex.unlock
     end
   end
 

@@ -49,4 +49,15 @@ RSpec.describe "the examples" do
     expect((incrementers + decrementers).uniq.size).to eq(2)
     expect(output.lines.last).to eq("value should be zero: 0\n")
   end
+
+  it "runs examples/async: two forked workers' Async task trees share a rate limit and a counter" do
+    begin
+      require "async"
+    rescue LoadError
+      skip "the async gem is not installed (bin/setup installs ruby-async)"
+    end
+    output = run_command({}, RbConfig.ruby, "-I", lib, "examples/async/task_tree.rb", chdir: root, timeout: 60)
+    expect(output.lines).to eq(["workers succeeded: true\n", "requests done: 48 (expected 48)\n",
+                                "peak calls in flight: 3 (limit 3)\n"])
+  end
 end

@@ -39,10 +39,13 @@ RSpec.describe "fibers" do
       context "a #{name} held by another fiber of the same thread" do
         let(:lock) { make.call }
         let!(:holder) do
+          # Read outside the fiber: RSpec's memoization lock is a
+          # Thread::Mutex, which another fiber cannot take meanwhile.
+          held = lock
           fiber = Fiber.new do
-            lock.lock
+            held.lock
             Fiber.yield
-            lock.unlock
+            held.unlock
           end
           fiber.resume
           fiber

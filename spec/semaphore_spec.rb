@@ -413,7 +413,8 @@ RSpec.describe ProcessShared::Semaphore do
       ran = false
       [
         -> { sem.wait }, -> { sem.post }, -> { sem.try_wait }, -> { sem.try_wait(1) },
-        -> { sem.value }, -> { sem.synchronize { ran = true } }, -> { sem.dup }, -> { sem.to_mtx }
+        -> { sem.value }, -> { sem.synchronize { ran = true } }, -> { sem.dup }, -> { sem.to_mtx },
+        -> { sem.waiting }
       ].each do |call|
         expect(&call).to raise_error(ProcessShared::ClosedError)
       end
@@ -422,7 +423,9 @@ RSpec.describe ProcessShared::Semaphore do
 
     it "covers every public method (a check of this spec itself)" do
       expect(described_class.public_instance_methods(false))
-        .to contain_exactly(:wait, :post, :try_wait, :value, :synchronize, :to_mtx, :close, :closed?)
+        .to contain_exactly(:wait, :post, :try_wait, :value, :synchronize, :to_mtx, :close, :closed?,
+                            :waiting, :inspect)
+      expect(described_class.new.tap(&:close).inspect).to eq("#<#{described_class} closed>")
     end
 
     it "is idempotent" do

@@ -479,7 +479,7 @@ RSpec.describe ProcessShared::SharedMemory do
       ].find { |pattern, _| pattern.match?(name) }&.last || []
     end
 
-    native_methods = described_class.public_instance_methods(false) - %i[close closed?]
+    native_methods = described_class.public_instance_methods(false) - %i[close closed? inspect]
 
     it "covers every public method of an open object (a check of this spec itself)" do
       require "ffi" # for #to_ptr

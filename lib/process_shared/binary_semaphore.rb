@@ -64,6 +64,11 @@ module ProcessShared
     #   Idempotent; any later use of this object raises {ClosedError}.
     #   @return [nil]
 
+    # @!method inspect
+    #   The state, e.g. `#<ProcessShared::BinarySemaphore value 1, 0 waiting>`;
+    #   `closed` after {#close}. Never raises.
+    #   @return [String]
+
     # @!method closed?
     #   Whether {#close} was called on this object in this process.
     #   @return [Boolean]

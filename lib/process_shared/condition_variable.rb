@@ -61,6 +61,17 @@ module ProcessShared
     #   Idempotent; any later use of this object raises {ClosedError}.
     #   @return [nil]
 
+    # @!method waiting
+    #   How many threads, of all processes, are waiting on this condition
+    #   now (a snapshot; a waiter killed while waiting stays counted).
+    #   @return [Integer]
+    #   @raise [ClosedError] after {#close}
+
+    # @!method inspect
+    #   The state, e.g. `#<ProcessShared::ConditionVariable 2 waiting>`;
+    #   `closed` after {#close}. Never raises.
+    #   @return [String]
+
     # @!method closed?
     #   Whether {#close} was called on this object in this process.
     #   @return [Boolean]

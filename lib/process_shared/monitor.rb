@@ -6,7 +6,9 @@ require "process_shared/monitor_mixin/condition_variable"
 module ProcessShared
   # A reentrant lock shared across fork, with the interface of Ruby's
   # `Monitor`: the owning thread may enter again, and the monitor is released
-  # after as many exits as enters. Its owner is one thread of one process.
+  # after as many exits as enters. Its owner is one fiber of one thread of
+  # one process (see {Mutex} for fibers, and for threads that end holding
+  # it, which release it).
   # Waits release the GVL and can be interrupted (`Thread#raise`,
   # `Timeout.timeout`, signals), leaving the monitor as it was.
   #
@@ -146,6 +148,24 @@ module ProcessShared
     #   theirs. Idempotent; any later use of this object raises
     #   {ClosedError}.
     #   @return [nil]
+
+    # @!method owner_pid
+    #   The pid of the process owning the monitor (perhaps one that died and
+    #   is not taken over yet), or nil when nobody owns it. A snapshot.
+    #   @return [Integer, nil]
+    #   @raise [ClosedError] after {#close}
+
+    # @!method waiting
+    #   How many threads, of all processes, are blocked waiting to enter
+    #   the monitor now (a snapshot; a waiter killed while waiting stays counted).
+    #   @return [Integer]
+    #   @raise [ClosedError] after {#close}
+
+    # @!method inspect
+    #   The state, e.g. `#<ProcessShared::Monitor locked by 4242, 3 waiting>`
+    #   or `#<ProcessShared::Monitor unlocked>`; `closed` after {#close}.
+    #   Never raises.
+    #   @return [String]
 
     # @!method closed?
     #   Whether {#close} was called on this object in this process.

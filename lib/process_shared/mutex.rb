@@ -4,10 +4,14 @@ require "process_shared/open"
 
 module ProcessShared
   # A mutual-exclusion lock shared across fork, with the interface and the
-  # behaviour of `Thread::Mutex`. Its owner is one thread of one process:
-  # other threads of the same process contend for it exactly as other
-  # processes do, and only the owner may unlock it ({ProcessError}
-  # otherwise).
+  # behaviour of `Thread::Mutex`. Its owner is one fiber of one thread of one
+  # process, as `Thread::Mutex`'s is since Ruby 3.0: other threads and
+  # fibers of the same process contend for it exactly as other processes
+  # do, and only the owner may unlock it ({ProcessError} otherwise).
+  # Without a fiber scheduler, locking what another fiber of the same
+  # thread holds could never succeed, and raises {ProcessError}; under a
+  # `Fiber.scheduler` (the async gem) a waiting fiber lets the other fibers
+  # of its thread run.
   #
   # Waits release the GVL and can be interrupted (`Thread#raise`,
   # `Timeout.timeout`, signals), leaving the lock as it was.
@@ -20,9 +24,9 @@ module ProcessShared
   # holder's pid is not mistaken for it.
   #
   # A live holder keeps the lock also while stopped. A thread that ends
-  # without unlocking, in a process that lives on, leaves the lock held until
-  # that process exits (unlike `Thread::Mutex`, which is released when its
-  # thread dies).
+  # without unlocking (returns, raises or is killed), in a process that
+  # lives on, releases it, as `Thread::Mutex` is released when its thread
+  # dies, and a waiter gets it at once.
   #
   # @example Processes taking turns
   #   mutex = ProcessShared::Mutex.new
@@ -117,6 +121,24 @@ module ProcessShared
     #   later). Other processes keep theirs. Idempotent; any later use of
     #   this object raises {ClosedError}.
     #   @return [nil]
+
+    # @!method owner_pid
+    #   The pid of the process holding the lock (perhaps one that died and
+    #   is not taken over yet), or nil when it is free. A snapshot.
+    #   @return [Integer, nil]
+    #   @raise [ClosedError] after {#close}
+
+    # @!method waiting
+    #   How many threads, of all processes, are blocked waiting for the
+    #   lock now (a snapshot; a waiter killed while waiting stays counted).
+    #   @return [Integer]
+    #   @raise [ClosedError] after {#close}
+
+    # @!method inspect
+    #   The state, e.g. `#<ProcessShared::Mutex locked by 4242, 3 waiting>`
+    #   or `#<ProcessShared::Mutex unlocked>`; `closed` after {#close}.
+    #   Never raises.
+    #   @return [String]
 
     # @!method closed?
     #   Whether {#close} was called on this object in this process.

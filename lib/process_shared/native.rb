@@ -26,6 +26,7 @@ unless loaded
                    "Install the source gem, which compiles it (needs Rust): gem install process_shared --platform ruby"
 end
 require "process_shared/fork_hook"
+require "process_shared/thread_end"
 
 # The exception classes are native; for YARD:
 #

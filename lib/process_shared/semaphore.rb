@@ -100,6 +100,18 @@ module ProcessShared
     #   keep working.
     #   @return [nil]
 
+    # @!method waiting
+    #   How many threads, of all processes, are blocked in {#wait} or a
+    #   timed {#try_wait} now (a snapshot; a waiter killed while waiting
+    #   stays counted).
+    #   @return [Integer]
+    #   @raise [ClosedError] after {#close}
+
+    # @!method inspect
+    #   The state, e.g. `#<ProcessShared::Semaphore value 0, 2 waiting>`;
+    #   `closed` after {#close}. Never raises.
+    #   @return [String]
+
     # @!method closed?
     #   Whether {#close} was called on this object in this process.
     #   @return [Boolean]

@@ -79,6 +79,11 @@ module ProcessShared
     #   of it, stay open. Idempotent.
     #   @return [nil]
 
+    # @!method inspect
+    #   `locked` or `unlocked`, e.g. `#<ProcessShared::SemaphoreMutex locked>`;
+    #   `closed` after {#close}. Never raises.
+    #   @return [String]
+
     # @!method closed?
     #   Whether {#close} was called on this view in this process.
     #   @return [Boolean]

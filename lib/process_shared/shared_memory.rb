@@ -108,6 +108,18 @@ module ProcessShared
 
     # @!endgroup
 
+    # The class, size and element type, e.g.
+    # `#<ProcessShared::SharedMemory 16 bytes, 4 x int32>`; never raises,
+    # also after {#close}.
+    # @return [String]
+    def inspect
+      return "#<#{self.class} closed>" if closed?
+
+      "#<#{self.class} #{size} bytes, #{count} x #{type || 'byte'}>"
+    rescue ClosedError
+      "#<#{self.class} uninitialized>"
+    end
+
     # An `FFI::Pointer` to this memory, bounded by its size in bytes, to
     # hand to C functions. Needs the ffi gem, which process_shared does not
     # load: `require "ffi"` first.

@@ -31,6 +31,18 @@ module ProcessShared
     # @return [SharedMemory]
     attr_reader :memory
 
+    # The class, position and size, e.g.
+    # `#<ProcessShared::SharedMemoryIO pos 0 of 16 bytes>`; never raises,
+    # also after {#close}.
+    # @return [String]
+    def inspect
+      return "#<#{self.class} closed>" if closed?
+
+      "#<#{self.class} pos #{pos} of #{@size} bytes>"
+    rescue IOError, NoMethodError
+      "#<#{self.class} uninitialized>"
+    end
+
     # A stream at the start of `memory`.
     #
     # @param memory [SharedMemory] the memory to read and write (a

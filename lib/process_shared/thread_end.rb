@@ -10,7 +10,8 @@ module ProcessShared
   # `:thread_end` trace event misses threads that raise or are killed), so
   # the body of every thread made by `Thread.new`, `Thread.start` and
   # `Thread.fork` runs inside an `ensure` that releases, after the body,
-  # whatever the thread's fibers still hold. Threads made by C extensions
+  # whatever the thread's fibers still hold (once the thread's fiber
+  # scheduler, if any, has run its fibers). Threads made by C extensions
   # through `rb_thread_create` are not covered: their holds are released
   # when their process exits.
   #
@@ -24,11 +25,19 @@ module ProcessShared
     def self.run(block, args, kwargs)
       block.call(*args, **kwargs)
     ensure
-      release_holds
+      begin
+        # A thread's fiber scheduler runs its fibers after the block, when
+        # Ruby closes it; they may still take and release locks. Close it
+        # now, as Ruby would, so that only holds left after them go.
+        Fiber.set_scheduler(nil) if Fiber.scheduler
+      ensure
+        release_holds
+      end
     end
 
     # Wraps `Thread#initialize`.
     module Initialize
+      # `Thread#initialize`, its block run as {ThreadEnd.run} runs it.
       # @param args [Array] passed to the block
       # @param kwargs [Hash] passed to the block
       # @return [void]
@@ -41,10 +50,18 @@ module ProcessShared
       end
     end
 
+    # @!method self.release_holds
+    #   Releases what the fibers of the calling thread still hold, on every
+    #   lock of this process (native; called as the thread ends).
+    #   @return [Integer] how many holds were released
+
     # Wraps `Thread.start` and `Thread.fork`, which do not call `initialize`.
     module Start
+      # `Thread.start`, its block run as {ThreadEnd.run} runs it.
       # @param args [Array] passed to the block
       # @param kwargs [Hash] passed to the block
+      # @yield [*args, **kwargs] the thread's body
+      # @yieldreturn [Object] the thread's value
       # @return [Thread]
       def start(*args, **kwargs, &block)
         return super unless block
@@ -52,8 +69,11 @@ module ProcessShared
         super(*args, **kwargs) { |*inner, **inner_kwargs| ThreadEnd.run(block, inner, inner_kwargs) }
       end
 
+      # `Thread.fork`, its block run as {ThreadEnd.run} runs it.
       # @param args [Array] passed to the block
       # @param kwargs [Hash] passed to the block
+      # @yield [*args, **kwargs] the thread's body
+      # @yieldreturn [Object] the thread's value
       # @return [Thread]
       def fork(*args, **kwargs, &block)
         return super unless block

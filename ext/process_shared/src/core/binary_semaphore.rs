@@ -2,27 +2,35 @@
 //!
 //! # Layout (one shared page)
 //!
-//! | field     | type | meaning                                          |
-//! |-----------|------|--------------------------------------------------|
-//! | `value`   | u32  | the value, 0 or 1; also the futex word           |
-//! | `waiters` | u32  | threads sleeping, or about to sleep, on `value`  |
+//! | field     | type | meaning                                                  |
+//! |-----------|------|----------------------------------------------------------|
+//! | `value`   | u32  | 1: available; 0: taken; 2: taken, and a thread may sleep on it. Also the futex word |
+//! | `waiters` | u32  | threads waiting (for `waiting`; never read to decide a wake-up) |
 //!
 //! # Algorithm
 //!
-//! `wait` is a compare-and-swap of `value` from 1 to 0; `post` a swap to 1,
-//! which changes nothing (and reports misuse) when the value is already 1,
-//! so no process can ever read 2. A waiter that finds 0 counts itself in
-//! `waiters` and sleeps on the futex word while it is still 0; `post` wakes
-//! one sleeper when any is counted. Both sides order their write before their
-//! read (the waiter with a fence, the poster's swap by itself), so either
-//! the waiter sees the 1 or the poster sees the waiter.
+//! `try_wait` is a compare-and-swap of `value` from 1 to 0. `post` moves
+//! the value from 0 or 2 to 1 and refuses at 1 (no process can ever read 2
+//! as a value: 2 reads as 0). A waiter that finds the value taken marks it
+//! 2 before it sleeps on the futex word (while the word is still 2), and a
+//! waiter that was woken takes the 1 as 2, since others may still sleep.
+//! `post` makes the `futex_wake` system call only when it replaced a 2, so:
+//! no lost wake-up (a sleeper's 2 is always seen by the next post), and a
+//! waiter killed in its sleep costs one wake-up at most, after which
+//! uncontended `wait`/`post` are system-call free again (a count of
+//! sleepers would stay raised for ever).
 
 use super::error::{CoreError, CoreResult};
 use super::park::{wait_until, Park};
 use super::region::SharedRegion;
 use crate::platform::{self, WaitOutcome};
-use std::sync::atomic::{fence, AtomicU32, Ordering};
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
+
+/// Values of the `value` word.
+const TAKEN: u32 = 0;
+const AVAILABLE: u32 = 1;
+const SLEEPERS: u32 = 2;
 
 #[repr(C)]
 struct State {
@@ -90,27 +98,42 @@ impl BinarySemaphore {
         Waiter { semaphore: self }
     }
 
-    /// Raises the value from 0 to 1 and wakes one waiter. `Misuse` (and no
-    /// change) when the value is already 1.
+    /// Raises the value from 0 to 1 and wakes one waiter if one may sleep.
+    /// `Misuse` (and no change) when the value is already 1.
     pub fn post(&self) -> CoreResult<()> {
-        let state = self.state();
-        // A swap, not a compare-and-swap: storing 1 over 1 changes nothing.
-        // Sequentially consistent, it pairs with the waiter's fence with no
-        // fence of its own (see the module comment).
-        if state.value.swap(1, Ordering::SeqCst) == 1 {
-            return Err(CoreError::Misuse(
-                "binary semaphore is already at 1; post would raise it to 2".into(),
-            ));
+        let word = &self.state().value;
+        let mut current = word.load(Ordering::Relaxed);
+        loop {
+            if current == AVAILABLE {
+                return Err(CoreError::Misuse(
+                    "binary semaphore is already at 1; post would raise it to 2".into(),
+                ));
+            }
+            match word.compare_exchange_weak(
+                current,
+                AVAILABLE,
+                Ordering::SeqCst,
+                Ordering::Relaxed,
+            ) {
+                Ok(_) => break,
+                Err(now) => current = now,
+            }
         }
-        if state.waiters.load(Ordering::SeqCst) > 0 {
-            platform::futex_wake(&state.value, 1);
+        if current == SLEEPERS {
+            platform::futex_wake(word, 1);
         }
         Ok(())
     }
 
     /// The current value, 0 or 1.
     pub fn value(&self) -> u32 {
-        self.state().value.load(Ordering::Acquire)
+        u32::from(self.state().value.load(Ordering::Acquire) == AVAILABLE)
+    }
+
+    /// How many threads of all processes wait for it now (a waiter killed
+    /// while waiting stays counted).
+    pub fn waiting(&self) -> u32 {
+        self.state().waiters.load(Ordering::Relaxed)
     }
 }
 
@@ -123,14 +146,23 @@ impl Waiter<'_> {
     /// Waits to take the 1 until the monotonic `slice_end`: `Some(())` once
     /// taken, `None` when the slice ended or a signal arrived (unchanged).
     pub fn wait_until(&self, slice_end: Duration) -> CoreResult<Option<()>> {
-        let state = self.semaphore.state();
+        let word = &self.semaphore.state().value;
         loop {
-            // Pairs with the fence in `post` (see the module comment).
-            fence(Ordering::SeqCst);
-            if self.semaphore.try_wait() {
-                return Ok(Some(()));
+            // Taken as 2: other waiters may still sleep, and the next post
+            // must wake one of them.
+            match word.compare_exchange(AVAILABLE, SLEEPERS, Ordering::SeqCst, Ordering::Relaxed) {
+                Ok(_) => return Ok(Some(())),
+                Err(TAKEN) => {
+                    if word
+                        .compare_exchange(TAKEN, SLEEPERS, Ordering::SeqCst, Ordering::Relaxed)
+                        .is_err()
+                    {
+                        continue;
+                    }
+                }
+                Err(_) => {}
             }
-            match platform::futex_wait(&state.value, 0, slice_end)? {
+            match platform::futex_wait(word, SLEEPERS, slice_end)? {
                 WaitOutcome::Acquired => continue,
                 WaitOutcome::TimedOut | WaitOutcome::Interrupted => return Ok(None),
             }
@@ -246,6 +278,31 @@ mod tests {
             thread.join().unwrap();
         }
         assert_eq!(counter.read::<u64>(0).unwrap(), 40_000);
+        assert_eq!(semaphore.value(), 1);
+    }
+
+    #[test]
+    fn a_waiter_killed_asleep_costs_one_wake_up_and_no_system_call_after() {
+        use crate::core::test_support::{exit_code, fork_and};
+        let semaphore = BinarySemaphore::new(0).unwrap();
+        let child = fork_and(|| i32::from(!wait(&semaphore, Duration::from_secs(20))));
+        while semaphore.waiting() == 0 || semaphore.state().value.load(Ordering::SeqCst) != SLEEPERS
+        {
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        // SAFETY: killing and reaping the child we forked.
+        unsafe { libc::kill(child, libc::SIGKILL) };
+        assert_eq!(exit_code(child), -1);
+        assert_eq!(semaphore.waiting(), 1, "the dead waiter stays counted");
+        // One post wakes (nobody); from then on no post finds a sleeper's
+        // mark, so none makes the futex_wake system call.
+        semaphore.post().unwrap();
+        for _ in 0..1_000 {
+            assert!(semaphore.try_wait());
+            assert_eq!(semaphore.state().value.load(Ordering::SeqCst), TAKEN);
+            semaphore.post().unwrap();
+            assert_eq!(semaphore.state().value.load(Ordering::SeqCst), AVAILABLE);
+        }
         assert_eq!(semaphore.value(), 1);
     }
 }

@@ -6,6 +6,7 @@
 //! |------------|------|----------------------------------------------------|
 //! | `sequence` | u32  | bumped by every signal and broadcast; the futex word |
 //! | `waiters`  | u32  | threads between "ticket taken" and "done waiting"  |
+//! | `sleeping` | u64  | 0, or `1 << 32` ORed with the ticket of the last thread that went to sleep |
 //!
 //! # Algorithm
 //!
@@ -19,19 +20,29 @@
 //! nothing, so it is not remembered. Waking may also end a wait that began
 //! just after the signal (a spurious wake-up, which condition variables
 //! allow).
+//!
+//! Only a sleeper needs the `futex_wake` system call, and a waiter killed
+//! while counted stays in `waiters` for ever: so a signal wakes only when
+//! `sleeping` is set, which every waiter sets (with its ticket) right
+//! before it sleeps. A wake that found fewer sleepers than it could wake
+//! woke them all, and clears the mark, unless the mark was set after the
+//! signal's own bump (by a waiter that the signal does not concern). A
+//! waiter that died asleep thus costs one more system call, not one per
+//! signal for ever.
 
 use super::error::CoreResult;
 use super::mutex::Mutex;
 use super::park::{wait_until, Park};
 use super::region::SharedRegion;
 use crate::platform::{self, WaitOutcome};
-use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::time::Duration;
 
 #[repr(C)]
 struct State {
     sequence: AtomicU32,
     waiters: AtomicU32,
+    sleeping: AtomicU64,
 }
 
 /// A condition variable shared with every process forked after it was made.
@@ -106,12 +117,26 @@ impl CondVar {
         if state.waiters.load(Ordering::SeqCst) == 0 {
             return;
         }
-        state.sequence.fetch_add(1, Ordering::SeqCst);
-        platform::futex_wake(&state.sequence, count);
+        let bumped = state
+            .sequence
+            .fetch_add(1, Ordering::SeqCst)
+            .wrapping_add(1);
+        let mark = state.sleeping.load(Ordering::SeqCst);
+        if mark == 0 {
+            return;
+        }
+        let woken = platform::futex_wake(&state.sequence, count);
+        // Everyone asleep was woken; a mark set after our bump belongs to a
+        // waiter this signal does not concern, and stays.
+        if woken < count as usize && mark as u32 != bumped {
+            let _ = state
+                .sleeping
+                .compare_exchange(mark, 0, Ordering::SeqCst, Ordering::Relaxed);
+        }
     }
 
     /// How many threads are counted as waiting (dead waiters included).
-    pub fn waiters(&self) -> u32 {
+    pub fn waiting(&self) -> u32 {
         self.state().waiters.load(Ordering::Relaxed)
     }
 }
@@ -128,7 +153,11 @@ impl Ticket<'_> {
     /// when woken (perhaps spuriously), `None` when the slice ended or was
     /// interrupted with no signal seen.
     pub fn wait_until(&self, slice_end: Duration) -> CoreResult<Option<()>> {
-        let word = &self.condvar.state().sequence;
+        let state = self.condvar.state();
+        let word = &state.sequence;
+        state
+            .sleeping
+            .store((1 << 32) | u64::from(self.sequence), Ordering::SeqCst);
         Ok(
             match platform::futex_wait(word, self.sequence, slice_end)? {
                 WaitOutcome::Acquired => Some(()),
@@ -175,7 +204,7 @@ mod tests {
         assert!(!wait(&condvar, &mutex, Duration::from_millis(50)));
         assert!(monotonic_now() - start >= Duration::from_millis(50));
         assert!(mutex.is_owned());
-        assert_eq!(condvar.waiters(), 0);
+        assert_eq!(condvar.waiting(), 0);
     }
 
     #[test]
@@ -185,7 +214,7 @@ mod tests {
             panic!("relocked a mutex it never held")
         });
         assert!(matches!(outcome, Err(CoreError::Misuse(_))));
-        assert_eq!(condvar.waiters(), 0);
+        assert_eq!(condvar.waiting(), 0);
     }
 
     #[test]
@@ -255,7 +284,7 @@ mod tests {
                 })
             })
             .collect();
-        while condvar.waiters() < 4 {
+        while condvar.waiting() < 4 {
             std::thread::sleep(Duration::from_millis(1));
         }
         lock(&mutex);
@@ -263,6 +292,31 @@ mod tests {
         mutex.unlock().unwrap();
         for thread in threads {
             assert!(thread.join().unwrap());
+        }
+    }
+
+    #[test]
+    fn a_waiter_killed_asleep_costs_one_wake_up_and_no_system_call_after() {
+        let condvar = CondVar::new().unwrap();
+        let mutex = Mutex::new().unwrap();
+        let child = fork_and(|| {
+            lock(&mutex);
+            i32::from(wait(&condvar, &mutex, Duration::from_secs(20)))
+        });
+        while condvar.state().sleeping.load(Ordering::SeqCst) == 0 {
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        // SAFETY: killing and reaping the child we forked.
+        unsafe { libc::kill(child, libc::SIGKILL) };
+        assert_eq!(exit_code(child), -1);
+        assert_eq!(condvar.waiting(), 1, "the dead waiter stays counted");
+        // The first signal wakes (nobody) and clears the mark; no later one
+        // finds it, so none makes the futex_wake system call.
+        condvar.signal();
+        for _ in 0..1_000 {
+            assert_eq!(condvar.state().sleeping.load(Ordering::SeqCst), 0);
+            condvar.signal();
+            condvar.broadcast();
         }
     }
 }

@@ -58,10 +58,11 @@
 //! the uncontended path is unchanged.
 
 use super::error::{CoreError, CoreResult};
-use super::identity::{current_process, current_thread_token, ProcessIdentity};
+use super::identity::{current_owner, current_process, thread_part, ProcessIdentity};
 use super::park::{wait_then_reacquire, wait_until, Park};
 use super::region::SharedRegion;
 use super::spin_wait::SpinWait;
+use super::thread_end::HeldByThreads;
 use crate::platform::{self, RawSemaphore, WaitOutcome};
 use std::sync::atomic::{fence, AtomicU32, AtomicU64, Ordering};
 use std::time::Duration;
@@ -93,11 +94,15 @@ fn my_key() -> u64 {
     process_key(current_process())
 }
 
+/// The pid a process key names.
+fn pid_of(key: u64) -> u32 {
+    (key >> START_BITS) as u32
+}
+
 /// Whether the process a key names has certainly exited (a start time of 0
 /// means "unknown", and only the pid's disappearance counts then).
 fn holder_is_gone(key: u64) -> bool {
-    let pid = (key >> START_BITS) as u32;
-    platform::process_is_gone(pid, key & START_MASK, START_MASK)
+    platform::process_is_gone(pid_of(key), key & START_MASK, START_MASK)
 }
 
 #[repr(C)]
@@ -119,8 +124,11 @@ pub enum TryLock {
     Acquired,
     /// Someone else holds it.
     Busy,
-    /// The calling thread already holds it.
+    /// The calling fiber already holds it.
     AlreadyOwned,
+    /// Another fiber of the calling thread holds it: without a fiber
+    /// scheduler to run that fiber, waiting could never end.
+    HeldByOtherFiber,
 }
 
 /// A lock shared with every process forked after it was made.
@@ -153,10 +161,39 @@ impl Mutex {
         self.state().owner.load(Ordering::Acquire) != 0
     }
 
-    /// Held by the calling thread of this process.
+    /// Held by the calling fiber (see `identity::current_owner`) of this
+    /// process.
     pub fn is_owned(&self) -> bool {
+        self.is_owned_by(current_owner())
+    }
+
+    fn is_owned_by(&self, owner: u64) -> bool {
         let state = self.state();
-        state.thread.load(Ordering::Relaxed) == current_thread_token()
+        state.thread.load(Ordering::Relaxed) == owner
+            && state.owner.load(Ordering::Relaxed) == my_key()
+    }
+
+    /// The pid of the process holding the lock (perhaps dead, until taken
+    /// over), or `None` when it is free or being handed to a waiter. A
+    /// snapshot.
+    pub fn owner_pid(&self) -> Option<u32> {
+        let owner = self.state().owner.load(Ordering::Acquire);
+        (owner != 0 && owner != HANDED_OFF).then(|| pid_of(owner))
+    }
+
+    /// How many threads, of all processes, wait for the lock now (a waiter
+    /// killed while waiting stays counted).
+    pub fn waiting(&self) -> u32 {
+        self.state().waiters.load(Ordering::Relaxed)
+    }
+
+    /// Whether another fiber of the calling thread (same process) holds the
+    /// lock, `owner` being the caller's token.
+    fn held_by_other_fiber(&self, owner: u64) -> bool {
+        let state = self.state();
+        let holder = state.thread.load(Ordering::Relaxed);
+        holder != owner
+            && thread_part(holder) == thread_part(owner)
             && state.owner.load(Ordering::Relaxed) == my_key()
     }
 
@@ -166,11 +203,9 @@ impl Mutex {
         self.is_owned() && self.state().owner_died.load(Ordering::Relaxed) != 0
     }
 
-    fn record_hold(&self, owner_died: bool) {
+    fn record_hold(&self, owner: u64, owner_died: bool) {
         let state = self.state();
-        state
-            .thread
-            .store(current_thread_token(), Ordering::Relaxed);
+        state.thread.store(owner, Ordering::Relaxed);
         state.depth.store(1, Ordering::Relaxed);
         state
             .owner_died
@@ -180,18 +215,23 @@ impl Mutex {
     /// Takes the lock if it is free: one compare-and-swap, no system call.
     /// Does not check whether the caller already holds it.
     pub fn try_acquire(&self) -> bool {
-        self.try_acquire_from(0)
+        self.try_acquire_as(current_owner())
     }
 
-    /// Takes the lock if the owner word is `from` (0, or [`HANDED_OFF`]).
-    fn try_acquire_from(&self, from: u64) -> bool {
+    fn try_acquire_as(&self, owner: u64) -> bool {
+        self.try_acquire_from(0, owner)
+    }
+
+    /// Takes the lock for `owner` if the owner word is `from` (0, or
+    /// [`HANDED_OFF`]).
+    fn try_acquire_from(&self, from: u64, owner: u64) -> bool {
         let taken = self
             .state()
             .owner
             .compare_exchange(from, my_key(), Ordering::Acquire, Ordering::Relaxed)
             .is_ok();
         if taken {
-            self.record_hold(false);
+            self.record_hold(owner, false);
         }
         taken
     }
@@ -199,12 +239,17 @@ impl Mutex {
     /// Takes the lock over if its holder has exited without releasing it.
     /// Reads `/proc`, so only called when the lock is busy.
     pub fn try_take_over(&self) -> bool {
+        self.try_take_over_as(current_owner())
+    }
+
+    fn try_take_over_as(&self, owner: u64) -> bool {
         let state = self.state();
         let holder = state.owner.load(Ordering::Acquire);
         if holder == HANDED_OFF {
             // Handed to a waiter that left (or died) since: nobody else
             // will take it.
-            return state.waiters.load(Ordering::Relaxed) == 0 && self.try_acquire_from(HANDED_OFF);
+            return state.waiters.load(Ordering::Relaxed) == 0
+                && self.try_acquire_from(HANDED_OFF, owner);
         }
         if holder == 0 || holder == my_key() || !holder_is_gone(holder) {
             return false;
@@ -214,17 +259,37 @@ impl Mutex {
             .compare_exchange(holder, my_key(), Ordering::Acquire, Ordering::Relaxed)
             .is_ok();
         if taken {
-            self.record_hold(true);
+            self.record_hold(owner, true);
         }
         taken
     }
 
+    /// Takes the lock over at once if its holder's pid names no process at
+    /// all any more (the usual case once a dead holder was reaped): one
+    /// `kill(pid, 0)`, and `/proc` only then. A holder that died but is not
+    /// reaped yet, or whose pid was reused, is found at the end of the
+    /// first wait slice instead.
+    fn try_take_over_from_reaped(&self, owner: u64) -> bool {
+        let holder = self.state().owner.load(Ordering::Relaxed);
+        holder != 0
+            && holder != HANDED_OFF
+            && holder != my_key()
+            && platform::no_such_process(pid_of(holder))
+            && self.try_take_over_as(owner)
+    }
+
     /// The fast path of a blocking lock: no system call, ever.
     pub fn lock_fast(&self) -> TryLock {
-        if self.is_owned() {
+        self.lock_fast_as(current_owner())
+    }
+
+    fn lock_fast_as(&self, owner: u64) -> TryLock {
+        if self.is_owned_by(owner) {
             TryLock::AlreadyOwned
-        } else if self.try_acquire() {
+        } else if self.try_acquire_as(owner) {
             TryLock::Acquired
+        } else if self.held_by_other_fiber(owner) {
+            TryLock::HeldByOtherFiber
         } else {
             TryLock::Busy
         }
@@ -255,7 +320,7 @@ impl Mutex {
     /// The slow path of a blocking lock, once [`Mutex::lock_fast`] found it
     /// busy: spins briefly, then parks until the caller holds it.
     pub fn lock_contended<P: Park>(&self, park: &mut P) -> Result<(), P::Error> {
-        if self.spin_acquire() {
+        if self.spin_acquire() || self.try_take_over_from_reaped(current_owner()) {
             return Ok(());
         }
         self.lock_until(park, None).map(drop)
@@ -310,6 +375,7 @@ impl Mutex {
         self.state().waiters.fetch_add(1, Ordering::Relaxed);
         Waiter {
             mutex: self,
+            owner: current_owner(),
             hungry_at: platform::monotonic_now() + FAIR_AFTER,
             asked: std::cell::Cell::new(false),
         }
@@ -382,19 +448,36 @@ impl Mutex {
         true
     }
 
-    /// Reentrant entry (`Monitor#enter`'s fast path): if the caller holds
-    /// the lock, one level deeper and `true`; otherwise `false`.
+    /// `Monitor#enter`'s fast path, no system call: one level deeper if the
+    /// caller holds the lock (`Acquired`), else as [`Mutex::lock_fast`].
+    /// Asks who the caller is once.
+    pub fn enter_fast(&self) -> CoreResult<TryLock> {
+        let owner = current_owner();
+        if self.is_owned_by(owner) {
+            self.deepen()?;
+            return Ok(TryLock::Acquired);
+        }
+        Ok(self.lock_fast_as(owner))
+    }
+
+    /// Reentrant entry (`Monitor#try_enter`'s fast path): if the caller
+    /// holds the lock, one level deeper and `true`; otherwise `false`.
     pub fn reenter(&self) -> CoreResult<bool> {
         if !self.is_owned() {
             return Ok(false);
         }
+        self.deepen()?;
+        Ok(true)
+    }
+
+    fn deepen(&self) -> CoreResult<()> {
         let depth = &self.state().depth;
         let deeper = depth
             .load(Ordering::Relaxed)
             .checked_add(1)
             .ok_or_else(|| CoreError::OutOfRange("monitor entered too many times".to_string()))?;
         depth.store(deeper, Ordering::Relaxed);
-        Ok(true)
+        Ok(())
     }
 
     /// Reentrant exit (`Monitor#exit`): one level up, releasing the lock
@@ -434,6 +517,8 @@ impl Mutex {
 /// A thread counted as waiting for a [`Mutex`]; uncounted when dropped.
 pub struct Waiter<'a> {
     mutex: &'a Mutex,
+    /// Who waits: read once, when the wait begins (see `current_owner`).
+    owner: u64,
     /// When this waiter starts asking for the lock to be handed over.
     hungry_at: Duration,
     /// Whether it asked (set `hungry`).
@@ -449,7 +534,7 @@ impl Waiter<'_> {
         let state = self.mutex.state();
         // Pairs with the swap in `release` (see the module comment).
         fence(Ordering::SeqCst);
-        if self.mutex.try_acquire() {
+        if self.mutex.try_acquire_as(self.owner) {
             return Ok(Some(()));
         }
         loop {
@@ -462,7 +547,9 @@ impl Waiter<'_> {
                 // consumed the wake-up.
                 WaitOutcome::Acquired => {
                     fence(Ordering::SeqCst);
-                    if self.mutex.try_acquire() || self.mutex.try_acquire_from(HANDED_OFF) {
+                    if self.mutex.try_acquire_as(self.owner)
+                        || self.mutex.try_acquire_from(HANDED_OFF, self.owner)
+                    {
                         return Ok(Some(()));
                     }
                 }
@@ -471,12 +558,28 @@ impl Waiter<'_> {
                 // slice (SIGCHLD from many children, a timer) would never
                 // reach the slice's end and never take over.
                 WaitOutcome::TimedOut | WaitOutcome::Interrupted => {
-                    let taken =
-                        self.mutex.try_acquire_from(HANDED_OFF) || self.mutex.try_take_over();
+                    let taken = self.mutex.try_acquire_from(HANDED_OFF, self.owner)
+                        || self.mutex.try_take_over_as(self.owner);
                     return Ok(taken.then_some(()));
                 }
             }
         }
+    }
+}
+
+impl HeldByThreads for Mutex {
+    /// Releases the lock, whatever its depth, if a fiber of the thread
+    /// `thread` of this process holds it.
+    fn release_thread(&self, thread: u32) -> usize {
+        let state = self.state();
+        // `release` clears the token before the owner word, so a hold just
+        // taken by another thread (owner set, token not yet) never matches.
+        let held = state.owner.load(Ordering::Acquire) == my_key()
+            && thread_part(state.thread.load(Ordering::Relaxed)) == thread;
+        if held {
+            self.release();
+        }
+        usize::from(held)
     }
 }
 
@@ -513,8 +616,133 @@ pub(crate) mod tests {
         match mutex.lock_fast() {
             TryLock::Acquired => {}
             TryLock::Busy => mutex.lock_contended(&mut Blocking).unwrap(),
-            TryLock::AlreadyOwned => panic!("already owned"),
+            TryLock::AlreadyOwned | TryLock::HeldByOtherFiber => panic!("already owned"),
         }
+    }
+
+    /// A parker that counts its slices (each one waits at most 10 ms).
+    struct CountingPark(u32);
+
+    impl Park for CountingPark {
+        type Error = CoreError;
+
+        fn park<T>(
+            &mut self,
+            slice_end: Duration,
+            attempt: impl FnOnce(Duration) -> CoreResult<Option<T>>,
+        ) -> CoreResult<Option<T>> {
+            self.0 += 1;
+            attempt(slice_end.min(monotonic_now() + Duration::from_millis(10)))
+        }
+
+        fn error(&self, error: CoreError) -> CoreError {
+            error
+        }
+    }
+
+    #[test]
+    fn a_lock_whose_holder_was_reaped_is_taken_over_without_waiting_a_slice() {
+        let mutex = Mutex::new().unwrap();
+        let child = fork_and(|| i32::from(mutex.lock_fast() != TryLock::Acquired));
+        assert_eq!(exit_code(child), 0);
+        assert_eq!(mutex.lock_fast(), TryLock::Busy);
+        let mut park = CountingPark(0);
+        mutex.lock_contended(&mut park).unwrap();
+        assert_eq!(park.0, 0, "waited before taking over");
+        assert!(mutex.previous_owner_died());
+        mutex.unlock().unwrap();
+    }
+
+    thread_local! {
+        /// The "current fiber" of the fake owner source below.
+        static FAKE_OWNER: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
+    }
+
+    fn as_owner<R>(thread: u32, fiber: u32, f: impl FnOnce() -> R) -> R {
+        FAKE_OWNER.with(|owner| owner.set(crate::core::identity::owner_token(thread, fiber)));
+        f()
+    }
+
+    /// Runs `test` in a child whose owner tokens come from [`as_owner`],
+    /// as the Ruby binding's name fibers (the source is process-wide).
+    fn with_fake_owners(test: impl FnOnce() -> bool) {
+        let child = fork_and(|| {
+            crate::core::identity::set_owner_source(|| FAKE_OWNER.with(std::cell::Cell::get));
+            i32::from(!test())
+        });
+        assert_eq!(exit_code(child), 0);
+    }
+
+    #[test]
+    fn the_owner_is_one_fiber_and_other_fibers_of_its_thread_are_told_apart() {
+        let mutex = Mutex::new().unwrap();
+        with_fake_owners(|| {
+            let locked = as_owner(1, 1, || mutex.lock_fast() == TryLock::Acquired);
+            let (owned, unlock, fast, try_lock, reenter) = as_owner(1, 2, || {
+                (
+                    mutex.is_owned(),
+                    mutex.unlock().is_err(),
+                    mutex.lock_fast(),
+                    mutex.try_lock(),
+                    mutex.reenter().unwrap(),
+                )
+            });
+            let other_thread = as_owner(2, 3, || mutex.lock_fast());
+            let still_owned = as_owner(1, 1, || mutex.is_owned() && mutex.unlock().is_ok());
+            locked
+                && !owned
+                && unlock
+                && fast == TryLock::HeldByOtherFiber
+                && try_lock == TryLock::HeldByOtherFiber
+                && !reenter
+                && other_thread == TryLock::Busy
+                && still_owned
+        });
+    }
+
+    #[test]
+    fn a_thread_that_ends_releases_what_its_fibers_hold_and_nothing_else() {
+        let mutex = Arc::new(Mutex::new().unwrap());
+        let other = Arc::new(Mutex::new().unwrap());
+        let (held, registered) = (Arc::clone(&mutex), Arc::clone(&other));
+        with_fake_owners(move || {
+            let first: Arc<dyn HeldByThreads> = held.clone();
+            let second: Arc<dyn HeldByThreads> = registered.clone();
+            crate::core::thread_end::register(Arc::downgrade(&first));
+            crate::core::thread_end::register(Arc::downgrade(&second));
+            let taken = as_owner(7, 1, || {
+                held.lock_fast() == TryLock::Acquired && held.reenter().unwrap()
+            }) && as_owner(8, 2, || registered.lock_fast() == TryLock::Acquired);
+            let released = crate::core::thread_end::release_thread(7);
+            taken
+                && released == 1
+                && !held.is_locked()
+                && registered.is_locked()
+                && as_owner(8, 2, || registered.is_owned())
+        });
+        // In the parent: the first came free, the second stays held by the
+        // (now exited) child until taken over.
+        assert_eq!(mutex.lock_fast(), TryLock::Acquired);
+        assert!(!mutex.previous_owner_died());
+        assert_eq!(other.try_lock(), TryLock::Acquired);
+        assert!(other.previous_owner_died());
+    }
+
+    #[test]
+    fn owner_pid_and_waiting_tell_the_state() {
+        let mutex = Arc::new(Mutex::new().unwrap());
+        assert_eq!(mutex.owner_pid(), None);
+        assert_eq!(mutex.lock_fast(), TryLock::Acquired);
+        assert_eq!(mutex.owner_pid(), Some(std::process::id()));
+        let waiting = Arc::clone(&mutex);
+        let waiter = std::thread::spawn(move || lock(&waiting));
+        while mutex.waiting() == 0 {
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        assert_eq!(mutex.waiting(), 1);
+        mutex.unlock().unwrap();
+        waiter.join().unwrap();
+        assert_eq!(mutex.waiting(), 0);
     }
 
     fn waiters(mutex: &Mutex) -> u32 {

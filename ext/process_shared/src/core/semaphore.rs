@@ -1,10 +1,16 @@
-//! A counting semaphore in its own shared page.
+//! A counting semaphore in its own shared page: the platform semaphore,
+//! then a count of the threads waiting on it (for `waiting`; the platform
+//! semaphore does its own wake-ups).
 
 use super::error::{CoreError, CoreResult};
 use super::park::{wait_until, Park};
 use super::region::SharedRegion;
 use crate::platform::{RawSemaphore, WaitOutcome};
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
+
+/// Where the waiter count lives in the page: after the platform semaphore.
+const WAITERS_OFFSET: usize = std::mem::size_of::<RawSemaphore>().next_multiple_of(4);
 
 /// A counting semaphore shared with every process forked after it was made.
 #[derive(Debug)]
@@ -27,7 +33,7 @@ impl Semaphore {
                     Self::MAX_VALUE
                 ))
             })?;
-        let region = SharedRegion::new(std::mem::size_of::<RawSemaphore>())?;
+        let region = SharedRegion::new(WAITERS_OFFSET + std::mem::size_of::<AtomicU32>())?;
         // SAFETY: the region is a fresh page-aligned mapping large enough for
         // a RawSemaphore, and nothing else lives in it.
         unsafe { RawSemaphore::init(region.base().cast(), initial)? };
@@ -38,6 +44,19 @@ impl Semaphore {
         // SAFETY: `new` initialized a RawSemaphore at the region's base, and
         // the region lives as long as `self`.
         unsafe { &*self.region.base().cast::<RawSemaphore>() }
+    }
+
+    fn waiters(&self) -> &AtomicU32 {
+        // SAFETY: the region is page-aligned and large enough for an
+        // AtomicU32 at WAITERS_OFFSET (a multiple of 4), zero-filled at
+        // first, and lives as long as `self`.
+        unsafe { &*self.region.base().add(WAITERS_OFFSET).cast::<AtomicU32>() }
+    }
+
+    /// How many threads of all processes wait on it now (a waiter killed
+    /// while waiting stays counted).
+    pub fn waiting(&self) -> u32 {
+        self.waiters().load(Ordering::Relaxed)
     }
 
     /// Decrements now if the value is positive. Never blocks, no system call.
@@ -61,13 +80,15 @@ impl Semaphore {
         if self.try_wait() {
             return Ok(true);
         }
+        self.waiters().fetch_add(1, Ordering::Relaxed);
         let acquired = wait_until(park, deadline, |slice_end| {
             Ok(match self.wait_until(slice_end)? {
                 WaitOutcome::Acquired => Some(()),
                 WaitOutcome::TimedOut | WaitOutcome::Interrupted => None,
             })
-        })?;
-        Ok(acquired.is_some())
+        });
+        self.waiters().fetch_sub(1, Ordering::Relaxed);
+        Ok(acquired?.is_some())
     }
 
     /// Increments, waking one waiter.

@@ -14,7 +14,7 @@
 //! and `macos.rs` hold only what differs.
 
 mod posix;
-pub use posix::{current_pid, map_shared, monotonic_now, page_size, unmap};
+pub use posix::{current_pid, map_shared, monotonic_now, no_such_process, page_size, unmap};
 
 #[cfg(target_os = "linux")]
 mod linux;

@@ -69,7 +69,7 @@ pub fn current_pid() -> u32 {
 /// For a process we may not signal (another user) the answer is `false`,
 /// and so is it for a zombie (it still holds its pid): only the kernel's
 /// "no such process" counts.
-pub(super) fn no_such_process(pid: u32) -> bool {
+pub fn no_such_process(pid: u32) -> bool {
     let Ok(pid) = libc::pid_t::try_from(pid) else {
         return false;
     };

@@ -3,7 +3,7 @@
 
 use super::args::initial_value;
 use super::guard::method;
-use super::handle::{define_handle_class, handle_class, open_page};
+use super::handle::{define_handle_class, handle_class, inspect_with, open_page};
 use super::methods;
 use super::typed::This;
 use crate::core::binary_semaphore::BinarySemaphore as CoreBinarySemaphore;
@@ -16,6 +16,16 @@ handle_class!(
 );
 
 impl BinarySemaphore {
+    fn inspect(ruby: &Ruby, rb_self: This<Self>) -> String {
+        inspect_with(ruby, rb_self, |semaphore| {
+            format!(
+                "value {}, {} waiting",
+                semaphore.value(),
+                semaphore.waiting()
+            )
+        })
+    }
+
     fn initialize(ruby: &Ruby, rb_self: This<Self>, args: &[Value]) -> Result<(), Error> {
         let initial = initial_value(ruby, args)?;
         open_page(ruby, rb_self, || CoreBinarySemaphore::new(initial))
@@ -41,5 +51,6 @@ pub fn init(ruby: &Ruby, namespace: RModule) -> Result<(), Error> {
         "synchronize",
         method!(methods::synchronize::<BinarySemaphore>, 0),
     )?;
+    class.define_method("inspect", method!(BinarySemaphore::inspect, 0))?;
     Ok(())
 }

@@ -11,6 +11,7 @@
 //! no count is ever lost. See ARCHITECTURE.md, "The wait protocol".
 
 use super::errors::core_error;
+use super::fiber_wait::Poller;
 use crate::core::park::Park;
 use crate::core::{CoreError, CoreResult};
 use magnus::{error::ErrorType, Error, Ruby};
@@ -94,10 +95,14 @@ fn later_error(first: Error, second: Error) -> Error {
 /// only a signal trap's handler can raise) is kept for
 /// [`RubyPark::finish`], and only a core error stops the wait; it is for
 /// taking a lock again, which must succeed.
+///
+/// A non-blocking fiber under a `Fiber.scheduler` polls instead (see
+/// `fiber_wait`), so that the other fibers of its thread keep running.
 pub struct RubyPark<'r> {
     ruby: &'r Ruby,
     defers: bool,
     deferred: Option<Error>,
+    poller: Option<Poller>,
 }
 
 impl<'r> RubyPark<'r> {
@@ -107,7 +112,14 @@ impl<'r> RubyPark<'r> {
             ruby,
             defers: false,
             deferred: None,
+            poller: Poller::for_current_fiber(ruby),
         }
+    }
+
+    /// Whether waits poll through a fiber scheduler (another fiber of this
+    /// thread can then run, and release what this one waits for).
+    pub fn under_scheduler(&self) -> bool {
+        self.poller.is_some()
     }
 
     /// Interrupts are kept for [`RubyPark::finish`].
@@ -132,8 +144,26 @@ impl Park for RubyPark<'_> {
         slice_end: Duration,
         attempt: impl FnOnce(Duration) -> CoreResult<Option<T>>,
     ) -> Result<Option<T>, Error> {
-        if let Some(value) = slice_without_gvl(self.ruby, slice_end, attempt)? {
-            return Ok(Some(value));
+        match &mut self.poller {
+            Some(poller) => {
+                if let Some(value) = poller.poll(self.ruby, attempt)? {
+                    return Ok(Some(value));
+                }
+                // An exception raised into the fiber while it pauses (a
+                // stopped task) ends the wait, or is deferred, as an
+                // interrupt is.
+                match poller.pause(slice_end) {
+                    Err(err) if self.defers => {
+                        self.deferred.get_or_insert(err);
+                    }
+                    outcome => outcome?,
+                }
+            }
+            None => {
+                if let Some(value) = slice_without_gvl(self.ruby, slice_end, attempt)? {
+                    return Ok(Some(value));
+                }
+            }
         }
         match self.ruby.thread_check_ints() {
             Err(err) if self.defers => {

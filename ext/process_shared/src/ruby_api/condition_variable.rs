@@ -5,7 +5,7 @@ use super::blocking::RubyPark;
 use super::convert;
 use super::errors::type_error;
 use super::guard::method;
-use super::handle::{define_handle_class, handle_class, open_page};
+use super::handle::{define_handle_class, handle_class, inspect_with, open_page};
 use super::monitor::Monitor;
 use super::mutex::{relock, Mutex};
 use super::typed::This;
@@ -42,6 +42,16 @@ fn lock_of(ruby: &Ruby, value: Value) -> Result<Arc<CoreMutex>, Error> {
 }
 
 impl ConditionVariable {
+    fn waiting(ruby: &Ruby, rb_self: This<Self>) -> Result<u32, Error> {
+        rb_self.handle.with(ruby, CondVar::waiting)
+    }
+
+    fn inspect(ruby: &Ruby, rb_self: This<Self>) -> String {
+        inspect_with(ruby, rb_self, |condvar| {
+            format!("{} waiting", condvar.waiting())
+        })
+    }
+
     fn initialize(ruby: &Ruby, rb_self: This<Self>) -> Result<(), Error> {
         open_page(ruby, rb_self, CondVar::new)
     }
@@ -87,5 +97,7 @@ pub fn init(ruby: &Ruby, namespace: RModule) -> Result<(), Error> {
     class.define_method("wait", method!(ConditionVariable::wait, -1))?;
     class.define_method("signal", method!(ConditionVariable::signal, 0))?;
     class.define_method("broadcast", method!(ConditionVariable::broadcast, 0))?;
+    class.define_method("waiting", method!(ConditionVariable::waiting, 0))?;
+    class.define_method("inspect", method!(ConditionVariable::inspect, 0))?;
     Ok(())
 }

@@ -70,7 +70,7 @@ impl LockClass for Monitor {
 
     #[inline]
     fn enter_now(monitor: &CoreMutex) -> bool {
-        matches!(monitor.reenter(), Ok(true)) || monitor.lock_fast() == TryLock::Acquired
+        matches!(monitor.enter_fast(), Ok(TryLock::Acquired))
     }
 
     #[inline]

@@ -6,8 +6,11 @@
 //! (a slice that has already ended), then `Fiber.scheduler.kernel_sleep`
 //! for a short pause, during which the scheduler runs the other fibers; the
 //! pause grows from 0.1 ms to 5 ms, which bounds the extra latency once the
-//! awaited thing is free. Timeouts are honoured to the pause, and pending
-//! interrupts are processed between polls, as in a GVL-free wait.
+//! awaited thing is free. The core's wait protocols need no change: they
+//! call the parker slice after slice (see `core::park`), and the parkers of
+//! `blocking` poll here when the current fiber has a scheduler, so every
+//! class's waits (locks, semaphores, conditions) let other fibers run, and
+//! still honour timeouts (to the pause) and interrupts.
 
 use super::errors::core_error;
 use crate::core::CoreResult;
@@ -29,30 +32,42 @@ pub fn current_scheduler(_ruby: &Ruby) -> Option<Value> {
     (!scheduler.is_nil()).then_some(scheduler)
 }
 
-/// Calls `attempt` (with a slice that has already ended, so it never
-/// blocks) until it yields a value or the monotonic `deadline` passes
-/// (`Ok(None)`), letting `scheduler` run other fibers between attempts.
-/// An exception raised into the fiber while it pauses (a stopped task,
-/// `Thread#raise`, `Timeout`) ends the wait with nothing acquired.
-pub fn poll_until<T>(
-    ruby: &Ruby,
+/// Polls for a fiber under `scheduler`: one slice of a wait that never
+/// blocks the thread.
+pub struct Poller {
     scheduler: Value,
-    deadline: Option<Duration>,
-    mut attempt: impl FnMut(Duration) -> CoreResult<Option<T>>,
-) -> Result<Option<T>, Error> {
-    let mut pause = FIRST_PAUSE;
-    loop {
-        let now = monotonic_now();
-        if let Some(value) = attempt(now).map_err(|err| core_error(ruby, err))? {
-            return Ok(Some(value));
-        }
-        let this_pause = match deadline {
-            Some(deadline) if now >= deadline => return Ok(None),
-            Some(deadline) => pause.min(deadline - now),
-            None => pause,
-        };
-        let _: Value = scheduler.funcall("kernel_sleep", (this_pause.as_secs_f64(),))?;
-        ruby.thread_check_ints()?;
-        pause = (pause * 2).min(LONGEST_PAUSE);
+    pause: Duration,
+}
+
+impl Poller {
+    /// A poller for the current fiber, if it must not block its thread.
+    pub fn for_current_fiber(ruby: &Ruby) -> Option<Poller> {
+        current_scheduler(ruby).map(|scheduler| Poller {
+            scheduler,
+            pause: FIRST_PAUSE,
+        })
+    }
+
+    /// `attempt` with a slice that has already ended, so that it never
+    /// blocks (the GVL stays held): the poll that begins every slice.
+    pub fn poll<T>(
+        &self,
+        ruby: &Ruby,
+        attempt: impl FnOnce(Duration) -> CoreResult<Option<T>>,
+    ) -> Result<Option<T>, Error> {
+        attempt(monotonic_now()).map_err(|err| core_error(ruby, err))
+    }
+
+    /// The rest of a slice whose poll got nothing: a pause in
+    /// `Fiber.scheduler.kernel_sleep` (at most until `slice_end`) while the
+    /// scheduler runs other fibers. An exception raised into the fiber
+    /// meanwhile (a stopped task, say) is returned.
+    pub fn pause(&mut self, slice_end: Duration) -> Result<(), Error> {
+        let pause = self.pause.min(slice_end.saturating_sub(monotonic_now()));
+        self.pause = (self.pause * 2).min(LONGEST_PAUSE);
+        let _: Value = self
+            .scheduler
+            .funcall("kernel_sleep", (pause.as_secs_f64(),))?;
+        Ok(())
     }
 }

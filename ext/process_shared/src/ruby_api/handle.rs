@@ -147,6 +147,22 @@ pub fn is_closed<T: HandleClass>(rb_self: This<T>) -> bool {
     rb_self.handle().is_closed()
 }
 
+/// `inspect`: `#<Class state>`, the state described by `describe` while
+/// the object is open, else `closed` or `uninitialized`. Never raises.
+pub fn inspect_with<T: HandleClass>(
+    ruby: &Ruby,
+    rb_self: This<T>,
+    describe: impl FnOnce(&T::Resource) -> String,
+) -> String {
+    let class = super::convert::class_name(magnus::IntoValue::into_value_with(rb_self, ruby));
+    let state = match rb_self.handle().with(ruby, describe) {
+        Ok(state) => state,
+        Err(_) if rb_self.handle().is_closed() => "closed".to_string(),
+        Err(_) => "uninitialized".to_string(),
+    };
+    format!("#<{class} {state}>")
+}
+
 /// Defines a Ruby class's Rust type: a `#[magnus::wrap]` struct holding a
 /// `Handle` of the resource, and its [`HandleClass`] impl. `before_close`
 /// names a function run on the open resource by `close`.

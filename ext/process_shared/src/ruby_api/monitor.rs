@@ -3,12 +3,12 @@
 //! the owner touches it.
 
 use super::args::{optional_timeout, timeout_given};
-use super::blocking::RubyPark;
 use super::errors::{process_error, OrRaise};
 use super::guard::method;
-use super::handle::{define_handle_class, handle_class, open_page, Handle};
+use super::handle::{define_handle_class, handle_class, inspect_with, open_page, Handle};
 use super::methods::around_block;
-use super::mutex::release_own_hold;
+use super::mutex::{describe_lock, lock_busy, lock_busy_until, release_own_hold};
+use super::owner::release_at_thread_end;
 use super::typed::This;
 use crate::core::mutex::{Mutex as CoreMutex, TryLock};
 use crate::core::park::deadline_after;
@@ -22,25 +22,29 @@ handle_class!(
 );
 
 fn enter_handle(ruby: &Ruby, handle: &Handle<CoreMutex>) -> Result<(), Error> {
-    let fast = handle.with(ruby, |monitor| {
-        Ok::<_, crate::core::CoreError>(if monitor.reenter()? {
-            TryLock::Acquired
-        } else {
-            monitor.lock_fast()
-        })
-    })?;
-    match fast.or_raise(ruby)? {
+    match handle.with(ruby, CoreMutex::enter_fast)?.or_raise(ruby)? {
         TryLock::Acquired | TryLock::AlreadyOwned => Ok(()),
-        TryLock::Busy => handle
-            .get(ruby)?
-            .lock_until(&mut RubyPark::interruptible(ruby), None)
-            .map(drop),
+        fast => lock_busy(ruby, &*handle.get(ruby)?, fast),
     }
 }
 
 impl Monitor {
     fn initialize(ruby: &Ruby, rb_self: This<Self>) -> Result<(), Error> {
-        open_page(ruby, rb_self, CoreMutex::new)
+        open_page(ruby, rb_self, CoreMutex::new)?;
+        release_at_thread_end(&rb_self.handle.get(ruby)?);
+        Ok(())
+    }
+
+    fn owner_pid(ruby: &Ruby, rb_self: This<Self>) -> Result<Option<u32>, Error> {
+        rb_self.handle.with(ruby, CoreMutex::owner_pid)
+    }
+
+    fn waiting(ruby: &Ruby, rb_self: This<Self>) -> Result<u32, Error> {
+        rb_self.handle.with(ruby, CoreMutex::waiting)
+    }
+
+    fn inspect(ruby: &Ruby, rb_self: This<Self>) -> String {
+        inspect_with(ruby, rb_self, describe_lock)
     }
 
     fn enter(ruby: &Ruby, rb_self: This<Self>) -> Result<(), Error> {
@@ -65,11 +69,13 @@ impl Monitor {
         })?;
         match fast.or_raise(ruby)? {
             TryLock::Acquired | TryLock::AlreadyOwned => Ok(true),
-            TryLock::Busy if !timeout_given(args) => Ok(false),
-            TryLock::Busy => rb_self
-                .handle
-                .get(ruby)?
-                .lock_until(&mut RubyPark::interruptible(ruby), deadline_after(timeout)),
+            _ if !timeout_given(args) => Ok(false),
+            fast => lock_busy_until(
+                ruby,
+                &*rb_self.handle.get(ruby)?,
+                fast,
+                deadline_after(timeout),
+            ),
         }
     }
 
@@ -129,5 +135,8 @@ pub fn init(ruby: &Ruby, namespace: RModule) -> Result<(), Error> {
         "previous_owner_died?",
         method!(Monitor::previous_owner_died, 0),
     )?;
+    class.define_method("owner_pid", method!(Monitor::owner_pid, 0))?;
+    class.define_method("waiting", method!(Monitor::waiting, 0))?;
+    class.define_method("inspect", method!(Monitor::inspect, 0))?;
     Ok(())
 }

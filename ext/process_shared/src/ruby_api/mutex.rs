@@ -1,12 +1,13 @@
 //! `ProcessShared::Mutex`: `Thread::Mutex` across processes; the owner is
-//! one thread of one process.
+//! one fiber of one thread of one process.
 
 use super::args::{optional_timeout, timeout_given};
 use super::blocking::RubyPark;
 use super::errors::{process_error, OrRaise};
 use super::guard::method;
-use super::handle::{define_handle_class, handle_class, open_page, Handle};
+use super::handle::{define_handle_class, handle_class, inspect_with, open_page, Handle};
 use super::methods::around_block;
+use super::owner::release_at_thread_end;
 use super::typed::This;
 use super::uninterruptible::{lock_again, sleep_released};
 use crate::core::mutex::{Mutex as CoreMutex, TryLock};
@@ -40,20 +41,64 @@ pub fn relock(ruby: &Ruby, mutex: &Arc<CoreMutex>) -> Result<(), Error> {
     lock_again(ruby, move |park| mutex.relock(park))
 }
 
+/// Raised when a fiber would wait, without a fiber scheduler, for a lock
+/// that another fiber of its own thread holds: nothing could ever release
+/// it (Ruby 3.2's words for `Thread::Mutex`).
+pub const HELD_BY_OTHER_FIBER: &str =
+    "deadlock; lock already owned by another fiber belonging to the same thread";
+
+/// Waits for a lock that `fast` found busy (`Busy` or `HeldByOtherFiber`):
+/// spins, then parks. A lock another fiber of this thread holds can only
+/// be waited for under a fiber scheduler; otherwise `ProcessError`.
+pub fn lock_busy(ruby: &Ruby, mutex: &CoreMutex, fast: TryLock) -> Result<(), Error> {
+    let mut park = RubyPark::interruptible(ruby);
+    if fast == TryLock::HeldByOtherFiber && !park.under_scheduler() {
+        return Err(process_error(ruby, HELD_BY_OTHER_FIBER));
+    }
+    mutex.lock_contended(&mut park)
+}
+
+/// Waits until `deadline` for a lock `try_lock` found busy: `Ok(false)`
+/// when it passes first, and at once when another fiber of this thread
+/// holds it and no fiber scheduler could run that fiber meanwhile.
+pub fn lock_busy_until(
+    ruby: &Ruby,
+    mutex: &CoreMutex,
+    fast: TryLock,
+    deadline: Option<std::time::Duration>,
+) -> Result<bool, Error> {
+    let mut park = RubyPark::interruptible(ruby);
+    if fast == TryLock::HeldByOtherFiber && !park.under_scheduler() {
+        return Ok(false);
+    }
+    mutex.lock_until(&mut park, deadline)
+}
+
 /// `lock`, shared by `Mutex#lock` and `#synchronize`.
 fn lock_handle(ruby: &Ruby, handle: &Handle<CoreMutex>) -> Result<(), Error> {
     match handle.with(ruby, CoreMutex::lock_fast)? {
         TryLock::Acquired => Ok(()),
         TryLock::AlreadyOwned => Err(process_error(ruby, "deadlock; recursive locking")),
-        TryLock::Busy => handle
-            .get(ruby)?
-            .lock_contended(&mut RubyPark::interruptible(ruby)),
+        fast => lock_busy(ruby, &*handle.get(ruby)?, fast),
+    }
+}
+
+/// What `inspect` shows of a lock: `locked by PID, N waiting` or
+/// `unlocked` (with waiters, if any).
+pub fn describe_lock(mutex: &CoreMutex) -> String {
+    let waiting = mutex.waiting();
+    match mutex.owner_pid() {
+        Some(pid) => format!("locked by {pid}, {waiting} waiting"),
+        None if waiting > 0 => format!("unlocked, {waiting} waiting"),
+        None => "unlocked".to_string(),
     }
 }
 
 impl Mutex {
     fn initialize(ruby: &Ruby, rb_self: This<Self>) -> Result<(), Error> {
-        open_page(ruby, rb_self, CoreMutex::new)
+        open_page(ruby, rb_self, CoreMutex::new)?;
+        release_at_thread_end(&rb_self.handle.get(ruby)?);
+        Ok(())
     }
 
     fn lock(ruby: &Ruby, rb_self: This<Self>) -> Result<This<Self>, Error> {
@@ -66,11 +111,13 @@ impl Mutex {
         match rb_self.handle.with(ruby, CoreMutex::try_lock)? {
             TryLock::Acquired => Ok(true),
             TryLock::AlreadyOwned => Ok(false),
-            TryLock::Busy if !timeout_given(args) => Ok(false),
-            TryLock::Busy => rb_self
-                .handle
-                .get(ruby)?
-                .lock_until(&mut RubyPark::interruptible(ruby), deadline_after(timeout)),
+            _ if !timeout_given(args) => Ok(false),
+            fast => lock_busy_until(
+                ruby,
+                &*rb_self.handle.get(ruby)?,
+                fast,
+                deadline_after(timeout),
+            ),
         }
     }
 
@@ -92,6 +139,18 @@ impl Mutex {
 
     fn previous_owner_died(ruby: &Ruby, rb_self: This<Self>) -> Result<bool, Error> {
         rb_self.handle.with(ruby, CoreMutex::previous_owner_died)
+    }
+
+    fn owner_pid(ruby: &Ruby, rb_self: This<Self>) -> Result<Option<u32>, Error> {
+        rb_self.handle.with(ruby, CoreMutex::owner_pid)
+    }
+
+    fn waiting(ruby: &Ruby, rb_self: This<Self>) -> Result<u32, Error> {
+        rb_self.handle.with(ruby, CoreMutex::waiting)
+    }
+
+    fn inspect(ruby: &Ruby, rb_self: This<Self>) -> String {
+        inspect_with(ruby, rb_self, describe_lock)
     }
 
     fn synchronize(ruby: &Ruby, rb_self: This<Self>) -> Result<Value, Error> {
@@ -127,5 +186,8 @@ pub fn init(ruby: &Ruby, namespace: RModule) -> Result<(), Error> {
     )?;
     class.define_method("synchronize", method!(Mutex::synchronize, 0))?;
     class.define_method("sleep", method!(Mutex::sleep, -1))?;
+    class.define_method("owner_pid", method!(Mutex::owner_pid, 0))?;
+    class.define_method("waiting", method!(Mutex::waiting, 0))?;
+    class.define_method("inspect", method!(Mutex::inspect, 0))?;
     Ok(())
 }

@@ -17,11 +17,14 @@
 //! registered as a GC root, and it cannot be freed while it is cached. A
 //! native thread that exits gives its slot back for the next native thread.
 
+use super::guard::function;
 use crate::core::identity;
+use crate::core::thread_end::{self, HeldByThreads};
+use magnus::{prelude::*, Error, RModule, Ruby};
 use rb_sys::{ID, VALUE};
 use std::cell::Cell;
 use std::sync::atomic::{AtomicU32, Ordering};
-use std::sync::{Mutex, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock, Weak};
 
 /// Thread parts stay below 2^30, so that a token is a positive Fixnum.
 const THREAD_PART_LIMIT: u32 = 1 << 30;
@@ -84,8 +87,31 @@ thread_local! {
     static PIN: PinSlot = PinSlot::take();
 }
 
+/// Makes owner tokens name fibers, and defines
+/// `ProcessShared::ThreadEnd.release_holds`, which the Ruby side calls as
+/// each thread ends (see `lib/process_shared/thread_end.rb`).
+pub fn init(ruby: &Ruby, namespace: RModule) -> Result<(), Error> {
+    install();
+    let module = namespace.define_module("ThreadEnd")?;
+    module.define_singleton_method("release_holds", function!(release_holds, 0))?;
+    let _ = ruby;
+    Ok(())
+}
+
+/// Releases what the fibers of the calling thread still hold, on every
+/// registered object of this process; how many holds.
+fn release_holds() -> usize {
+    current_thread_part().map_or(0, thread_end::release_thread)
+}
+
+/// Registers `object` so that a thread that ends releases its holds on it.
+pub fn release_at_thread_end<T: HeldByThreads + 'static>(object: &Arc<T>) {
+    let weak: Weak<T> = Arc::downgrade(object);
+    thread_end::register(weak);
+}
+
 /// Makes owner tokens name fibers. Called once, with the GVL, at load.
-pub fn install() {
+fn install() {
     IDS.get_or_init(|| Ids {
         fiber_token: intern("__process_shared_owner_token"),
         thread_part: intern("__process_shared_thread_part"),

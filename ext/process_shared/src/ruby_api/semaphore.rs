@@ -3,7 +3,7 @@
 use super::args::initial_value;
 use super::errors::OrRaise;
 use super::guard::method;
-use super::handle::{define_handle_class, handle_class, open_page};
+use super::handle::{define_handle_class, handle_class, inspect_with, open_page};
 use super::methods;
 use super::typed::This;
 use crate::core::semaphore::Semaphore as CoreSemaphore;
@@ -12,6 +12,19 @@ use magnus::{prelude::*, Error, RModule, Ruby, Value};
 handle_class!(Semaphore, "ProcessShared::Semaphore", CoreSemaphore);
 
 impl Semaphore {
+    fn waiting(ruby: &Ruby, rb_self: This<Self>) -> Result<u32, Error> {
+        rb_self.handle.with(ruby, CoreSemaphore::waiting)
+    }
+
+    fn inspect(ruby: &Ruby, rb_self: This<Self>) -> String {
+        inspect_with(ruby, rb_self, |semaphore| {
+            let value = semaphore
+                .value()
+                .map_or_else(|_| "unknown".to_string(), |value| value.to_string());
+            format!("value {value}, {} waiting", semaphore.waiting())
+        })
+    }
+
     fn initialize(ruby: &Ruby, rb_self: This<Self>, args: &[Value]) -> Result<(), Error> {
         let initial = initial_value(ruby, args)?;
         open_page(ruby, rb_self, || CoreSemaphore::new(initial))
@@ -34,5 +47,7 @@ pub fn init(ruby: &Ruby, namespace: RModule) -> Result<(), Error> {
     class.define_method("post", method!(methods::post::<Semaphore>, 0))?;
     class.define_method("value", method!(Semaphore::value, 0))?;
     class.define_method("synchronize", method!(methods::synchronize::<Semaphore>, 0))?;
+    class.define_method("waiting", method!(Semaphore::waiting, 0))?;
+    class.define_method("inspect", method!(Semaphore::inspect, 0))?;
     Ok(())
 }

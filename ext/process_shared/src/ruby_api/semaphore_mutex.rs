@@ -5,7 +5,7 @@
 use super::args::{optional_timeout, timeout_given};
 use super::errors::OrRaise;
 use super::guard::method;
-use super::handle::{define_handle_class, handle_class, Handle};
+use super::handle::{define_handle_class, handle_class, inspect_with, Handle};
 use super::methods::{self, acquire};
 use super::semaphore::Semaphore;
 use super::typed::This;
@@ -30,6 +30,17 @@ fn relock(ruby: &Ruby, handle: &Handle<CoreSemaphore>) -> Result<(), Error> {
 }
 
 impl SemaphoreMutex {
+    fn inspect(ruby: &Ruby, rb_self: This<Self>) -> String {
+        inspect_with(ruby, rb_self, |semaphore| {
+            match semaphore.value() {
+                Ok(0) => "locked",
+                Ok(_) => "unlocked",
+                Err(_) => "state unknown",
+            }
+            .to_string()
+        })
+    }
+
     fn initialize(ruby: &Ruby, rb_self: This<Self>, semaphore: &Semaphore) -> Result<(), Error> {
         rb_self.handle.adopt(ruby, semaphore.handle.get(ruby)?)
     }
@@ -85,6 +96,7 @@ pub fn init(ruby: &Ruby, namespace: RModule) -> Result<(), Error> {
         method!(methods::synchronize::<SemaphoreMutex>, 0),
     )?;
     class.define_method("sleep", method!(SemaphoreMutex::sleep, -1))?;
+    class.define_method("inspect", method!(SemaphoreMutex::inspect, 0))?;
 
     let semaphore: RClass = namespace.const_get("Semaphore")?;
     semaphore.define_method("to_mtx", method!(to_mtx, 0))?;
