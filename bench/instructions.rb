@@ -1,6 +1,6 @@
 # frozen_string_literal: true
 
-# Targets 1, 2 and 5 in instructions per operation, counted by valgrind's
+# Targets 1, 2 and 5, and the atomic counters, in instructions per operation, counted by valgrind's
 # callgrind: unlike wall-clock time on a shared 2-core machine, the count is
 # the same from run to run. Each figure is (instructions of a program doing
 # N operations - instructions of the same program doing none) / N, so it
@@ -27,6 +27,11 @@ SETUP = <<~RUBY
   memory = ProcessShared::SharedMemory.new(:int64, 4)
   array = ProcessShared::SharedArray.new(:int64, 4)
   pointer = FFI::MemoryPointer.new(:int64, 4)
+  require "concurrent"
+  require "raindrops"
+  fixnum = Concurrent::AtomicFixnum.new
+  drops = Raindrops.new(1)
+  atomic = ProcessShared::AtomicInteger.new
 RUBY
 
 COMPARISONS = {
@@ -47,7 +52,11 @@ COMPARISONS = {
                    "SharedArray#[]" => "array[1]" },
   "put_int64" => { "FFI::MemoryPointer#put_int64" => "pointer.put_int64(8, 5)",
                    "SharedMemory#put_int64" => "memory.put_int64(8, 5)",
-                   "SharedArray#[]=" => "array[1] = 5" }
+                   "SharedArray#[]=" => "array[1] = 5" },
+  "increment" => { "Concurrent::AtomicFixnum#increment" => "fixnum.increment",
+                   "Raindrops#incr" => "drops.incr(0)",
+                   "AtomicInteger#increment" => "atomic.increment",
+                   "SharedArray#increment" => "array.increment(1)" }
 }.freeze
 
 def instructions(code, count)

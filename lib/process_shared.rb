@@ -11,6 +11,7 @@ require "process_shared/monitor_mixin"
 require "process_shared/shared_memory"
 require "process_shared/shared_array"
 require "process_shared/shared_memory_io"
+require "process_shared/atomic_integer"
 
 # Concurrency primitives and memory shared across `fork`: an object created
 # before `fork` is the same object in the parent and in every child.
@@ -21,6 +22,8 @@ require "process_shared/shared_memory_io"
 # - Memory: {SharedMemory} (typed, bounds-checked access with the names of
 #   `FFI::Pointer`, and Marshal-serialized objects), {SharedArray} and
 #   {SharedMemoryIO}.
+# - Counters: {AtomicInteger}, and the atomic operations of an integer
+#   {SharedArray}'s elements (lock-free, no system call).
 #
 # Every call that waits releases the GVL and can be interrupted
 # (`Thread#raise`, `Timeout.timeout`, signals), leaving the object as it was;

@@ -48,7 +48,7 @@ RSpec.describe "the packaged gem", :slow do
         end
         sem.wait
         Process.wait(pid)
-        native = $LOADED_FEATURES.grep(%r{/process_shared[.]so\\z})
+        native = $LOADED_FEATURES.grep(%r{/process_shared[.]#{RbConfig::CONFIG['DLEXT']}\\z})
         puts "native=\#{native.join(",")} version=\#{ProcessShared::VERSION} shared=\#{mem.get_int(0)}"
       RUBY
       output = run_command(user_environment(gem_home), RbConfig.ruby, "-e", script, chdir: dir)

@@ -56,13 +56,15 @@ RSpec.describe "process_shared and Ractors" do
       puts outcome(Ractor.new(memory) { |copy| copy.get_int(0) })
       puts outcome(Ractor.new { ProcessShared::Semaphore.new(1) })
       puts outcome(Ractor.new { ProcessShared::SharedArray.new(:int, 2) })
+      counter = ProcessShared::AtomicInteger.new(3)
+      puts outcome(Ractor.new(counter) { |copy| copy.increment })
       # The main Ractor's objects are untouched.
       puts [mutex.locked?, mutex.try_lock, memory.get_int(0)].inspect
     RUBY
     expect(status.exitstatus).to eq(0), errors
     expect(output.lines(chomp: true)).to eq(
       ["Ractor::UnsafeError", "Ractor::UnsafeError", "Ractor::UnsafeError", "Ractor::UnsafeError",
-       "[false, true, 7]"]
+       "Ractor::UnsafeError", "[false, true, 7]"]
     )
   end
 

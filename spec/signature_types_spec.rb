@@ -29,6 +29,8 @@ RSpec.describe "the types in sig/process_shared.rbs" do
     check(semaphore, :value)
     check(semaphore.post, :synchronize) { :inside }
     check(semaphore, :to_mtx)
+    check(semaphore, :waiting)
+    check(semaphore, :inspect)
     check(semaphore, :close)
     check(semaphore, :closed?)
     check(ProcessShared::Semaphore, :open, singleton: true, &:value)
@@ -43,6 +45,7 @@ RSpec.describe "the types in sig/process_shared.rbs" do
     check(binary, :try_wait, 0.01, raises: Errno::ETIMEDOUT)
     check(binary.post, :try_wait)
     check(binary.post, :synchronize) { 1 }
+    check(binary, :inspect)
     check(binary, :close)
     check(binary, :closed?)
 
@@ -58,6 +61,7 @@ RSpec.describe "the types in sig/process_shared.rbs" do
     check(mutex, :sleep, 0.01)
     check(mutex, :unlock)
     check(mutex, :synchronize) { :inside }
+    check(mutex, :inspect)
     check(mutex, :close)
     check(mutex, :closed?)
     check(ProcessShared::SemaphoreMutex, :open, ProcessShared::Semaphore.new, singleton: true, &:locked?)
@@ -89,6 +93,11 @@ RSpec.describe "the types in sig/process_shared.rbs" do
     sleeper = Thread.new { mutex.synchronize { check(mutex, :sleep) } }
     wake_until_done(sleeper)
     check(mutex, :synchronize) { :inside }
+    check(condition, :waiting)
+    check(condition, :inspect)
+    check(mutex, :owner_pid)
+    check(mutex, :waiting)
+    check(mutex, :inspect)
     check(condition, :close)
     check(condition, :closed?)
     check(mutex, :close)
@@ -128,6 +137,9 @@ RSpec.describe "the types in sig/process_shared.rbs" do
       signaller.join
     end
     check(condition, :signal, raises: ProcessShared::ProcessError)
+    check(monitor, :owner_pid)
+    check(monitor, :waiting)
+    check(monitor, :inspect)
     check(monitor, :close)
     check(monitor, :closed?)
     check(ProcessShared::Monitor, :open, singleton: true, &:mon_locked?)
@@ -191,6 +203,7 @@ RSpec.describe "the types in sig/process_shared.rbs" do
     check(mapping, :address)
     check(mapping, :size)
     check(memory, :close)
+    check(memory, :inspect)
     check(memory, :closed?)
     check(memory, :to_ptr, raises: ProcessShared::ClosedError)
 
@@ -225,12 +238,54 @@ RSpec.describe "the types in sig/process_shared.rbs" do
     check(doubles, :[]=, 1, 2.5)
     check(doubles, :[], 1)
     check(doubles, :to_a)
+    check(array, :increment, 0)
+    check(array, :increment, 0, 2)
+    check(array, :decrement, 1)
+    check(array, :decrement, 1, -2)
+    check(array, :compare_and_set, 0, 8, 9)
+    check(array, :compare_and_set, 0, 8, 9)
+    check(array, :get_and_set, 0, 1)
+    check(array, :swap, 0, 2)
+    check(array, :update, 0) { |value| value + 1 }
+    check(array, :max!, 0, 10)
+    check(array, :min!, 0, -10)
+    check(doubles, :increment, 0, raises: TypeError)
 
     expect_signatures_to_hold(ProcessShared::SharedArray)
   end
 
+  it "hold for AtomicInteger" do
+    atomic = check(ProcessShared::AtomicInteger, :open, 3, singleton: true)
+    check(ProcessShared::AtomicInteger, :open, singleton: true, &:value)
+    check(atomic, :value)
+    check(atomic, :value=, 4)
+    check(atomic, :increment)
+    check(atomic, :increment, 2)
+    check(atomic, :up)
+    check(atomic, :decrement)
+    check(atomic, :decrement, 2)
+    check(atomic, :down, -1)
+    check(atomic, :compare_and_set, 0, 1)
+    check(atomic, :compare_and_set, 5, 6)
+    check(atomic, :get_and_set, 7)
+    check(atomic, :swap, 8)
+    check(atomic, :update) { |value| value * 2 }
+    check(atomic, :max!, 20)
+    check(atomic, :min!, -20)
+    atomic.value = (2**63) - 1
+    check(atomic, :increment, raises: RangeError)
+    check(atomic, :inspect)
+    check(atomic, :to_s)
+    check(atomic, :close)
+    check(atomic, :closed?)
+    check(atomic, :inspect)
+
+    expect_signatures_to_hold(ProcessShared::AtomicInteger)
+  end
+
   it "hold for SharedMemoryIO" do
     io = check(ProcessShared::SharedMemoryIO, :new, ProcessShared::SharedMemory.new(8), singleton: true)
+    check(io, :inspect)
     check(io, :write, "ab", :c)
     check(io, :<<, 4)
     check(io, :pos)

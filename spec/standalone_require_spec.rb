@@ -22,7 +22,8 @@ RSpec.describe "requiring one class file alone" do
                         "m.write_object([1]); m.read_object + [m.get_int(60)]", "[1, 7]"],
     "shared_array" => ["a = ProcessShared::SharedArray.new(:int, 2); a[-1] = 5; a.to_a", "[0, 5]"],
     "shared_memory_io" => ["io = ProcessShared::SharedMemoryIO.new(ProcessShared::SharedMemory.new(2)); " \
-                           "io.write('ab'); io.rewind; io.read", '"ab"']
+                           "io.write('ab'); io.rewind; io.read", '"ab"'],
+    "atomic_integer" => ["a = ProcessShared::AtomicInteger.new(1); a.increment; a.update { |v| v * 3 }", "6"]
   }
 
   scripts.each do |file, (script, printed)|

@@ -17,15 +17,18 @@ module ProcessShared
   #
   # If the child cannot receive its semaphores (macOS only; for example a
   # sandbox refuses to pass task ports), `fork` raises
-  # {ProcessShared::ForkError} in the child, and in the parent after ending
-  # and reaping that child, each within a bounded time.
+  # {ProcessShared::ForkError} in the parent after ending and reaping that
+  # child, and the child prints the error and exits at once with status 1
+  # (as `exit!`), each within a bounded time.
   #
   # The native functions ({before_fork}, {after_fork_parent},
   # {after_fork_child}, {fork_failed}, {generation}) are module functions;
   # only the hook needs to call them.
   module ForkHook
     # @!method self.before_fork
-    #   Native. Called in the parent just before `fork`; never blocks.
+    #   Native. Called in the parent just before `fork`. On macOS it waits
+    #   (GVL released, at most 60 s) while another thread's fork is under
+    #   way; elsewhere it never blocks.
     #   @return [nil]
     #   @raise [ProcessShared::ForkError] if the copy to the child cannot be
     #     set up (macOS)
@@ -43,10 +46,9 @@ module ProcessShared
     # @!method self.after_fork_child
     #   Native. Called in the child first thing after `fork`: gives it its
     #   own identity for lock ownership (and, on macOS, receives its
-    #   semaphores). Never blocks on Linux.
+    #   semaphores; if it cannot, the child prints why and exits with
+    #   status 1). Never blocks on Linux.
     #   @return [nil]
-    #   @raise [ProcessShared::ForkError] if the semaphores could not be
-    #     received (macOS)
 
     # @!method self.fork_failed
     #   Native. Called in the parent when `fork` raised after

@@ -19,8 +19,9 @@ module ProcessShared
   # `Timeout.timeout`, signals) without taking a unit or losing one.
   #
   # On macOS it is a Mach semaphore: the fork hook ({ForkHook}) gives each
-  # child a right to it, it cannot report its {#value}, and it stops working
-  # once the process that created it has exited.
+  # child a right to it, {#value} reads a count kept next to it in shared
+  # memory, and it stops working once the process that created it has
+  # exited.
   #
   # @example At most two workers of six inside at once
   #   slots = ProcessShared::Semaphore.new(2)
@@ -75,8 +76,6 @@ module ProcessShared
     #   The current value: a snapshot, which other processes may change at
     #   once. Never blocks.
     #   @return [Integer]
-    #   @raise [NotImplementedError] on macOS, where Mach semaphores cannot
-    #     report their value
     #   @raise [ClosedError] after {#close}
 
     # @!method synchronize

@@ -49,8 +49,6 @@ module ProcessShared
     #   Whether the semaphore's value is 0. Does not acquire it; never
     #   blocks.
     #   @return [Boolean]
-    #   @raise [NotImplementedError] on macOS, where Mach semaphores cannot
-    #     report their value
     #   @raise [ClosedError] after {#close}
 
     # @!method synchronize

@@ -6,11 +6,15 @@ module ProcessShared
   # A typed, fixed-length array in memory shared across fork: a
   # {SharedMemory} and an Enumerable.
   #
-  # Elements are read and written one at a time, with no lock: guard
-  # read-modify-write sequences with a {Mutex}. Enumerable methods read
-  # each element when they reach it and return ordinary Arrays; nothing but
-  # {#[]=} (and the {SharedMemory} writers) changes the shared memory. No
-  # method blocks.
+  # Elements are read and written one at a time, with no lock. The
+  # elements of an integer array also have atomic read-modify-write
+  # operations ({#increment}, {#decrement}, {#compare_and_set},
+  # {#get_and_set}, {#update}, {#max!}, {#min!}), lock-free and free of
+  # system calls as {AtomicInteger}'s are; guard longer read-modify-write
+  # sequences with a {Mutex}. Enumerable methods read each element when
+  # they reach it and return ordinary Arrays; nothing but {#[]=}, the
+  # atomic operations (and the {SharedMemory} writers) changes the shared
+  # memory. No method blocks.
   #
   # Unlike {SharedMemory#size}, {#size} and {#length} count elements; the
   # size in bytes is `length * type_size`.
@@ -116,5 +120,106 @@ module ProcessShared
     #   The number of elements, as {#size}.
     #   @return [Integer]
     #   @raise [ClosedError] after {#close}
+
+    # @!group Atomic operations (integer element types)
+    #
+    # Each operation below reads and writes one element in a single atomic
+    # step, sequentially consistent and lock-free (one atomic instruction or
+    # a compare-and-swap loop; never a system call or a lock), as
+    # {AtomicInteger}'s do. Every element is naturally aligned (the memory
+    # starts on a page boundary), as atomic instructions need. A result or a
+    # value outside the element type's range (`:uint8` 255 + 1, `:int64`
+    # 2**63) raises RangeError and changes nothing: there is no wrapping.
+    # On `:float` and `:double` arrays they raise TypeError. Negative
+    # indexes count from the end, as with {#[]}.
+
+    # @!method increment(index, delta = 1)
+    #   Adds `delta` (which may be negative) to the element at `index`.
+    #   @param index [Integer]
+    #   @param delta [Integer]
+    #   @return [Integer] the element's new value
+    #   @raise [IndexError] unless `-length <= index < length`
+    #   @raise [RangeError] if the result does not fit the element type
+    #     (the element is left unchanged)
+    #   @raise [TypeError] for a `:float` or `:double` array, or an argument
+    #     that is not an Integer
+    #   @raise [ClosedError] after {#close}
+
+    # @!method decrement(index, delta = 1)
+    #   Subtracts `delta` (which may be negative) from the element at
+    #   `index`.
+    #   @param index [Integer]
+    #   @param delta [Integer]
+    #   @return [Integer] the element's new value
+    #   @raise [IndexError, RangeError, TypeError, ClosedError] as {#increment}
+
+    # @!method compare_and_set(index, expected, new)
+    #   Sets the element at `index` to `new` if it is `expected`. An
+    #   `expected` the element type cannot hold is never equal: false.
+    #   @param index [Integer]
+    #   @param expected [Integer]
+    #   @param new [Integer]
+    #   @return [Boolean] whether the element was `expected` (and is now `new`)
+    #   @raise [IndexError] unless `-length <= index < length`
+    #   @raise [RangeError] if `new` does not fit the element type
+    #   @raise [TypeError] for a `:float` or `:double` array, or an argument
+    #     that is not an Integer
+    #   @raise [ClosedError] after {#close}
+
+    # @!method get_and_set(index, new)
+    #   Sets the element at `index` to `new`, in one atomic step with
+    #   reading the old value.
+    #   @param index [Integer]
+    #   @param new [Integer]
+    #   @return [Integer] the element's value before
+    #   @raise [IndexError] unless `-length <= index < length`
+    #   @raise [RangeError] if `new` does not fit the element type
+    #   @raise [TypeError] for a `:float` or `:double` array, or an argument
+    #     that is not an Integer
+    #   @raise [ClosedError] after {#close}
+
+    # @!method swap(index, new)
+    #   Same as {#get_and_set}.
+    #   @param index [Integer]
+    #   @param new [Integer]
+    #   @return [Integer] the element's value before
+    #   @raise [IndexError, RangeError, TypeError, ClosedError] as {#get_and_set}
+
+    # @!method update(index)
+    #   Replaces the element at `index` with the block's value for it. If
+    #   another thread or process changes the element between the read and
+    #   the write, the block is called again with the fresh value, so it may
+    #   run more than once; exactly one of its results is stored.
+    #   @param index [Integer]
+    #   @yieldparam value [Integer] the element's current value
+    #   @yieldreturn [Integer] the value to store
+    #   @return [Integer] the value stored
+    #   @raise [IndexError] unless `-length <= index < length`
+    #   @raise [RangeError] if the block's value does not fit the element
+    #     type (nothing is stored)
+    #   @raise [TypeError] for a `:float` or `:double` array, an index that
+    #     is not an Integer, or a block value that is not one
+    #   @raise [LocalJumpError] without a block
+    #   @raise [ClosedError] after {#close}
+
+    # @!method max!(index, value)
+    #   Keeps the larger of the element at `index` and `value`.
+    #   @param index [Integer]
+    #   @param value [Integer]
+    #   @return [Integer] the element's value after
+    #   @raise [IndexError] unless `-length <= index < length`
+    #   @raise [RangeError] if `value` does not fit the element type
+    #   @raise [TypeError] for a `:float` or `:double` array, or an argument
+    #     that is not an Integer
+    #   @raise [ClosedError] after {#close}
+
+    # @!method min!(index, value)
+    #   Keeps the smaller of the element at `index` and `value`.
+    #   @param index [Integer]
+    #   @param value [Integer]
+    #   @return [Integer] the element's value after
+    #   @raise [IndexError, RangeError, TypeError, ClosedError] as {#max!}
+
+    # @!endgroup
   end
 end

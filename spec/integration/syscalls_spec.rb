@@ -48,7 +48,15 @@ RSpec.describe "system calls on the uncontended path", :integration do
     "BinarySemaphore#wait + #post after a waiter died asleep" =>
       "#{kill_sleeper.call('b = ProcessShared::BinarySemaphore.new(0)', 'b.wait')}\nb.post; N.times { b.wait; b.post }",
     "SharedMemory#get_int64 + #put_int64" =>
-      "m = ProcessShared::SharedMemory.new(:int64); N.times { |i| m.put_int64(0, m.get_int64(0) + i) }"
+      "m = ProcessShared::SharedMemory.new(:int64); N.times { |i| m.put_int64(0, m.get_int64(0) + i) }",
+    "AtomicInteger#increment" => "a = ProcessShared::AtomicInteger.new; N.times { a.increment }",
+    "AtomicInteger mixed (decrement, compare_and_set, swap, update, max!, min!)" =>
+      "a = ProcessShared::AtomicInteger.new; (N / 6).times { |i| " \
+      "a.decrement; a.compare_and_set(a.value, i); a.swap(i); a.update { |v| v + 1 }; a.max!(i); a.min!(i) }",
+    "SharedArray atomics (every integer type)" =>
+      "arrays = %i[int8 uint8 int16 uint16 int32 uint32 int64 uint64].map { ProcessShared::SharedArray.new(_1, 2) }; " \
+      "(N / 64).times { arrays.each { |a| a.increment(1, 3); a.decrement(-1); a.compare_and_set(0, 0, 0); " \
+      "a.swap(0, 0); a.update(0) { |v| v }; a.max!(0, 1); a.min!(0, 0); a.decrement(1, 2) } }"
   }.each do |name, code|
     it "#{name}: #{operations} calls make no system call" do
       # Objects are created in both programs, so only the loop differs.

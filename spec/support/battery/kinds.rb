@@ -47,6 +47,15 @@ module Battery
     [true] => %w[sync=]
   }.flat_map { |args, names| names.map { |name| [name, args] } }.to_h.freeze
 
+  # Valid arguments for methods whose arguments differ between kinds.
+  KIND_ARGS = {
+    "SharedArray" => { "increment" => [0], "decrement" => [0], "compare_and_set" => [0, 0, 1],
+                       "get_and_set" => [0, 1], "swap" => [0, 1], "update" => [0], "max!" => [0, 1],
+                       "min!" => [0, 1] },
+    "AtomicInteger" => { "compare_and_set" => [0, 1], "get_and_set" => [1], "swap" => [1], "max!" => [1],
+                         "min!" => [1], "value=" => [1] }
+  }.freeze
+
   # Arguments of the typed accessors, by the start of their names.
   TYPED_ARGS = { "get_array_of_" => [0, 1], "put_array_of_" => [0, [1]], "read_array_of_" => [1],
                  "write_array_of_" => [[1]], "get_" => [0], "put_" => [0, 1], "write_" => [1] }.freeze
@@ -88,6 +97,7 @@ module Battery
       native.call(ps::Monitor, ->(f) { f.own(ps::Monitor.new) }, :mon_locked?.to_proc),
       native.call(ps::SharedMemory, ->(f) { f.own(ps::SharedMemory.new(MEMORY_SIZE)) }, :size.to_proc),
       native.call(ps::SharedArray, ->(f) { f.own(ps::SharedArray.new(:int, 4)) }, :to_a.to_proc),
+      native.call(ps::AtomicInteger, ->(f) { f.own(ps::AtomicInteger.new) }, :value.to_proc),
       native.call(ps::SemaphoreMutex, ->(f) { f.own(f.own(ps::Semaphore.new(1)).to_mtx) }, :locked?.to_proc),
       io_kind.call("SharedMemoryIO", :close.to_proc),
       io_kind.call("SharedMemoryIO over a closed memory", ->(io) { io.memory.close }),

@@ -5,7 +5,9 @@
 # arguments.
 module Battery
   def self.method_args(kind, name, fixture)
-    name == :wait ? wait_args(kind, fixture) : args_for(name, fixture)
+    return wait_args(kind, fixture) if name == :wait
+
+    KIND_ARGS.dig(kind.name, name.to_s) || args_for(name, fixture)
   end
 
   # MonitorMixin#new_cond sets the monitor up when it is not yet (as the
@@ -42,7 +44,7 @@ module Battery
   end
 
   NATIVE_CLASSES = %w[Semaphore BinarySemaphore Mutex ConditionVariable Monitor SharedMemory SharedArray
-                      SemaphoreMutex].freeze
+                      SemaphoreMutex AtomicInteger].freeze
 
   # The kinds made by native classes, which own a shared resource.
   def self.native_kinds

@@ -26,7 +26,14 @@ module Battery
       memory_call("put_array_of_#{type}", error, 0, [1, value]),
       memory_call("write_array_of_#{type}", error, [1, 1, value]),
       array_write(type, "[0] = #{shown}", error) { |array| array[0] = value },
-      array_write(type, "[-1] = #{shown}", error) { |array| array[-1] = value }
+      array_write(type, "[-1] = #{shown}", error) { |array| array[-1] = value },
+      # The atomic operations (TypeError for any value on float arrays).
+      array_write(type, ".get_and_set(0, #{shown})", error) { |array| array.get_and_set(0, value) },
+      array_write(type, ".swap(-1, #{shown})", error) { |array| array.swap(-1, value) },
+      array_write(type, ".compare_and_set(0, 7, #{shown})", error) { |array| array.compare_and_set(0, 7, value) },
+      array_write(type, ".max!(0, #{shown})", error) { |array| array.max!(0, value) },
+      array_write(type, ".min!(0, #{shown})", error) { |array| array.min!(0, value) },
+      array_write(type, ".update(0) { #{shown} }", error) { |array| array.update(0) { value } }
     ]
   end
 

@@ -240,20 +240,12 @@ mod tests {
     #[test]
     fn a_post_from_another_process_wakes_a_waiter() {
         let semaphore = BinarySemaphore::new(0).unwrap();
-        crate::core::identity::install();
-        // SAFETY: the child sleeps, posts and `_exit`s.
-        let pid = unsafe { libc::fork() };
-        if pid == 0 {
+        let pid = crate::core::test_support::fork_and(|| {
             std::thread::sleep(Duration::from_millis(50));
-            let code = i32::from(semaphore.post().is_err());
-            // SAFETY: ends the child at once.
-            unsafe { libc::_exit(code) };
-        }
+            i32::from(semaphore.post().is_err())
+        });
         assert!(wait(&semaphore, Duration::from_secs(10)));
-        let mut status = 0;
-        // SAFETY: reaping the child we forked.
-        unsafe { libc::waitpid(pid, &mut status, 0) };
-        assert_eq!(libc::WEXITSTATUS(status), 0);
+        assert_eq!(crate::core::test_support::exit_code(pid), 0);
         assert_eq!(semaphore.value(), 0);
     }
 

@@ -3,16 +3,35 @@
 //! Everywhere, the child gets its own identity for lock ownership (the
 //! `pthread_atfork` handler does it too; only the first call per fork acts).
 //! On macOS the open Mach semaphores are also copied into the child
-//! ([`fork_protocol`](super::fork_protocol)). Each step is a few atomic
-//! operations when there is nothing to copy.
+//! ([`fork_protocol`](super::fork_protocol)), one fork at a time. Each step
+//! is a few atomic operations when there is nothing to copy.
 
 use super::fork_protocol::ForkError;
 use super::identity;
 
-/// In the parent, just before `fork`.
+/// In the parent, just before `fork`: takes this thread's turn to fork
+/// (macOS). `Ok(false)` at once if another thread's fork is under way: call
+/// [`wait_for_turn`] (without Ruby's GVL: that thread may need it) and try
+/// again.
+pub fn try_before_fork() -> bool {
+    #[cfg(target_os = "macos")]
+    return mach::ready().try_begin_fork();
+    #[cfg(not(target_os = "macos"))]
+    true
+}
+
+/// Waits at most `timeout` for another thread's fork to finish (macOS).
+pub fn wait_for_turn(timeout: std::time::Duration) {
+    #[cfg(target_os = "macos")]
+    mach::HOOKS.wait_for_turn(timeout);
+    #[cfg(not(target_os = "macos"))]
+    let _ = timeout;
+}
+
+/// [`try_before_fork`], waiting (boundedly) for another thread's fork.
 pub fn before_fork() -> Result<(), ForkError> {
     #[cfg(target_os = "macos")]
-    mach::HOOKS.before_fork(mach::open_semaphores())?;
+    mach::ready().begin_fork()?;
     Ok(())
 }
 
@@ -23,9 +42,8 @@ pub fn fork_failed() {
 }
 
 /// In the parent, after `fork` created the child `child_pid`: the quick
-/// part, to run while no other thread can fork (with Ruby's GVL). The
-/// returned [`ParentSide::finish`] may wait for the child (macOS), so it is
-/// best run without the GVL.
+/// part. The returned [`ParentSide::finish`] may wait for the child (macOS),
+/// so it is best run without the GVL.
 pub fn after_fork_parent(child_pid: u32) -> ParentSide {
     ParentSide {
         child_pid,
@@ -57,11 +75,15 @@ impl ParentSide {
     }
 }
 
-/// In the child, first thing after `fork`.
-pub fn after_fork_child() -> Result<(), ForkError> {
+/// In the child, first thing after `fork`. If the child cannot get its
+/// semaphores (macOS), `exit` is called with the error: it must end the
+/// child (its rescue and ensure code, written for the parent, must not run).
+pub fn after_fork_child(exit: impl FnOnce(&ForkError)) -> Result<(), ForkError> {
     identity::after_fork_in_child();
     #[cfg(target_os = "macos")]
-    mach::adopt(&mach::HOOKS.after_fork_child()?);
+    mach::HOOKS.after_fork_child_or_exit(crate::platform::current_pid(), exit)?;
+    #[cfg(not(target_os = "macos"))]
+    let _ = exit;
     Ok(())
 }
 
@@ -85,19 +107,46 @@ fn end_child(pid: u32) {
 
 #[cfg(target_os = "macos")]
 mod mach {
-    use crate::core::fork_protocol::{ForkHooks, PortName, Timeouts};
-    use crate::core::port_registry::OPEN_SEMAPHORES;
-    use crate::platform::{self, Mach};
+    use crate::core::fork_protocol::{AtFork, ForkHooks, Timeouts};
+    use crate::platform::mach::OPEN_SEMAPHORES;
+    use crate::platform::{current_pid, Mach};
+    use std::cell::RefCell;
+    use std::sync::Once;
 
-    pub static HOOKS: ForkHooks<Mach> = ForkHooks::new(Mach, Timeouts::DEFAULT);
+    pub static HOOKS: ForkHooks<Mach> = ForkHooks::new(Mach, &OPEN_SEMAPHORES, Timeouts::DEFAULT);
 
-    /// The semaphores this process holds rights to.
-    pub fn open_semaphores() -> Vec<PortName> {
-        OPEN_SEMAPHORES.names_valid_in(platform::current_pid())
+    thread_local! {
+        /// The locks `atfork_prepare` took, held across the system call.
+        static HELD: RefCell<Option<AtFork<'static>>> = const { RefCell::new(None) };
     }
 
-    /// In the child: `names` are now valid here.
-    pub fn adopt(names: &[PortName]) {
-        OPEN_SEMAPHORES.mark_valid_in(names, platform::current_pid());
+    extern "C" fn prepare() {
+        let held = HOOKS.atfork_prepare(current_pid());
+        HELD.with(|slot| *slot.borrow_mut() = Some(held));
+    }
+
+    extern "C" fn parent() {
+        if let Some(held) = HELD.with(|slot| slot.borrow_mut().take()) {
+            HOOKS.atfork_parent(held);
+        }
+    }
+
+    extern "C" fn child() {
+        if let Some(held) = HELD.with(|slot| slot.borrow_mut().take()) {
+            HOOKS.atfork_child(held);
+        }
+    }
+
+    /// The hooks, with the `pthread_atfork` handlers that install the
+    /// rendezvous port only around the system call.
+    pub fn ready() -> &'static ForkHooks<Mach> {
+        static INSTALL: Once = Once::new();
+        INSTALL.call_once(|| {
+            // SAFETY: registers handlers that stay valid for the life of the
+            // process (the extension is never unloaded); they only lock the
+            // hooks' mutexes, which no thread holds across a fork otherwise.
+            unsafe { libc::pthread_atfork(Some(prepare), Some(parent), Some(child)) };
+        });
+        &HOOKS
     }
 }

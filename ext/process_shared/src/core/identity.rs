@@ -87,11 +87,13 @@ fn forget_process() {
     GENERATION.fetch_add(1, Ordering::Relaxed);
 }
 
-/// Arranges for this process's identity to follow forks. Safe to call more
-/// than once.
+/// Reads this process's identity and arranges for it to follow forks (the
+/// child reads its own lazily). Safe to call more than once.
 pub fn install() {
     static INSTALL: Once = Once::new();
     INSTALL.call_once(|| {
+        // Read now, at load, rather than on the first lock.
+        refresh_process();
         // SAFETY: registers a child handler that only stores to atomics
         // (async-signal-safe); it stays valid for the life of the process
         // (the extension is never unloaded).

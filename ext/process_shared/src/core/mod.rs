@@ -1,6 +1,7 @@
 //! The platform-neutral core: shared regions, typed access, the lock
 //! algorithms. Plain Rust, no Ruby types, unit-tested with `cargo test`.
 
+pub mod atomic;
 pub mod binary_semaphore;
 pub mod condvar;
 pub mod error;
@@ -11,7 +12,6 @@ pub mod index;
 pub mod mutex;
 pub mod object_record;
 pub mod park;
-pub mod port_registry;
 pub mod region;
 pub mod scalar;
 pub mod semaphore;

@@ -105,8 +105,9 @@ impl Semaphore {
         })
     }
 
-    /// A snapshot of the current value; `Unsupported` on macOS, whose Mach
-    /// semaphores cannot report it.
+    /// A snapshot of the current value (on macOS, the shadow count kept
+    /// next to the Mach semaphore). `Unsupported` only if a platform cannot
+    /// report it; none of the supported ones.
     pub fn value(&self) -> CoreResult<u32> {
         self.raw().value().ok_or(CoreError::Unsupported(
             "Semaphore#value is not available on macOS: Mach semaphores cannot report their value",
@@ -124,6 +125,7 @@ impl Drop for Semaphore {
 mod tests {
     use super::*;
     use crate::core::park::Blocking;
+    use crate::core::test_support::{exit_code, fork_and};
     use crate::platform::monotonic_now;
 
     #[test]
@@ -195,19 +197,11 @@ mod tests {
     #[test]
     fn a_forked_child_posts_to_the_parent() {
         let sem = Semaphore::new(0).unwrap();
-        // SAFETY: the child only posts and then _exits.
-        let pid = unsafe { libc::fork() };
-        if pid == 0 {
-            let code = if sem.post().is_ok() { 0 } else { 1 };
-            // SAFETY: _exit ends the child without running the test harness.
-            unsafe { libc::_exit(code) };
-        }
+        let pid = fork_and(|| i32::from(sem.post().is_err()));
         let outcome = sem
             .wait_until(monotonic_now() + Duration::from_secs(10))
             .unwrap();
-        let mut status = 0;
-        // SAFETY: waiting for the child we just forked.
-        unsafe { libc::waitpid(pid, &mut status, 0) };
+        assert_eq!(exit_code(pid), 0);
         assert_eq!(outcome, WaitOutcome::Acquired);
     }
 }

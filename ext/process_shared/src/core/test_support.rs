@@ -1,18 +1,31 @@
 //! Helpers for the core's unit tests that fork.
 
-use super::identity;
+use super::{fork, identity};
 
 /// Forks a child that runs `child` and exits with its result (99 if it
-/// panicked), never returning into the test harness. Returns the pid.
+/// panicked, 98 if the fork hook failed in it), never returning into the
+/// test harness. Returns the pid. The fork goes through the fork hook as
+/// Ruby's does, so that on macOS the child holds the semaphores.
 pub fn fork_and(child: impl FnOnce() -> i32) -> libc::pid_t {
     identity::install();
+    fork::before_fork().expect("before_fork");
     // SAFETY: the child runs `child` and `_exit`s without returning into
     // the test harness.
     let pid = unsafe { libc::fork() };
     if pid == 0 {
-        let code = std::panic::catch_unwind(std::panic::AssertUnwindSafe(child)).unwrap_or(99);
+        let code = match fork::after_fork_child(|_| {}) {
+            Ok(()) => std::panic::catch_unwind(std::panic::AssertUnwindSafe(child)).unwrap_or(99),
+            Err(_) => 98,
+        };
         // SAFETY: ends the child at once.
         unsafe { libc::_exit(code) };
+    }
+    if pid > 0 {
+        fork::after_fork_parent(pid as u32)
+            .finish()
+            .expect("after_fork_parent");
+    } else {
+        fork::fork_failed();
     }
     pid
 }

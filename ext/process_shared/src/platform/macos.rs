@@ -6,18 +6,24 @@
 //! page holds its port name, and a forked child holds no right to it until
 //! the fork hook inserts one under the same name: every semaphore is listed
 //! in [`OPEN_SEMAPHORES`], and [`Mach`] gives the fork protocol
-//! (`core::fork_protocol`) the Mach calls it needs.
+//! (`core::fork_protocol`) the Mach calls it needs (the [`MachOps`] trait).
 //!
-//! What Mach semaphores cannot do: report their value
-//! ([`RawSemaphore::value`] is `None`), or outlive the process that created
-//! them (the kernel destroys them when it exits).
+//! A Mach semaphore neither reports its value nor checks for overflow (the
+//! kernel's `semaphore_signal` increments unconditionally), so the shared
+//! page also keeps a capped *shadow count* next to the name. A Mach
+//! semaphore cannot outlive the task that created it: when that process
+//! exits, the kernel destroys it and every other process then gets
+//! `KERN_TERMINATED`.
 //!
-//! NOTE: this file has only been type-checked for macOS, never run there.
+//! Needs macOS 10.15 or later (`UL_COMPARE_AND_WAIT_SHARED`; `build.rs`
+//! sets that deployment target).
+//!
+//! NOTE: this file has only been type-checked for macOS (`bin/check-macos`),
+//! never run there.
 
+use super::mach::{ChildTask, MachError, MachOps, PortName, OPEN_SEMAPHORES};
 use super::posix::{mix_in_clock_noise, no_such_process};
 use super::{current_pid, monotonic_now, WaitOutcome};
-use crate::core::fork_protocol::{ChildTask, MachError, MachOps, PortName};
-use crate::core::port_registry::OPEN_SEMAPHORES;
 use mach2::clock_types::mach_timespec_t;
 use mach2::kern_return::{
     kern_return_t, KERN_ABORTED, KERN_OPERATION_TIMED_OUT, KERN_SUCCESS, KERN_TERMINATED,
@@ -29,8 +35,9 @@ use mach2::message::{
     mach_msg, mach_msg_body_t, mach_msg_destroy, mach_msg_header_t, mach_msg_port_descriptor_t,
     mach_msg_trailer_t, MACH_MSGH_BITS, MACH_MSGH_BITS_COMPLEX, MACH_MSG_PORT_DESCRIPTOR,
     MACH_MSG_TYPE_COPY_SEND, MACH_MSG_TYPE_MAKE_SEND, MACH_MSG_TYPE_MAKE_SEND_ONCE,
-    MACH_MSG_TYPE_MOVE_SEND, MACH_MSG_TYPE_MOVE_SEND_ONCE, MACH_RCV_MSG, MACH_RCV_TIMED_OUT,
-    MACH_RCV_TIMEOUT, MACH_RCV_TOO_LARGE, MACH_SEND_MSG, MACH_SEND_TIMEOUT,
+    MACH_MSG_TYPE_MOVE_SEND, MACH_MSG_TYPE_MOVE_SEND_ONCE, MACH_RCV_INTERRUPT,
+    MACH_RCV_INTERRUPTED, MACH_RCV_MSG, MACH_RCV_TIMED_OUT, MACH_RCV_TIMEOUT, MACH_RCV_TOO_LARGE,
+    MACH_SEND_MSG, MACH_SEND_TIMEOUT,
 };
 use mach2::port::{mach_port_t, MACH_PORT_NULL, MACH_PORT_RIGHT_RECEIVE};
 use mach2::semaphore::semaphore_create;
@@ -247,38 +254,65 @@ fn mach_io_error(call: &str, code: kern_return_t) -> io::Error {
     io::Error::other(format!("{call} failed: {why} ({code:#x})"))
 }
 
-/// A Mach semaphore's port name, kept in shared memory. After the fork hook
-/// the name is the same in the parent and in every child.
-#[repr(transparent)]
-pub struct RawSemaphore(AtomicU32);
+/// A Mach semaphore in shared memory: its port name (after the fork hook
+/// the same in the parent and in every child) and its shadow count.
+///
+/// The shadow count is raised before every `semaphore_signal` and lowered
+/// after every successful wait, so it is never below the kernel's count:
+/// capping it at [`MAX_VALUE`](Self::MAX_VALUE) caps the kernel's, which
+/// would otherwise wrap. It is the value `value` reports: exact when no
+/// post or wait is in flight, and above the kernel's by the posts and waits
+/// in flight (a process killed in between leaves it one too high for good:
+/// the cap is then reached one post early, never passed).
+#[repr(C)]
+pub struct RawSemaphore {
+    name: AtomicU32,
+    count: AtomicU32,
+}
 
 impl RawSemaphore {
-    /// The largest value a semaphore can count to.
+    /// The largest value a semaphore can count to (the kernel's count is a
+    /// signed 32-bit integer).
     pub const MAX_VALUE: u32 = i32::MAX as u32;
 
-    /// Creates a Mach semaphore and stores its name in `slot`.
+    /// Creates a Mach semaphore and stores it in `slot`.
     ///
     /// # Safety
     /// `slot` must point to writable, suitably aligned memory of at least
     /// `size_of::<RawSemaphore>()` bytes inside a shared mapping, and no
     /// other initialized semaphore may live there.
     pub unsafe fn init(slot: *mut RawSemaphore, value: u32) -> io::Result<()> {
-        let value = libc::c_int::try_from(value)
-            .map_err(|_| io::Error::from(io::ErrorKind::InvalidInput))?;
+        if value > Self::MAX_VALUE {
+            return Err(io::Error::from(io::ErrorKind::InvalidInput));
+        }
         let mut name: mach_port_t = MACH_PORT_NULL;
-        // SAFETY: `name` is a valid out-pointer.
-        let kr = unsafe { semaphore_create(mach_task_self(), &mut name, SYNC_POLICY_FIFO, value) };
+        // SAFETY: `name` is a valid out-pointer; `value` fits a c_int.
+        let kr = unsafe {
+            semaphore_create(
+                mach_task_self(),
+                &mut name,
+                SYNC_POLICY_FIFO,
+                value as libc::c_int,
+            )
+        };
         if kr != KERN_SUCCESS {
             return Err(mach_io_error("semaphore_create", kr));
         }
-        // SAFETY: guaranteed by the caller.
-        unsafe { slot.write(RawSemaphore(AtomicU32::new(name))) };
+        // Registered before its name is in shared memory, so that a child
+        // forked in between whose memory holds the name also lists it.
         OPEN_SEMAPHORES.register(name, current_pid());
+        // SAFETY: guaranteed by the caller.
+        unsafe {
+            slot.write(RawSemaphore {
+                name: AtomicU32::new(name),
+                count: AtomicU32::new(value),
+            })
+        };
         Ok(())
     }
 
     fn name(&self) -> mach_port_t {
-        self.0.load(Ordering::Relaxed)
+        self.name.load(Ordering::Relaxed)
     }
 
     fn timed_wait(&self, timeout: Duration) -> kern_return_t {
@@ -287,13 +321,23 @@ impl RawSemaphore {
             tv_nsec: timeout.subsec_nanos() as libc::c_int,
         };
         // SAFETY: a trap on a port name; a wrong name is an error, not UB.
-        unsafe { semaphore_timedwait(self.name(), timeout) }
+        let kr = unsafe { semaphore_timedwait(self.name(), timeout) };
+        if kr == KERN_SUCCESS {
+            // The post that let us through raised the count first.
+            let _ = self
+                .count
+                .fetch_update(Ordering::AcqRel, Ordering::Acquire, |count| {
+                    count.checked_sub(1)
+                });
+        }
+        kr
     }
 
-    /// Decrements now if the value is positive. Never blocks (but, unlike
-    /// on Linux, always makes a system call).
+    /// Decrements now if the value is positive. Never blocks; makes no
+    /// system call when the value is 0.
     pub fn try_wait(&self) -> bool {
-        self.timed_wait(Duration::ZERO) == KERN_SUCCESS
+        // The kernel's count is never above the shadow count.
+        self.count.load(Ordering::Acquire) != 0 && self.timed_wait(Duration::ZERO) == KERN_SUCCESS
     }
 
     /// Waits until the value can be decremented, until the monotonic clock
@@ -307,27 +351,38 @@ impl RawSemaphore {
         }
     }
 
-    /// Increments, waking one waiter. (Mach does not check for overflow.)
+    /// Increments, waking one waiter; `EOVERFLOW` (as Linux's `sem_post`)
+    /// at [`MAX_VALUE`](Self::MAX_VALUE).
     pub fn post(&self) -> io::Result<()> {
+        self.count
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |count| {
+                (count < Self::MAX_VALUE).then_some(count + 1)
+            })
+            .map_err(|_| io::Error::from_raw_os_error(libc::EOVERFLOW))?;
         // SAFETY: a trap on a port name; a wrong name is an error, not UB.
         match unsafe { semaphore_signal(self.name()) } {
             KERN_SUCCESS => Ok(()),
-            kr => Err(mach_io_error("semaphore_signal", kr)),
+            kr => {
+                // Nothing was posted.
+                self.count.fetch_sub(1, Ordering::AcqRel);
+                Err(mach_io_error("semaphore_signal", kr))
+            }
         }
     }
 
-    /// Mach semaphores cannot report their value.
+    /// The shadow count (see the type's documentation).
     pub fn value(&self) -> Option<u32> {
-        None
+        Some(self.count.load(Ordering::Acquire))
     }
 
     /// This process is done with the semaphore: it drops its right (other
-    /// processes keep theirs) and stops copying it into children.
+    /// processes keep theirs) and stops copying it into children. During a
+    /// fork the right is dropped when the fork is over.
     pub fn release(&self) {
         let name = self.name();
         // A name inherited by a child that the hook did not serve names
-        // nothing of ours there: leave it alone.
-        if OPEN_SEMAPHORES.deregister(name) == Some(current_pid()) {
+        // nothing of ours there: `release` says to leave it alone.
+        if OPEN_SEMAPHORES.release(name, current_pid()) {
             // SAFETY: deallocating a right this task holds under `name`.
             unsafe { mach_port_deallocate(mach_task_self(), name) };
         }
@@ -374,13 +429,16 @@ fn size_of<T>() -> u32 {
     std::mem::size_of::<T>() as u32
 }
 
-/// Receives one message on `port` into `buffer`, waiting at most `timeout`.
+/// Receives one message on `port` into `buffer`, waiting at most `timeout`;
+/// a signal ends the wait early with `MachError::Interrupted`.
 fn receive(port: PortName, buffer: &mut ReceiveBuffer, timeout: Duration) -> Result<(), MachError> {
     // SAFETY: `buffer` is writable for the size we pass.
     let code = unsafe {
         mach_msg(
             &mut buffer.message.header,
-            MACH_RCV_MSG | MACH_RCV_TIMEOUT,
+            // Without MACH_RCV_INTERRUPT, libsyscall restarts an interrupted
+            // receive with the whole timeout again.
+            MACH_RCV_MSG | MACH_RCV_TIMEOUT | MACH_RCV_INTERRUPT,
             0,
             size_of::<ReceiveBuffer>(),
             port,
@@ -391,6 +449,7 @@ fn receive(port: PortName, buffer: &mut ReceiveBuffer, timeout: Duration) -> Res
     match code {
         KERN_SUCCESS => Ok(()),
         MACH_RCV_TIMED_OUT => Err(MachError::TimedOut),
+        MACH_RCV_INTERRUPTED => Err(MachError::Interrupted),
         code => Err(MachError::Call {
             call: "mach_msg",
             code,
@@ -553,14 +612,15 @@ impl MachOps for Mach {
         Err(MachError::UnexpectedMessage(id))
     }
 
-    fn reload_bootstrap_port(&self) -> Result<(), MachError> {
+    fn reload_bootstrap_port(&self, stale: PortName) -> Result<(), MachError> {
         let port = self.bootstrap_port()?;
         // SAFETY: the process has a single thread right after fork, so
-        // nothing else reads the C library's variable while we replace it;
-        // its old value (the dead rendezvous port) is released.
-        unsafe {
-            let stale = std::ptr::addr_of_mut!(bootstrap_port).replace(port);
-            mach_port_deallocate(self.task_self(), stale);
+        // nothing else reads or writes the C library's variable meanwhile.
+        let held = unsafe { std::ptr::addr_of_mut!(bootstrap_port).replace(port) };
+        // The C library read the rendezvous port at fork (under the name
+        // this child read too): release that right, and only that one.
+        if held == stale {
+            self.release_right(held);
         }
         Ok(())
     }

@@ -8,11 +8,16 @@
 //! (`futex_wait`/`futex_wake`), a monotonic clock, random bytes, and the
 //! process identity used for lock ownership (`current_pid`,
 //! `process_start_time`, `process_is_gone`). macOS also provides `Mach`, the
-//! Mach calls of the fork protocol.
+//! Mach calls of the fork protocol, whose trait and registry of open
+//! semaphores are in `mach` (plain Rust, compiled everywhere so that the
+//! protocol is tested everywhere).
+//!
+//! This layer depends on nothing above it (`core`, `ruby_api`).
 //!
 //! What both do through the same POSIX calls lives in `posix.rs`; `linux.rs`
 //! and `macos.rs` hold only what differs.
 
+pub mod mach;
 mod posix;
 pub use posix::{current_pid, map_shared, monotonic_now, no_such_process, page_size, unmap};
 

@@ -1,5 +1,6 @@
 //! Hand-written C entry points for the hottest accessors: `get_TYPE`,
-//! `put_TYPE`, `SharedArray#[]` and `#[]=`.
+//! `put_TYPE`, `SharedArray#[]` and `#[]=`, and the atomic counters'
+//! `increment`/`decrement` (`AtomicInteger#value` too).
 //!
 //! magnus's method wrappers (panic guard, argument conversion, receiver
 //! check) cost about as much as reading an integer itself, which left
@@ -12,10 +13,12 @@
 //! raised as the `RuntimeError` of [`guard`](super::guard), as in every
 //! other method.
 
+use super::atomic_integer::AtomicInteger;
 use super::convert::RubyScalar;
 use super::guard;
 use super::shared_memory::{Memory, SharedMemory};
 use super::typed::wrapped;
+use crate::core::atomic::{with_integer_type, AtomicInt, AtomicSlot, SharedCounter};
 use crate::core::index;
 use crate::core::scalar::{scalar_types, with_scalar_type, TypeName};
 use magnus::error::ErrorType;
@@ -276,6 +279,27 @@ impl EntryPoint for EntryPoint2 {
     }
 }
 
+/// An entry point taking the receiver alone.
+type EntryPoint0 = unsafe extern "C" fn(VALUE) -> VALUE;
+/// An entry point taking any number of arguments (`argc`, `argv`, receiver).
+type EntryPointN = unsafe extern "C" fn(c_int, *const VALUE, VALUE) -> VALUE;
+
+impl EntryPoint for EntryPoint0 {
+    const ARITY: c_int = 0;
+    fn erased(self) -> unsafe extern "C" fn() -> VALUE {
+        // SAFETY: as for EntryPoint1.
+        unsafe { std::mem::transmute::<EntryPoint0, unsafe extern "C" fn() -> VALUE>(self) }
+    }
+}
+
+impl EntryPoint for EntryPointN {
+    const ARITY: c_int = -1;
+    fn erased(self) -> unsafe extern "C" fn() -> VALUE {
+        // SAFETY: as for EntryPoint1; arity -1 is Ruby's (argc, argv, self).
+        unsafe { std::mem::transmute::<EntryPointN, unsafe extern "C" fn() -> VALUE>(self) }
+    }
+}
+
 fn define<F: EntryPoint>(class: RClass, name: &str, function: F) -> Result<(), Error> {
     let name = std::ffi::CString::new(name)
         .map_err(|_| Error::new(Ruby::get_with(class).exception_arg_error(), "method name"))?;
@@ -332,4 +356,148 @@ pub fn init_shared_memory(class: RClass) -> Result<(), Error> {
 pub fn init_shared_array(class: RClass) -> Result<(), Error> {
     define1(class, "[]", element)?;
     define2(class, "[]=", set_element)
+}
+
+// Atomic counters: `AtomicInteger#increment`/`#decrement`/`#value` and
+// `SharedArray#increment`/`#decrement`, for Fixnum arguments and results
+// in range. Overflow and every error take the checked path.
+
+/// The arguments of a variadic entry point.
+///
+/// # Safety
+/// `argv` points at `argc` VALUEs (as Ruby passes them).
+unsafe fn arguments<'a>(argc: c_int, argv: *const VALUE) -> &'a [VALUE] {
+    match usize::try_from(argc) {
+        // SAFETY: the caller's contract.
+        Ok(len) if len > 0 && !argv.is_null() => unsafe { std::slice::from_raw_parts(argv, len) },
+        _ => &[],
+    }
+}
+
+/// The optional delta at `args[at]`: 1 when absent, a Fixnum's value, or
+/// `None` (a Bignum, anything else, too many arguments).
+#[inline]
+fn fixnum_delta(args: &[VALUE], at: usize, negate: bool) -> Option<i128> {
+    let delta = match args.len() {
+        len if len == at => 1,
+        len if len == at + 1 => {
+            let api = get_default();
+            if !api.fixnum_p(args[at]) {
+                return None;
+            }
+            api.fix2long(args[at])
+        }
+        _ => return None,
+    };
+    let delta = i128::from(delta);
+    Some(if negate { -delta } else { delta })
+}
+
+/// The open counter of `rb_self`, or `None` (the slow path raises).
+///
+/// # Safety
+/// As [`open_memory`].
+#[inline]
+unsafe fn open_counter<'a>(rb_self: VALUE) -> Option<&'a SharedCounter> {
+    let data = wrapped::<AtomicInteger>(rb_self)?;
+    // SAFETY: as in `open_memory`.
+    unsafe { data.as_ref().handle.peek() }
+}
+
+/// `AtomicInteger#increment(delta = 1)` (`NEGATE`: `#decrement`).
+unsafe extern "C" fn counter_add<const NEGATE: bool>(
+    argc: c_int,
+    argv: *const VALUE,
+    rb_self: VALUE,
+) -> VALUE {
+    // SAFETY: Ruby passes `argc` values at `argv`.
+    let args = unsafe { arguments(argc, argv) };
+    // SAFETY: as in `get`.
+    let added = unsafe {
+        fast(|| {
+            let (counter, delta) = (open_counter(rb_self)?, fixnum_delta(args, 0, NEGATE)?);
+            counter.slot().try_add(delta)
+        })
+    };
+    match added {
+        Some(value) => value.to_ruby(),
+        // SAFETY: nothing is held that needs dropping.
+        None => unsafe {
+            slow_named(
+                rb_self,
+                if NEGATE { "decrement" } else { "increment" },
+                args,
+            )
+        },
+    }
+}
+
+/// `AtomicInteger#value`.
+unsafe extern "C" fn counter_value(rb_self: VALUE) -> VALUE {
+    // SAFETY: as in `get`.
+    let read = unsafe { fast(|| Some(open_counter(rb_self)?.slot().load())) };
+    match read {
+        Some(value) => value.to_ruby(),
+        // SAFETY: nothing is held that needs dropping.
+        None => unsafe { slow_named(rb_self, "value", &[]) },
+    }
+}
+
+/// Adds to the element at `at`.
+fn add_to_element<T: AtomicInt + RubyScalar>(
+    memory: &Memory,
+    at: u64,
+    delta: i128,
+) -> Option<VALUE> {
+    let slot = AtomicSlot::<T>::in_region(&memory.region, at).ok()?;
+    slot.try_add(delta).map(RubyScalar::to_ruby)
+}
+
+/// `SharedArray#increment(index, delta = 1)` (`NEGATE`: `#decrement`).
+unsafe extern "C" fn element_add<const NEGATE: bool>(
+    argc: c_int,
+    argv: *const VALUE,
+    rb_self: VALUE,
+) -> VALUE {
+    // SAFETY: Ruby passes `argc` values at `argv`.
+    let args = unsafe { arguments(argc, argv) };
+    // SAFETY: as in `get`.
+    let added = unsafe {
+        fast(|| {
+            let memory = open_memory(rb_self)?;
+            let at = element_offset(memory, *args.first()?)?;
+            let delta = fixnum_delta(args, 1, NEGATE)?;
+            with_integer_type!(memory.scalar, add_to_element(memory, at, delta), else None)
+        })
+    };
+    match added {
+        Some(value) => value,
+        // SAFETY: nothing is held that needs dropping.
+        None => unsafe {
+            slow_named(
+                rb_self,
+                if NEGATE { "decrement" } else { "increment" },
+                args,
+            )
+        },
+    }
+}
+
+/// Installs the fast `increment`/`up`, `decrement`/`down` and `value` over
+/// `AtomicInteger`'s checked ones.
+pub fn init_atomic_integer(class: RClass) -> Result<(), Error> {
+    let increment: EntryPointN = counter_add::<false>;
+    let decrement: EntryPointN = counter_add::<true>;
+    define(class, "increment", increment)?;
+    define(class, "up", increment)?;
+    define(class, "decrement", decrement)?;
+    define(class, "down", decrement)?;
+    define(class, "value", counter_value as EntryPoint0)
+}
+
+/// Installs the fast `increment`/`decrement` over `SharedArray`'s checked
+/// ones.
+pub fn init_shared_array_atomic(class: RClass) -> Result<(), Error> {
+    define(class, "increment", element_add::<false> as EntryPointN)?;
+    define(class, "decrement", element_add::<true> as EntryPointN)
 }

@@ -6,7 +6,9 @@ use super::blocking::without_gvl;
 use super::errors::{argument_error, fork_error};
 use super::guard::function;
 use crate::core::fork;
-use crate::core::fork_protocol::ForkError;
+use crate::core::fork_protocol::{ForkError, Timeouts};
+use crate::core::park::SLICE;
+use crate::platform::monotonic_now;
 use magnus::{prelude::*, Error, RModule, Ruby};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
@@ -22,7 +24,30 @@ fn raise(ruby: &Ruby, result: std::thread::Result<Result<(), ForkError>>) -> Res
 }
 
 fn before_fork(ruby: &Ruby) -> Result<(), Error> {
-    raise(ruby, catch_unwind(fork::before_fork))
+    // How long a thread waits for another thread's fork (macOS) before its
+    // own `fork` raises: longer than a whole exchange, which is bounded.
+    let turn = Timeouts::DEFAULT.turn;
+    let deadline = monotonic_now() + turn;
+    loop {
+        match catch_unwind(fork::try_before_fork) {
+            Ok(true) => return Ok(()),
+            Ok(false) => {}
+            Err(panic) => return raise(ruby, Err(panic)),
+        }
+        if monotonic_now() >= deadline {
+            return Err(fork_error(
+                ruby,
+                format!(
+                    "another thread's fork did not finish within {} seconds",
+                    turn.as_secs()
+                ),
+            ));
+        }
+        // Another thread is forking: wait without the GVL, which that
+        // thread may need to finish.
+        let _ = without_gvl(|| fork::wait_for_turn(SLICE));
+        ruby.thread_check_ints()?;
+    }
 }
 
 fn fork_failed() {
@@ -52,7 +77,20 @@ fn after_fork_parent(ruby: &Ruby, child_pid: i64) -> Result<(), Error> {
 }
 
 fn after_fork_child(ruby: &Ruby) -> Result<(), Error> {
-    raise(ruby, catch_unwind(fork::after_fork_child))
+    raise(ruby, catch_unwind(|| fork::after_fork_child(exit_child)))
+}
+
+/// A child that could not get its semaphores (macOS) ends here, as with
+/// `exit!`: raising would run the caller's rescue and ensure code, written
+/// for the parent, in a child whose semaphores do not work.
+fn exit_child(err: &ForkError) {
+    let message = format!("process_shared: {err}; the child exits\n");
+    // SAFETY: write(2) on the standard error descriptor with a valid
+    // buffer, then _exit, which never returns.
+    unsafe {
+        libc::write(2, message.as_ptr().cast(), message.len());
+        libc::_exit(1);
+    }
 }
 
 fn generation() -> u64 {

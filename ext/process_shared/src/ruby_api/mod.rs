@@ -2,6 +2,7 @@
 //! (errors, argument conversion, handles, blocking without the GVL).
 
 mod args;
+mod atomic_integer;
 mod binary_semaphore;
 mod blocking;
 mod condition_variable;
@@ -21,6 +22,7 @@ mod owner;
 mod semaphore;
 mod semaphore_mutex;
 mod shared_array;
+mod shared_array_atomic;
 mod shared_memory;
 mod typed;
 mod uninterruptible;
@@ -43,6 +45,7 @@ pub fn init(ruby: &Ruby) -> Result<(), Error> {
     condition_variable::init(ruby, namespace)?;
     binary_semaphore::init(ruby, namespace)?;
     semaphore_mutex::init(ruby, namespace)?;
+    atomic_integer::init(ruby, namespace)?;
     fast_lock::init(namespace)?;
     Ok(())
 }

@@ -13,7 +13,7 @@ use crate::core::scalar::{with_scalar_type, ScalarType};
 use magnus::{prelude::*, Error, Integer, RArray, RClass, RModule, Ruby, Value};
 
 /// The element type and the number of elements.
-fn shape(ruby: &Ruby, array: &SharedMemory) -> Result<(ScalarType, usize), Error> {
+pub(super) fn shape(ruby: &Ruby, array: &SharedMemory) -> Result<(ScalarType, usize), Error> {
     array
         .handle
         .with(ruby, |memory| (memory.scalar, memory.count))
@@ -21,7 +21,7 @@ fn shape(ruby: &Ruby, array: &SharedMemory) -> Result<(ScalarType, usize), Error
 
 /// The byte offset of element `index` (negative counts from the end), or
 /// `IndexError` outside `-count...count`.
-fn element_offset(
+pub(super) fn element_offset(
     ruby: &Ruby,
     index: Value,
     scalar: ScalarType,
@@ -131,6 +131,7 @@ pub fn init(_ruby: &Ruby, namespace: RModule) -> Result<(), Error> {
     class.define_private_method(&fast_path::slow_name("[]"), method!(get, 1))?;
     class.define_private_method(&fast_path::slow_name("[]="), method!(set, 2))?;
     fast_path::init_shared_array(class)?;
+    super::shared_array_atomic::init(class)?;
     class.define_private_method("each_element", method!(each_element, 0))?;
     class.define_method("to_a", method!(to_a, 0))?;
     class.define_method("size", method!(length, 0))?;

@@ -39,7 +39,13 @@ pub enum Fault {
     AckLost,
     /// The task dies right after it receives a child's task port.
     DiesAfterReceiving,
+    /// Signals keep arriving: every wait for a message that has waited
+    /// [`INTERRUPT_EVERY`] without one ends with `MachError::Interrupted`.
+    ReceivesInterrupted,
 }
+
+/// How often a task with [`Fault::ReceivesInterrupted`] is interrupted.
+pub const INTERRUPT_EVERY: Duration = Duration::from_millis(10);
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Payload {
@@ -87,6 +93,8 @@ struct State {
     tasks: HashMap<TaskId, Task>,
     next_port: PortId,
     next_task: TaskId,
+    /// How many waits `Fault::ReceivesInterrupted` has ended.
+    interruptions: u64,
 }
 
 /// The simulated kernel.
@@ -283,6 +291,11 @@ impl World {
         (entry.send_refs > 0 && !state.ports[&entry.port].dead).then_some(entry.port)
     }
 
+    /// How many waits injected signals have interrupted so far.
+    pub fn interruptions(&self) -> u64 {
+        self.lock().interruptions
+    }
+
     /// Every name `task` holds.
     pub fn names(&self, task: &SimTask) -> Vec<PortName> {
         self.lock().task(task.id).names.keys().copied().collect()
@@ -340,6 +353,7 @@ impl SimTask {
     /// Waits on the receive right `name` for a message, at most `timeout`.
     fn receive(&self, name: PortName, timeout: Duration) -> Result<Payload, MachError> {
         let deadline = Instant::now() + timeout;
+        let interrupt_at = Instant::now() + INTERRUPT_EVERY;
         let mut state = self.world.lock();
         loop {
             let entry = match Self::entry(&mut state, self.id, name) {
@@ -354,9 +368,16 @@ impl SimTask {
             if let Some(payload) = state.ports.get_mut(&entry.port).unwrap().queue.pop_front() {
                 return Ok(payload);
             }
-            let left = deadline.saturating_duration_since(Instant::now());
+            let mut left = deadline.saturating_duration_since(Instant::now());
             if left.is_zero() {
                 return Err(MachError::TimedOut);
+            }
+            if Self::has_fault(&mut state, self.id, Fault::ReceivesInterrupted) {
+                if interrupt_at <= Instant::now() {
+                    state.interruptions += 1;
+                    return Err(MachError::Interrupted);
+                }
+                left = left.min(interrupt_at.saturating_duration_since(Instant::now()));
             }
             state = self
                 .world
@@ -587,7 +608,7 @@ impl MachOps for SimTask {
         }
     }
 
-    fn reload_bootstrap_port(&self) -> Result<(), MachError> {
+    fn reload_bootstrap_port(&self, _stale: PortName) -> Result<(), MachError> {
         let id = self.id;
         self.with("task_get_special_port", |state| {
             let task = state.task(id);
