@@ -11,7 +11,7 @@
 //! | `depth`      | u64     | reentrancy depth; only the holder touches it         |
 //! | `waiters`    | u32     | threads sleeping, or about to sleep, on `wake`       |
 //! | `owner_died` | u32     | 1 while the current hold was taken from a dead holder |
-//! | `hungry`     | u32     | 1 when a waiter has waited longer than `FAIR_AFTER`  |
+//! | `heir`       | u64     | ticket of a waiter that waited over `FAIR_AFTER`, or 0 |
 //! | `fair_at`    | u64     | monotonic ns before which no unlock hands over again |
 //! | `wake`       | sem_t   | POSIX semaphore: the wake-up channel for waiters     |
 //!
@@ -44,13 +44,15 @@
 //!
 //! A process that unlocks and locks again at once would otherwise win the
 //! word nearly every time against a waiter that has to wake up first. A
-//! waiter that has waited longer than [`FAIR_AFTER`] sets `hungry`; the
-//! next unlock then hands the lock over instead of freeing it: it stores
-//! [`HANDED_OFF`] in the word (which no compare-and-swap from 0 takes) and
-//! posts, and only a waiter that consumed a wake-up may take the word from
-//! `HANDED_OFF` (or any waiter whose slice ended, so a woken waiter that
-//! died before taking it cannot leave the lock stranded for longer than a
-//! slice). As in parking_lot, hand-offs are also spaced by at least
+//! waiter that has waited longer than [`FAIR_AFTER`] makes itself the
+//! `heir` (its ticket, unique to one wait, unless another waiter is heir
+//! already); the next unlock then hands the lock over instead of freeing
+//! it: it stores [`HANDED_OFF`] in the word (which no compare-and-swap from 0
+//! takes) and posts. Only the heir takes the word from `HANDED_OFF`; any
+//! other waiter that consumes the wake-up passes it on. So a waiter whose
+//! slice ended takes it too (and clears `heir`), and so does `try_lock` when
+//! nobody waits any more: an heir that died or left cannot strand the lock
+//! for longer than a slice. As in parking_lot, hand-offs are also spaced by at least
 //! [`HAND_OFF_EVERY`]: a hand-off leaves the lock idle until the woken
 //! waiter runs, and with every waiter hungry (more processes than cores)
 //! handing over at every unlock would cost most of the throughput. Waits
@@ -112,7 +114,7 @@ struct State {
     depth: AtomicU64,
     waiters: AtomicU32,
     owner_died: AtomicU32,
-    hungry: AtomicU32,
+    heir: AtomicU64,
     fair_at: AtomicU64,
     wake: RawSemaphore,
 }
@@ -376,8 +378,8 @@ impl Mutex {
         Waiter {
             mutex: self,
             owner: current_owner(),
+            ticket: next_ticket(),
             hungry_at: platform::monotonic_now() + FAIR_AFTER,
-            asked: std::cell::Cell::new(false),
         }
     }
 
@@ -408,7 +410,7 @@ impl Mutex {
         let state = self.state();
         state.thread.store(0, Ordering::Relaxed);
         state.owner_died.store(0, Ordering::Relaxed);
-        let hand_off = state.hungry.load(Ordering::Relaxed) != 0
+        let hand_off = state.heir.load(Ordering::Relaxed) != 0
             && state.waiters.load(Ordering::Relaxed) > 0
             && self.time_to_be_fair();
         // Sequentially consistent: pairs with the waiter's fence (see the
@@ -417,20 +419,25 @@ impl Mutex {
             .owner
             .swap(if hand_off { HANDED_OFF } else { 0 }, Ordering::SeqCst);
         if hand_off || state.waiters.load(Ordering::SeqCst) > 0 {
-            // Where the value cannot be read (Mach), post anyway: an extra
-            // pending wake-up only costs a waiter a spurious retry. A
-            // pending one also serves a hand-off: whoever consumes it takes
-            // the lock.
-            if state.wake.value().is_none_or(|value| value == 0) {
-                // Cannot overflow where readable: we only post at 0.
-                let _ = state.wake.post();
-            }
+            self.post_unless_pending();
         }
     }
 
-    /// Whether this unlock should hand the lock over to the hungry waiter
-    /// (at most once per [`HAND_OFF_EVERY`]); if so, it is no longer hungry.
-    /// Only the holder calls this, so plain loads and stores do.
+    /// Wakes a waiter unless a wake-up is pending already, so the
+    /// semaphore's value stays tiny even when a waiter died while counted.
+    /// Where the value cannot be read (Mach), posts anyway: an extra pending
+    /// wake-up only costs a waiter a spurious retry.
+    fn post_unless_pending(&self) {
+        let wake = &self.state().wake;
+        if wake.value().is_none_or(|value| value == 0) {
+            // Cannot overflow where readable: we only post at 0.
+            let _ = wake.post();
+        }
+    }
+
+    /// Whether this unlock should hand the lock over to the heir (at most
+    /// once per [`HAND_OFF_EVERY`]). Only the holder calls this, so plain
+    /// loads and stores do.
     #[cold]
     fn time_to_be_fair(&self) -> bool {
         let state = self.state();
@@ -444,7 +451,6 @@ impl Mutex {
             u64::try_from(next.as_nanos()).unwrap_or(u64::MAX),
             Ordering::Relaxed,
         );
-        state.hungry.store(0, Ordering::Relaxed);
         true
     }
 
@@ -519,10 +525,17 @@ pub struct Waiter<'a> {
     mutex: &'a Mutex,
     /// Who waits: read once, when the wait begins (see `current_owner`).
     owner: u64,
+    /// This wait's ticket, for `heir`.
+    ticket: u64,
     /// When this waiter starts asking for the lock to be handed over.
     hungry_at: Duration,
-    /// Whether it asked (set `hungry`).
-    asked: std::cell::Cell<bool>,
+}
+
+/// A ticket no other wait of any process has at the same time: the pid and
+/// a counter of this process, never 0.
+fn next_ticket() -> u64 {
+    static NEXT: AtomicU32 = AtomicU32::new(0);
+    (u64::from(current_process().pid) << 32) | u64::from(NEXT.fetch_add(1, Ordering::Relaxed))
 }
 
 impl Waiter<'_> {
@@ -538,19 +551,35 @@ impl Waiter<'_> {
             return Ok(Some(()));
         }
         loop {
-            if platform::monotonic_now() >= self.hungry_at {
-                state.hungry.store(1, Ordering::Relaxed);
-                self.asked.set(true);
+            if state.heir.load(Ordering::Relaxed) == 0
+                && platform::monotonic_now() >= self.hungry_at
+            {
+                let _ = state.heir.compare_exchange(
+                    0,
+                    self.ticket,
+                    Ordering::Relaxed,
+                    Ordering::Relaxed,
+                );
             }
             match state.wake.wait_until(slice_end)? {
                 // A wake-up: the lock was freed, or handed to whoever
                 // consumed the wake-up.
                 WaitOutcome::Acquired => {
                     fence(Ordering::SeqCst);
-                    if self.mutex.try_acquire_as(self.owner)
-                        || self.mutex.try_acquire_from(HANDED_OFF, self.owner)
-                    {
+                    if self.mutex.try_acquire_as(self.owner) {
                         return Ok(Some(()));
+                    }
+                    if state.owner.load(Ordering::Relaxed) == HANDED_OFF {
+                        if state.heir.load(Ordering::Relaxed) == self.ticket {
+                            if self.mutex.try_acquire_from(HANDED_OFF, self.owner) {
+                                return Ok(Some(()));
+                            }
+                        } else {
+                            // Someone else's hand-off: pass the wake-up on,
+                            // and let the heir run.
+                            self.mutex.post_unless_pending();
+                            std::thread::yield_now();
+                        }
                     }
                 }
                 // Also after a signal: the caller starts a fresh slice after
@@ -558,9 +587,12 @@ impl Waiter<'_> {
                 // slice (SIGCHLD from many children, a timer) would never
                 // reach the slice's end and never take over.
                 WaitOutcome::TimedOut | WaitOutcome::Interrupted => {
-                    let taken = self.mutex.try_acquire_from(HANDED_OFF, self.owner)
-                        || self.mutex.try_take_over_as(self.owner);
-                    return Ok(taken.then_some(()));
+                    if self.mutex.try_acquire_from(HANDED_OFF, self.owner) {
+                        // The heir did not take it for a whole slice.
+                        state.heir.store(0, Ordering::Relaxed);
+                        return Ok(Some(()));
+                    }
+                    return Ok(self.mutex.try_take_over_as(self.owner).then_some(()));
                 }
             }
         }
@@ -593,11 +625,14 @@ impl Drop for Mutex {
 
 impl Drop for Waiter<'_> {
     fn drop(&mut self) {
-        if self.asked.get() {
-            // Served or gone: another hungry waiter asks again when it
-            // next wakes up.
-            self.mutex.state().hungry.store(0, Ordering::Relaxed);
-        }
+        // Served or gone: another hungry waiter becomes heir when it next
+        // wakes up.
+        let _ = self.mutex.state().heir.compare_exchange(
+            self.ticket,
+            0,
+            Ordering::Relaxed,
+            Ordering::Relaxed,
+        );
         self.mutex.state().waiters.fetch_sub(1, Ordering::Relaxed);
     }
 }
@@ -1025,14 +1060,18 @@ pub(crate) mod tests {
             assert!(monotonic_now() < give_up, "the waiter never waited");
             std::thread::sleep(Duration::from_millis(1));
         }
-        // What the waiter does once it has waited FAIR_AFTER and been
-        // woken without the lock.
-        mutex.state().hungry.store(1, Ordering::Relaxed);
+        // Woken without the lock after FAIR_AFTER, the waiter becomes heir.
+        std::thread::sleep(FAIR_AFTER * 2);
+        mutex.state().wake.post().unwrap();
+        while mutex.state().heir.load(Ordering::Relaxed) == 0 {
+            assert!(monotonic_now() < give_up, "the waiter never became heir");
+            std::thread::sleep(Duration::from_millis(1));
+        }
         mutex.unlock().unwrap();
         // Handed over: the unlocker cannot take it back at once.
         assert_eq!(mutex.lock_fast(), TryLock::Busy);
         assert!(waiter.join().unwrap());
-        assert_eq!(mutex.state().hungry.load(Ordering::Relaxed), 0);
+        assert_eq!(mutex.state().heir.load(Ordering::Relaxed), 0);
         assert_eq!(mutex.lock_fast(), TryLock::Acquired);
         mutex.unlock().unwrap();
     }
