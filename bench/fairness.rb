@@ -24,48 +24,54 @@ def busy_for(seconds)
   nil while now < until_time
 end
 
+# Locks again at once after holding for `hold`, until told to stop; counts
+# its turns in counts[1].
+def compete(lock_pair, hold, shared)
+  acquire, release = lock_pair.call
+  shared[:ready].post
+  turns = 0
+  while shared[:stop].get_int(0).zero?
+    acquire.call
+    busy_for(hold)
+    release.call
+    turns += 1
+  end
+  shared[:counts][1] = turns
+end
+
+# Asks for the lock now and then for SECONDS, recording each wait.
+def wait_now_and_then(lock_pair, shared)
+  acquire, release = lock_pair.call
+  shared[:ready].wait
+  random = Random.new(42)
+  waits = shared[:waits]
+  recorded = 0
+  finish = now + SECONDS
+  while now < finish && recorded < waits.size
+    sleep(random.rand * 0.002)
+    asked = now
+    acquire.call
+    waits[recorded] = now - asked
+    release.call
+    recorded += 1
+  end
+  shared[:counts][0] = recorded
+  shared[:stop].put_int(0, 1)
+end
+
 # `lock_pair` is called in each process and returns [acquire, release]
 # lambdas. Returns [sorted waits in s, competitor turns per second].
 def fairness(lock_pair, hold)
-  waits = ProcessShared::SharedArray.new(:float, 100_000)
-  counts = ProcessShared::SharedArray.new(:int64, 2) # [waits recorded, competitor turns]
-  stop = ProcessShared::SharedMemory.new(:int)
-  ready = ProcessShared::Semaphore.new(0)
-  competitor = fork do
-    acquire, release = lock_pair.call
-    ready.post
-    turns = 0
-    while stop.get_int(0).zero?
-      acquire.call
-      busy_for(hold)
-      release.call
-      turns += 1
-    end
-    counts[1] = turns
-    exit!(0)
-  end
-  waiter = fork do
-    acquire, release = lock_pair.call
-    ready.wait
-    random = Random.new(42)
-    recorded = 0
-    finish = now + SECONDS
-    while now < finish && recorded < waits.size
-      sleep(random.rand * 0.002)
-      asked = now
-      acquire.call
-      waits[recorded] = now - asked
-      release.call
-      recorded += 1
-    end
-    counts[0] = recorded
-    stop.put_int(0, 1)
-    exit!(0)
-  end
-  [waiter, competitor].each { |pid| Process.wait(pid) }
-  [waits.to_a.first(counts[0]).sort, counts[1] / SECONDS]
+  shared = { waits: ProcessShared::SharedArray.new(:float, 100_000),
+             counts: ProcessShared::SharedArray.new(:int64, 2), # [waits recorded, competitor turns]
+             stop: ProcessShared::SharedMemory.new(:int), ready: ProcessShared::Semaphore.new(0) }
+  pids = [fork { compete(lock_pair, hold, shared).then { exit!(0) } },
+          fork { wait_now_and_then(lock_pair, shared).then { exit!(0) } }]
+  pids.each { |pid| Process.wait(pid) }
+  counts = shared[:counts]
+  [shared[:waits].to_a.first(counts[0]).sort, counts[1] / SECONDS]
 ensure
-  [waits, counts, stop, ready].each { |object| object&.close }
+  shared&.each_value(&:close)
 end
 
 def percentile(sorted, fraction)

@@ -19,39 +19,41 @@ def now_ns
   Process.clock_gettime(Process::CLOCK_MONOTONIC, :nanosecond)
 end
 
+# The waiting side: asks for the lock, then records how long after the
+# holder's stamp it got it.
+def take_handoffs(lock_pair, shared)
+  acquire, release = lock_pair.call
+  HANDOFFS.times do |i|
+    shared[:asking].post
+    acquire.call
+    shared[:latencies][i] = now_ns - shared[:stamp].get_int64(0)
+    release.call
+    shared[:done].post
+  end
+end
+
 # `lock_pair` is called in each process and returns [acquire, release]
 # lambdas. Returns the sorted latencies in ns.
 def handoff_latencies(lock_pair)
-  stamp = ProcessShared::SharedMemory.new(:int64)
-  latencies = ProcessShared::SharedArray.new(:int64, HANDOFFS)
-  asking = ProcessShared::Semaphore.new(0)
-  done = ProcessShared::Semaphore.new(0)
-  waiter = fork do
-    acquire, release = lock_pair.call
-    HANDOFFS.times do |i|
-      asking.post
-      acquire.call
-      latencies[i] = now_ns - stamp.get_int64(0)
-      release.call
-      done.post
-    end
-    exit!(0)
-  end
+  shared = { stamp: ProcessShared::SharedMemory.new(:int64),
+             latencies: ProcessShared::SharedArray.new(:int64, HANDOFFS),
+             asking: ProcessShared::Semaphore.new(0), done: ProcessShared::Semaphore.new(0) }
+  waiter = fork { take_handoffs(lock_pair, shared).then { exit!(0) } }
   acquire, release = lock_pair.call
   HANDOFFS.times do
     acquire.call
-    asking.wait
+    shared[:asking].wait
     sleep ASLEEP_AFTER
-    stamp.put_int64(0, now_ns)
+    shared[:stamp].put_int64(0, now_ns)
     release.call
-    done.wait
+    shared[:done].wait
   end
   Process.wait(waiter)
   raise "the waiter failed" unless $CHILD_STATUS.success?
 
-  latencies.to_a.sort
+  shared[:latencies].to_a.sort
 ensure
-  [stamp, latencies, asking, done].each { |object| object&.close }
+  shared&.each_value(&:close)
 end
 
 def percentile(sorted, fraction)
