@@ -80,6 +80,10 @@ pub const FAIR_AFTER: Duration = Duration::from_millis(1);
 /// The least time between two hand-offs of one lock.
 pub const HAND_OFF_EVERY: Duration = Duration::from_millis(1);
 
+/// How long after a hand-off other waiters pass the wake-up on to the heir
+/// before they take the lock themselves (an heir killed in its sleep).
+pub const HEIR_GRACE: Duration = Duration::from_millis(10);
+
 /// Bits of a process key holding the pid (Linux pids stay below 2^22).
 const PID_BITS: u32 = 22;
 /// Bits holding the start time in clock ticks since boot (2^42 ticks at
@@ -466,6 +470,13 @@ impl Mutex {
         Ok(self.lock_fast_as(owner))
     }
 
+    /// Whether the last hand-off is older than [`HEIR_GRACE`].
+    fn heir_is_late(&self) -> bool {
+        let handed_at = Duration::from_nanos(self.state().fair_at.load(Ordering::Relaxed))
+            .saturating_sub(HAND_OFF_EVERY);
+        platform::monotonic_now() >= handed_at + HEIR_GRACE
+    }
+
     /// Reentrant entry (`Monitor#try_enter`'s fast path): if the caller
     /// holds the lock, one level deeper and `true`; otherwise `false`.
     pub fn reenter(&self) -> CoreResult<bool> {
@@ -572,6 +583,12 @@ impl Waiter<'_> {
                     if state.owner.load(Ordering::Relaxed) == HANDED_OFF {
                         if state.heir.load(Ordering::Relaxed) == self.ticket {
                             if self.mutex.try_acquire_from(HANDED_OFF, self.owner) {
+                                return Ok(Some(()));
+                            }
+                        } else if self.mutex.heir_is_late() {
+                            // The heir died or is stuck: the lock is anyone's.
+                            if self.mutex.try_acquire_from(HANDED_OFF, self.owner) {
+                                state.heir.store(0, Ordering::Relaxed);
                                 return Ok(Some(()));
                             }
                         } else {
