@@ -16,7 +16,11 @@ OPERATIONS = Integer(ENV.fetch("BENCH_OPERATIONS", "100000"))
 SETUP = <<~RUBY
   require "process_shared"
   require "ffi"
+  require "monitor"
   thread_mutex = Thread::Mutex.new
+  core_monitor = Monitor.new
+  monitor = ProcessShared::Monitor.new
+  binary = ProcessShared::BinarySemaphore.new(1)
   mutex = ProcessShared::Mutex.new
   semaphore = ProcessShared::Semaphore.new(1)
   facade = ProcessShared::Semaphore.new(1).to_mtx
@@ -36,11 +40,15 @@ COMPARISONS = {
   "synchronize {}" => { "Thread::Mutex" => "thread_mutex.synchronize {}",
                         "ProcessShared::Mutex" => "mutex.synchronize {}",
                         "Semaphore" => "semaphore.synchronize {}",
-                        "Semaphore#to_mtx" => "facade.synchronize {}" },
+                        "Semaphore#to_mtx" => "facade.synchronize {}",
+                        "BinarySemaphore" => "binary.synchronize {}" },
+  "Monitor#synchronize {}" => { "::Monitor" => "core_monitor.synchronize {}",
+                                "ProcessShared::Monitor" => "monitor.synchronize {}" },
   "lock+unlock" => { "Thread::Mutex" => "thread_mutex.lock; thread_mutex.unlock",
                      "ProcessShared::Mutex" => "mutex.lock; mutex.unlock",
                      "Semaphore#wait+post" => "semaphore.wait; semaphore.post",
-                     "Semaphore#to_mtx" => "facade.lock; facade.unlock" },
+                     "Semaphore#to_mtx" => "facade.lock; facade.unlock",
+                     "BinarySemaphore#wait+post" => "binary.wait; binary.post" },
   "undo wait+post" => { "Semaphore#wait+post" => "semaphore.wait; semaphore.post",
                         "Semaphore(undo: true)#wait+post" => "undo.wait; undo.post" },
   "with_read_lock {}" => { "Thread::Mutex#synchronize" => "thread_mutex.synchronize {}",

@@ -77,16 +77,17 @@ end
 module Bench
   module_function
 
-  # Runs `processes` forked children that each call `work` once, all
-  # released together, and returns the seconds from release to the last
-  # child's exit. A child that raises makes the whole measurement fail.
+  # Runs `processes` forked children that each call `work` once with their
+  # index (0...processes), all released together, and returns the seconds
+  # from release to the last child's exit. A child that raises makes the
+  # whole measurement fail.
   def time_processes(processes, &work)
     reader, writer = IO.pipe
-    pids = Array.new(processes) do
+    pids = Array.new(processes) do |index|
       fork do
         writer.close
         reader.read(1)
-        work.call
+        work.call(index)
         exit!(0)
       rescue Exception => e # rubocop:disable Lint/RescueException
         warn "bench child failed: #{e.class}: #{e.message}"

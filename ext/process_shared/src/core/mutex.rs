@@ -11,6 +11,8 @@
 //! | `depth`      | u64     | reentrancy depth; only the holder touches it         |
 //! | `waiters`    | u32     | threads sleeping, or about to sleep, on `wake`       |
 //! | `owner_died` | u32     | 1 while the current hold was taken from a dead holder |
+//! | `heir`       | u64     | ticket of a waiter that waited over `FAIR_AFTER`, or 0 |
+//! | `fair_at`    | u64     | monotonic ns before which no unlock hands over again |
 //! | `wake`       | sem_t   | POSIX semaphore: the wake-up channel for waiters     |
 //!
 //! # Algorithm
@@ -31,12 +33,31 @@
 //! `waiters`, then retries the compare-and-swap after every wake-up.
 //! `unlock` clears the word and posts once if anyone waits and no wake-up is
 //! already pending, so the semaphore's value stays tiny even when a waiter
-//! died while counted. Both sides put a sequentially consistent fence
-//! between their write and their read (waiter: count, fence, try the word;
-//! unlocker: clear the word, fence, read the count and the semaphore), so
+//! died while counted. Both sides order their write before their read
+//! (waiter: count, sequentially consistent fence, try the word; unlocker:
+//! clear the word with a sequentially consistent swap, read the count), so
 //! either the waiter sees the lock free or the unlocker sees the waiter and
-//! wakes someone: no lost wake-up. Uncontended `lock`/`unlock` make no
-//! system call.
+//! wakes someone: no lost wake-up. Uncontended `lock` is one
+//! compare-and-swap and `unlock` one swap, with no system call.
+//!
+//! # Eventual fairness
+//!
+//! A process that unlocks and locks again at once would otherwise win the
+//! word nearly every time against a waiter that has to wake up first. A
+//! waiter that has waited longer than [`FAIR_AFTER`] makes itself the
+//! `heir` (its ticket, unique to one wait, unless another waiter is heir
+//! already); the next unlock then hands the lock over instead of freeing
+//! it: it stores [`HANDED_OFF`] in the word (which no compare-and-swap from 0
+//! takes) and posts. Only the heir takes the word from `HANDED_OFF`; any
+//! other waiter that consumes the wake-up passes it on. So a waiter whose
+//! slice ended takes it too (and clears `heir`), and so does `try_lock` when
+//! nobody waits any more: an heir that died or left cannot strand the lock
+//! for longer than a slice. As in parking_lot, hand-offs are also spaced by at least
+//! [`HAND_OFF_EVERY`]: a hand-off leaves the lock idle until the woken
+//! waiter runs, and with every waiter hungry (more processes than cores)
+//! handing over at every unlock would cost most of the throughput. Waits
+//! are thus bounded by a few milliseconds per hungry process ahead, while
+//! the uncontended path is unchanged.
 
 use super::error::{CoreError, CoreResult};
 use super::identity::{current_owner, current_process, thread_part, ProcessIdentity};
@@ -48,6 +69,21 @@ use super::thread_end::HeldByThreads;
 use crate::platform::{self, RawSemaphore, WaitOutcome};
 use std::sync::atomic::{fence, AtomicU32, AtomicU64, Ordering};
 use std::time::Duration;
+
+/// The owner word while the lock passes from its unlocker to a woken
+/// waiter: no process key (the pid part would exceed every `pid_max`, the
+/// start time part a thousand years), never 0.
+const HANDED_OFF: u64 = u64::MAX;
+
+/// How long a waiter waits before it asks for the lock to be handed over.
+pub const FAIR_AFTER: Duration = Duration::from_millis(1);
+
+/// The least time between two hand-offs of one lock.
+pub const HAND_OFF_EVERY: Duration = Duration::from_millis(1);
+
+/// How long after a hand-off other waiters pass the wake-up on to the heir
+/// before they take the lock themselves (an heir killed in its sleep).
+pub const HEIR_GRACE: Duration = Duration::from_millis(10);
 
 /// Bits of a process key holding the pid (Linux pids stay below 2^22).
 const PID_BITS: u32 = 22;
@@ -83,6 +119,8 @@ struct State {
     depth: AtomicU64,
     waiters: AtomicU32,
     owner_died: AtomicU32,
+    heir: AtomicU64,
+    fair_at: AtomicU64,
     wake: RawSemaphore,
 }
 
@@ -137,10 +175,11 @@ impl Mutex {
     }
 
     /// The pid of the process holding the lock (perhaps dead, until taken
-    /// over), or `None` when it is free. A snapshot.
+    /// over), or `None` when it is free or being handed to a waiter. A
+    /// snapshot.
     pub fn owner_pid(&self) -> Option<u32> {
         let owner = self.state().owner.load(Ordering::Acquire);
-        (owner != 0).then(|| pid_of(owner))
+        (owner != 0 && owner != HANDED_OFF).then(|| pid_of(owner))
     }
 
     /// How many threads, of all processes, wait for the lock now (a waiter
@@ -181,10 +220,16 @@ impl Mutex {
     }
 
     fn try_acquire_as(&self, owner: u64) -> bool {
+        self.try_acquire_from(0, owner)
+    }
+
+    /// Takes the lock for `owner` if the owner word is `from` (0, or
+    /// [`HANDED_OFF`]).
+    fn try_acquire_from(&self, from: u64, owner: u64) -> bool {
         let taken = self
             .state()
             .owner
-            .compare_exchange(0, my_key(), Ordering::Acquire, Ordering::Relaxed)
+            .compare_exchange(from, my_key(), Ordering::Acquire, Ordering::Relaxed)
             .is_ok();
         if taken {
             self.record_hold(owner, false);
@@ -201,6 +246,12 @@ impl Mutex {
     fn try_take_over_as(&self, owner: u64) -> bool {
         let state = self.state();
         let holder = state.owner.load(Ordering::Acquire);
+        if holder == HANDED_OFF {
+            // Handed to a waiter that left (or died) since: nobody else
+            // will take it.
+            return state.waiters.load(Ordering::Relaxed) == 0
+                && self.try_acquire_from(HANDED_OFF, owner);
+        }
         if holder == 0 || holder == my_key() || !holder_is_gone(holder) {
             return false;
         }
@@ -222,6 +273,7 @@ impl Mutex {
     fn try_take_over_from_reaped(&self, owner: u64) -> bool {
         let holder = self.state().owner.load(Ordering::Relaxed);
         holder != 0
+            && holder != HANDED_OFF
             && holder != my_key()
             && platform::no_such_process(pid_of(holder))
             && self.try_take_over_as(owner)
@@ -325,6 +377,8 @@ impl Mutex {
         Waiter {
             mutex: self,
             owner: current_owner(),
+            ticket: next_ticket(),
+            hungry_at: platform::monotonic_now() + FAIR_AFTER,
         }
     }
 
@@ -349,20 +403,54 @@ impl Mutex {
         }
     }
 
-    /// Releases the lock; the caller must hold it.
+    /// Releases the lock, or hands it to a woken waiter when one is
+    /// hungry (see the module comment); the caller must hold it.
     fn release(&self) {
         let state = self.state();
         state.thread.store(0, Ordering::Relaxed);
         state.owner_died.store(0, Ordering::Relaxed);
-        state.owner.store(0, Ordering::Release);
-        fence(Ordering::SeqCst);
-        // Where the value cannot be read (Mach), post anyway: an extra
-        // pending wake-up only costs a waiter a spurious retry.
-        let no_wake_pending = state.wake.value().is_none_or(|value| value == 0);
-        if state.waiters.load(Ordering::Relaxed) > 0 && no_wake_pending {
-            // Cannot overflow where readable: we only post at 0.
-            let _ = state.wake.post();
+        let hand_off = state.heir.load(Ordering::Relaxed) != 0
+            && state.waiters.load(Ordering::Relaxed) > 0
+            && self.time_to_be_fair();
+        // Sequentially consistent: pairs with the waiter's fence (see the
+        // module comment), and no fence of its own is needed.
+        state
+            .owner
+            .swap(if hand_off { HANDED_OFF } else { 0 }, Ordering::SeqCst);
+        if hand_off || state.waiters.load(Ordering::SeqCst) > 0 {
+            self.post_unless_pending();
         }
+    }
+
+    /// Wakes a waiter unless a wake-up is pending already, so the
+    /// semaphore's value stays tiny even when a waiter died while counted.
+    /// Where the value cannot be read (Mach), posts anyway: an extra pending
+    /// wake-up only costs a waiter a spurious retry.
+    fn post_unless_pending(&self) {
+        let wake = &self.state().wake;
+        if wake.value().is_none_or(|value| value == 0) {
+            // Cannot overflow where readable: we only post at 0.
+            let _ = wake.post();
+        }
+    }
+
+    /// Whether this unlock should hand the lock over to the heir (at most
+    /// once per [`HAND_OFF_EVERY`]). Only the holder calls this, so plain
+    /// loads and stores do.
+    #[cold]
+    fn time_to_be_fair(&self) -> bool {
+        let state = self.state();
+        let now = platform::monotonic_now();
+        let now_ns = u64::try_from(now.as_nanos()).unwrap_or(u64::MAX);
+        if now_ns < state.fair_at.load(Ordering::Relaxed) {
+            return false;
+        }
+        let next = now + HAND_OFF_EVERY;
+        state.fair_at.store(
+            u64::try_from(next.as_nanos()).unwrap_or(u64::MAX),
+            Ordering::Relaxed,
+        );
+        true
     }
 
     /// `Monitor#enter`'s fast path, no system call: one level deeper if the
@@ -375,6 +463,13 @@ impl Mutex {
             return Ok(TryLock::Acquired);
         }
         Ok(self.lock_fast_as(owner))
+    }
+
+    /// Whether the last hand-off is older than [`HEIR_GRACE`].
+    fn heir_is_late(&self) -> bool {
+        let handed_at = Duration::from_nanos(self.state().fair_at.load(Ordering::Relaxed))
+            .saturating_sub(HAND_OFF_EVERY);
+        platform::monotonic_now() >= handed_at + HEIR_GRACE
     }
 
     /// Reentrant entry (`Monitor#try_enter`'s fast path): if the caller
@@ -436,6 +531,17 @@ pub struct Waiter<'a> {
     mutex: &'a Mutex,
     /// Who waits: read once, when the wait begins (see `current_owner`).
     owner: u64,
+    /// This wait's ticket, for `heir`.
+    ticket: u64,
+    /// When this waiter starts asking for the lock to be handed over.
+    hungry_at: Duration,
+}
+
+/// A ticket no other wait of any process has at the same time: the pid and
+/// a counter of this process, never 0.
+fn next_ticket() -> u64 {
+    static NEXT: AtomicU32 = AtomicU32::new(0);
+    (u64::from(current_process().pid) << 32) | u64::from(NEXT.fetch_add(1, Ordering::Relaxed))
 }
 
 impl Waiter<'_> {
@@ -445,20 +551,60 @@ impl Waiter<'_> {
     /// slice ended, or a signal arrived), a holder that died is taken over.
     pub fn wait_until(&self, slice_end: Duration) -> CoreResult<Option<()>> {
         let state = self.mutex.state();
+        // Pairs with the swap in `release` (see the module comment).
+        fence(Ordering::SeqCst);
+        if self.mutex.try_acquire_as(self.owner) {
+            return Ok(Some(()));
+        }
         loop {
-            // Pairs with the fence in `release` (see the module comment).
-            fence(Ordering::SeqCst);
-            if self.mutex.try_acquire_as(self.owner) {
-                return Ok(Some(()));
+            if state.heir.load(Ordering::Relaxed) == 0
+                && platform::monotonic_now() >= self.hungry_at
+            {
+                let _ = state.heir.compare_exchange(
+                    0,
+                    self.ticket,
+                    Ordering::Relaxed,
+                    Ordering::Relaxed,
+                );
             }
             match state.wake.wait_until(slice_end)? {
-                WaitOutcome::Acquired => continue,
+                // A wake-up: the lock was freed, or handed to whoever
+                // consumed the wake-up.
+                WaitOutcome::Acquired => {
+                    fence(Ordering::SeqCst);
+                    if self.mutex.try_acquire_as(self.owner) {
+                        return Ok(Some(()));
+                    }
+                    if state.owner.load(Ordering::Relaxed) == HANDED_OFF {
+                        if state.heir.load(Ordering::Relaxed) == self.ticket {
+                            if self.mutex.try_acquire_from(HANDED_OFF, self.owner) {
+                                return Ok(Some(()));
+                            }
+                        } else if self.mutex.heir_is_late() {
+                            // The heir died or is stuck: the lock is anyone's.
+                            if self.mutex.try_acquire_from(HANDED_OFF, self.owner) {
+                                state.heir.store(0, Ordering::Relaxed);
+                                return Ok(Some(()));
+                            }
+                        } else {
+                            // Someone else's hand-off: pass the wake-up on,
+                            // and let the heir run.
+                            self.mutex.post_unless_pending();
+                            std::thread::yield_now();
+                        }
+                    }
+                }
                 // Also after a signal: the caller starts a fresh slice after
                 // one, so a process that gets signals more often than once a
                 // slice (SIGCHLD from many children, a timer) would never
                 // reach the slice's end and never take over.
                 WaitOutcome::TimedOut | WaitOutcome::Interrupted => {
-                    return Ok(self.mutex.try_take_over_as(self.owner).then_some(()))
+                    if self.mutex.try_acquire_from(HANDED_OFF, self.owner) {
+                        // The heir did not take it for a whole slice.
+                        state.heir.store(0, Ordering::Relaxed);
+                        return Ok(Some(()));
+                    }
+                    return Ok(self.mutex.try_take_over_as(self.owner).then_some(()));
                 }
             }
         }
@@ -520,6 +666,14 @@ impl Drop for Mutex {
 
 impl Drop for Waiter<'_> {
     fn drop(&mut self) {
+        // Served or gone: another hungry waiter becomes heir when it next
+        // wakes up.
+        let _ = self.mutex.state().heir.compare_exchange(
+            self.ticket,
+            0,
+            Ordering::Relaxed,
+            Ordering::Relaxed,
+        );
         self.mutex.state().waiters.fetch_sub(1, Ordering::Relaxed);
     }
 }
@@ -930,6 +1084,55 @@ pub(crate) mod tests {
             i32::from(mutex.unlock().is_err())
         });
         assert_eq!(exit_code(second), 0);
+        assert!(!mutex.is_locked());
+    }
+
+    #[test]
+    fn a_hungry_waiter_gets_the_lock_handed_over_and_no_one_barges_in() {
+        let mutex = Arc::new(Mutex::new().unwrap());
+        lock(&mutex);
+        let other = Arc::clone(&mutex);
+        let waiter = std::thread::spawn(move || {
+            lock(&other);
+            other.unlock().is_ok()
+        });
+        let give_up = monotonic_now() + Duration::from_secs(10);
+        while waiters(&mutex) == 0 {
+            assert!(monotonic_now() < give_up, "the waiter never waited");
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        // Woken without the lock after FAIR_AFTER, the waiter becomes heir.
+        std::thread::sleep(FAIR_AFTER * 2);
+        mutex.state().wake.post().unwrap();
+        while mutex.state().heir.load(Ordering::Relaxed) == 0 {
+            assert!(monotonic_now() < give_up, "the waiter never became heir");
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        mutex.unlock().unwrap();
+        // Handed over: the unlocker cannot take it back at once.
+        assert_eq!(mutex.lock_fast(), TryLock::Busy);
+        assert!(waiter.join().unwrap());
+        assert_eq!(mutex.state().heir.load(Ordering::Relaxed), 0);
+        assert_eq!(mutex.lock_fast(), TryLock::Acquired);
+        mutex.unlock().unwrap();
+    }
+
+    #[test]
+    fn a_hand_off_to_a_waiter_that_left_is_taken_by_the_next_caller() {
+        let mutex = Mutex::new().unwrap();
+        mutex.state().owner.store(HANDED_OFF, Ordering::Release);
+        assert!(mutex.is_locked() && !mutex.is_owned());
+        assert_eq!(mutex.try_lock(), TryLock::Acquired);
+        assert!(!mutex.previous_owner_died());
+        mutex.unlock().unwrap();
+
+        // With a wake-up pending, as the hand-off left it, a blocking lock
+        // takes it too.
+        mutex.state().owner.store(HANDED_OFF, Ordering::Release);
+        mutex.state().wake.post().unwrap();
+        lock(&mutex);
+        assert!(mutex.is_owned() && !mutex.previous_owner_died());
+        mutex.unlock().unwrap();
         assert!(!mutex.is_locked());
     }
 

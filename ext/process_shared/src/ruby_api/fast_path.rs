@@ -78,7 +78,7 @@ fn element_offset(memory: &Memory, index: VALUE) -> Option<u64> {
 /// Called with the GVL held from a method entry point whose frame owns
 /// nothing that needs dropping (raising unwinds past it).
 #[inline(always)]
-unsafe fn fast<R>(body: impl FnOnce() -> Option<R> + UnwindSafe) -> Option<R> {
+pub(super) unsafe fn fast<R>(body: impl FnOnce() -> Option<R> + UnwindSafe) -> Option<R> {
     match catch_unwind(body) {
         Ok(result) => result,
         // SAFETY: see the function's contract.
@@ -163,7 +163,7 @@ unsafe fn slow_accessor(rb_self: VALUE, prefix: &str, name: usize, args: &[VALUE
 /// As [`slow`].
 #[cold]
 #[inline(never)]
-unsafe fn slow_named(rb_self: VALUE, name: &str, args: &[VALUE]) -> VALUE {
+pub(super) unsafe fn slow_named(rb_self: VALUE, name: &str, args: &[VALUE]) -> VALUE {
     let method = checked_method(name);
     // SAFETY: nothing is held.
     unsafe { slow(rb_self, method, args) }

@@ -11,6 +11,7 @@ mod convert;
 mod count_down_latch;
 mod errors;
 mod event;
+mod fast_lock;
 mod fast_path;
 mod fiber_wait;
 mod fork_hook;
@@ -59,5 +60,6 @@ pub fn init(ruby: &Ruby) -> Result<(), Error> {
     undo_semaphore::init(ruby, namespace)?;
     read_write_lock::init(ruby, namespace)?;
     atomic_integer::init(ruby, namespace)?;
+    fast_lock::init(namespace)?;
     Ok(())
 }
