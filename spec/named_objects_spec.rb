@@ -55,7 +55,10 @@ RSpec.describe "named objects" do
     ProcessShared::ConditionVariable => [[], ->(o) { o.signal && :signalled }],
     ProcessShared::SharedMemory => [[:int64, 2], ->(o) { o.get_int64(8) }],
     ProcessShared::SharedArray => [[:int32, 3], ->(o) { o.to_a }],
-    ProcessShared::AtomicInteger => [[7], ->(o) { o.value }]
+    ProcessShared::AtomicInteger => [[7], ->(o) { o.value }],
+    ProcessShared::CountDownLatch => [[3], ->(o) { o.count }],
+    ProcessShared::Event => [[], ->(o) { o.set? }],
+    ProcessShared::Barrier => [[2], ->(o) { o.parties }]
   }
 
   classes.each do |klass, (args, probe)|
