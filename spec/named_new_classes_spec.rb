@@ -3,10 +3,11 @@
 require "spec_helper"
 require_relative "support/lock_helpers"
 require "rbconfig"
+require "process_shared/undo_semaphore"
 
 # Naming the classes that arrived last: each one is created here and used
 # from a Ruby process started on its own (not forked), opened by name.
-RSpec.describe "named latches, events and barriers" do
+RSpec.describe "named latches, events, barriers, read-write locks and undo semaphores" do
   include ForkHelper
 
   linux = RUBY_PLATFORM.include?("linux")
@@ -93,6 +94,51 @@ RSpec.describe "named latches, events and barriers" do
       index = barrier.wait(10)
       status = wait_child(pid, timeout: 20)
       expect([index, status.exitstatus - 10].sort).to eq([0, 1])
+    end
+  end
+
+  describe ProcessShared::ReadWriteLock do
+    it "is locked by another process and recovered when it dies holding it, checks create:" do
+      expect { ProcessShared::ReadWriteLock.new(name:, create: false) }.to raise_error(Errno::ENOENT)
+      lock = ProcessShared::ReadWriteLock.new(name:, create: :exclusive)
+      expect { ProcessShared::ReadWriteLock.new(name:, create: :exclusive) }.to raise_error(Errno::EEXIST)
+      lock.acquire_read_lock
+      status = run_ruby(<<~RUBY, name)
+        lock = ProcessShared::ReadWriteLock.new(name: ARGV[0], create: false)
+        exit!(2) if lock.try_write_lock
+        exit!(3) unless lock.try_read_lock
+        lock.release_read_lock
+        exit!(0)
+      RUBY
+      expect(status.exitstatus).to eq(0)
+      lock.release_read_lock
+      status = run_ruby(<<~RUBY, name)
+        lock = ProcessShared::ReadWriteLock.new(name: ARGV[0], create: false)
+        lock.acquire_write_lock
+        exit!(lock.write_locked? ? 0 : 1)
+      RUBY
+      expect(status.exitstatus).to eq(0)
+      expect(lock.try_write_lock(10)).to be(true)
+      lock.release_write_lock
+    end
+  end
+
+  describe ProcessShared::UndoSemaphore do
+    it "gets back the units of another process that died holding them, checks create:" do
+      expect { ProcessShared::Semaphore.new(1, undo: true, name:, create: false) }.to raise_error(Errno::ENOENT)
+      semaphore = ProcessShared::Semaphore.new(1, undo: true, name:, create: :exclusive)
+      expect(semaphore).to be_a(ProcessShared::UndoSemaphore)
+      expect { ProcessShared::Semaphore.new(1, undo: true, name:, create: :exclusive) }.to raise_error(Errno::EEXIST)
+      expect(ProcessShared::Semaphore.new(5, undo: true, name:).value).to eq(1)
+      expect { ProcessShared::Semaphore.new(1, name:) }.to raise_error(TypeError, /UndoSemaphore/)
+      status = run_ruby(<<~RUBY, name)
+        semaphore = ProcessShared::Semaphore.new(undo: true, name: ARGV[0], create: false)
+        semaphore.wait
+        exit!(semaphore.value)
+      RUBY
+      expect(status.exitstatus).to eq(0)
+      expect { semaphore.try_wait(10) }.not_to raise_error
+      semaphore.post
     end
   end
 end

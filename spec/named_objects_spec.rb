@@ -3,6 +3,7 @@
 require "spec_helper"
 require_relative "support/lock_helpers"
 require "etc"
+require "process_shared/undo_semaphore"
 require "pathname"
 require "rbconfig"
 
@@ -58,7 +59,9 @@ RSpec.describe "named objects" do
     ProcessShared::AtomicInteger => [[7], ->(o) { o.value }],
     ProcessShared::CountDownLatch => [[3], ->(o) { o.count }],
     ProcessShared::Event => [[], ->(o) { o.set? }],
-    ProcessShared::Barrier => [[2], ->(o) { o.parties }]
+    ProcessShared::Barrier => [[2], ->(o) { o.parties }],
+    ProcessShared::ReadWriteLock => [[], ->(o) { o.write_locked? }],
+    ProcessShared::UndoSemaphore => [[2], ->(o) { o.value }]
   }
 
   classes.each do |klass, (args, probe)|
