@@ -3,6 +3,7 @@
 require "spec_helper"
 require_relative "support/lock_helpers"
 require "etc"
+require "process_shared/undo_semaphore"
 require "pathname"
 require "rbconfig"
 
@@ -55,7 +56,12 @@ RSpec.describe "named objects" do
     ProcessShared::ConditionVariable => [[], ->(o) { o.signal && :signalled }],
     ProcessShared::SharedMemory => [[:int64, 2], ->(o) { o.get_int64(8) }],
     ProcessShared::SharedArray => [[:int32, 3], ->(o) { o.to_a }],
-    ProcessShared::AtomicInteger => [[7], ->(o) { o.value }]
+    ProcessShared::AtomicInteger => [[7], ->(o) { o.value }],
+    ProcessShared::CountDownLatch => [[3], ->(o) { o.count }],
+    ProcessShared::Event => [[], ->(o) { o.set? }],
+    ProcessShared::Barrier => [[2], ->(o) { o.parties }],
+    ProcessShared::ReadWriteLock => [[], ->(o) { o.write_locked? }],
+    ProcessShared::UndoSemaphore => [[2], ->(o) { o.value }]
   }
 
   classes.each do |klass, (args, probe)|

@@ -25,6 +25,10 @@ module ProcessShared
     # @!method initialize(parties)
     #   A new barrier for `parties` parties (1 to 65536). It uses no file
     #   descriptor and leaves no name in `/dev/shm`.
+    #   With `name:` or `path:` (and `create:`, `mode:`), a named object
+    #   instead, shared with any process that opens the same name: see
+    #   {Named}. Opening it with other `parties` than it was created with
+    #   raises `ArgumentError`.
     #   @param parties [Integer]
     #   @raise [ArgumentError] if `parties` is out of range
     #   @raise [TypeError] if `parties` is not an Integer

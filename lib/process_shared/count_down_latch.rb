@@ -17,6 +17,9 @@ module ProcessShared
     # @!method initialize(count = 1)
     #   A new latch. It uses no file descriptor and leaves no name in
     #   `/dev/shm`.
+    #   With `name:` or `path:` (and `create:`, `mode:`), a named object
+    #   instead, shared with any process that opens the same name: see
+    #   {Named}. `count` applies only when this call creates it.
     #   @param count [Integer] count-downs before it opens (0: open now)
     #   @raise [ArgumentError] if `count` is negative
     #   @raise [TypeError] if `count` is not an Integer

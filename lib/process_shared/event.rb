@@ -18,6 +18,9 @@ module ProcessShared
     # @!method initialize
     #   A new event, not set. It uses no file descriptor and leaves no name
     #   in `/dev/shm`.
+    #   With `name:` or `path:` (and `create:`, `mode:`), a named object
+    #   instead, shared with any process that opens the same name: see
+    #   {Named}.
 
     # @!method set
     #   Sets the event, waking every waiting thread of every process.

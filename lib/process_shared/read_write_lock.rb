@@ -45,6 +45,9 @@ module ProcessShared
     # @!method initialize
     #   A new, free lock, shared with the processes forked after this. It
     #   uses no file descriptor and leaves no name in `/dev/shm`.
+    #   With `name:` or `path:` (and `create:`, `mode:`), a named object
+    #   instead, shared with any process that opens the same name: see
+    #   {Named}.
 
     # @!method acquire_read_lock
     #   Takes a read lock, waiting while a writer holds or waits for the

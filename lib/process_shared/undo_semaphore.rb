@@ -39,6 +39,9 @@ module ProcessShared
     # @!method initialize(value = 1)
     #   A new semaphore whose units come back when their holder dies. Usually
     #   made by `Semaphore.new(value, undo: true)`.
+    #   With `name:` or `path:` (and `create:`, `mode:`), a named object
+    #   instead, shared with any process that opens the same name: see
+    #   {Named}. `value` applies only when this call creates it.
     #   @param value [Integer] the initial value, 0 up to 2147483647
     #   @raise [ArgumentError] if `value` is negative or above the maximum
     #   @raise [TypeError] if `value` is not an Integer

@@ -37,6 +37,7 @@
 //! free.
 
 use super::error::{CoreError, CoreResult};
+use super::named::{self, SharedState};
 use super::park::{self, Park};
 use super::region::SharedRegion;
 use super::waiter_slots::{key_is_gone, process_key};
@@ -99,6 +100,43 @@ fn ticket(generation: u32, status: u32) -> u64 {
     (u64::from(generation) << 32) | u64::from(status)
 }
 
+impl SharedState for Barrier {
+    type Init = u64;
+    const USES_RAW_SEMAPHORE: bool = false;
+
+    fn state_size(parties: &u64) -> usize {
+        // Bad counts are refused by `check_init`; clamp so sizing them is harmless.
+        let parties = (*parties).clamp(1, u64::from(MAX_PARTIES)) as u32;
+        std::mem::size_of::<Header>()
+            + Self::slot_count(parties) as usize * std::mem::size_of::<Slot>()
+    }
+
+    fn check_init(parties: &u64) -> CoreResult<()> {
+        Self::checked_parties(*parties).map(drop)
+    }
+
+    fn init_state(region: &SharedRegion, parties: u64) -> CoreResult<()> {
+        let parties = Self::checked_parties(parties)?;
+        let header = region.span(0, std::mem::size_of::<Header>())?;
+        // SAFETY: the span is aligned, zero-filled shared memory the size of
+        // a Header (atomics, valid when zero), which nothing else uses yet.
+        let header = unsafe { &*header.cast::<Header>() };
+        header.parties.store(parties, Ordering::Relaxed);
+        header
+            .slots
+            .store(Self::slot_count(parties), Ordering::Relaxed);
+        Ok(())
+    }
+
+    fn from_region(region: SharedRegion) -> Self {
+        Barrier { region }
+    }
+
+    fn region(&self) -> &SharedRegion {
+        &self.region
+    }
+}
+
 /// How a wait ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Wait {
@@ -125,24 +163,24 @@ pub struct Barrier {
 impl Barrier {
     /// A barrier for `parties` parties (1 to [`MAX_PARTIES`]).
     pub fn new(parties: u64) -> CoreResult<Self> {
-        let parties = u32::try_from(parties)
+        named::anonymous(parties)
+    }
+
+    fn checked_parties(parties: u64) -> CoreResult<u32> {
+        u32::try_from(parties)
             .ok()
             .filter(|parties| (1..=MAX_PARTIES).contains(parties))
             .ok_or_else(|| {
                 CoreError::InvalidArgument(format!(
                     "parties must be between 1 and {MAX_PARTIES}, not {parties}"
                 ))
-            })?;
-        // Waiters of two generations may overlap (those not yet woken, and
-        // the next), plus slots left by killed processes until reclaimed.
-        let slots = parties * 2 + 16;
-        let len = std::mem::size_of::<Header>() + slots as usize * std::mem::size_of::<Slot>();
-        let barrier = Barrier {
-            region: SharedRegion::new(len)?,
-        };
-        barrier.header().parties.store(parties, Ordering::Relaxed);
-        barrier.header().slots.store(slots, Ordering::Relaxed);
-        Ok(barrier)
+            })
+    }
+
+    /// Waiters of two generations may overlap (those not yet woken, and
+    /// the next), plus slots left by killed processes until reclaimed.
+    fn slot_count(parties: u32) -> u32 {
+        parties * 2 + 16
     }
 
     fn header(&self) -> &Header {

@@ -15,6 +15,7 @@
 //! releases everyone who was waiting (as in concurrent-ruby).
 
 use super::error::CoreResult;
+use super::named::{self, SharedState};
 use super::park::{self, Park};
 use super::region::SharedRegion;
 use super::waiter_slots::{Registration, WaiterSlots};
@@ -31,6 +32,28 @@ struct State {
     waiters: WaiterSlots,
 }
 
+/// Zero-filled state is an unset event that was never reset.
+impl SharedState for Event {
+    type Init = ();
+    const USES_RAW_SEMAPHORE: bool = false;
+
+    fn state_size(_: &()) -> usize {
+        std::mem::size_of::<State>()
+    }
+
+    fn init_state(region: &SharedRegion, _: ()) -> CoreResult<()> {
+        region.span(0, std::mem::size_of::<State>()).map(drop)
+    }
+
+    fn from_region(region: SharedRegion) -> Self {
+        Event { region }
+    }
+
+    fn region(&self) -> &SharedRegion {
+        &self.region
+    }
+}
+
 /// An event shared with every process forked after it was made.
 #[derive(Debug)]
 pub struct Event {
@@ -40,9 +63,7 @@ pub struct Event {
 impl Event {
     /// A new, unset event.
     pub fn new() -> CoreResult<Self> {
-        Ok(Event {
-            region: SharedRegion::new(std::mem::size_of::<State>())?,
-        })
+        named::anonymous(())
     }
 
     fn state(&self) -> &State {

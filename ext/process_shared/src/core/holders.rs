@@ -164,10 +164,30 @@ pub struct Holders {
 impl Holders {
     /// A new table, every slot free, the count at `count`.
     pub fn new(count: u32) -> super::CoreResult<Self> {
-        let region = SharedRegion::new(std::mem::size_of::<Layout>())?;
-        let holders = Holders { region };
-        holders.header().state.store(u64::from(count), SeqCst);
-        Ok(holders)
+        let region = SharedRegion::new(Self::size())?;
+        Self::init_state(&region, count)?;
+        Ok(Holders { region })
+    }
+
+    /// Sets up a table in fresh, zero-filled `region` (every slot free),
+    /// the count at `count`.
+    pub fn init_state(region: &SharedRegion, count: u32) -> super::CoreResult<()> {
+        let layout = region.span(0, Self::size())?;
+        // SAFETY: the span is aligned, zero-filled shared memory the size of
+        // a Layout (atomics, valid when zero), which nothing else uses yet.
+        let layout = unsafe { &*layout.cast::<Layout>() };
+        layout.header.state.store(u64::from(count), SeqCst);
+        Ok(())
+    }
+
+    /// The table in `region`, set up by [`Holders::init_state`].
+    pub fn from_region(region: SharedRegion) -> Self {
+        Holders { region }
+    }
+
+    /// The region holding the table.
+    pub fn region(&self) -> &SharedRegion {
+        &self.region
     }
 
     /// Bytes mapped, for the GC's accounting.

@@ -16,6 +16,7 @@
 //! end of their slice.
 
 use super::error::CoreResult;
+use super::named::{self, SharedState};
 use super::park::{self, Park};
 use super::region::SharedRegion;
 use super::waiter_slots::{Registration, WaiterSlots};
@@ -40,15 +41,7 @@ pub struct CountDownLatch {
 impl CountDownLatch {
     /// A latch that opens after `count` count-downs (at once for 0).
     pub fn new(count: u64) -> CoreResult<Self> {
-        let latch = CountDownLatch {
-            region: SharedRegion::new(std::mem::size_of::<State>())?,
-        };
-        let state = latch.state();
-        state.count.store(count, Ordering::Relaxed);
-        state
-            .released
-            .store(u32::from(count == 0), Ordering::Relaxed);
-        Ok(latch)
+        named::anonymous(count)
     }
 
     fn state(&self) -> &State {
@@ -100,6 +93,35 @@ impl CountDownLatch {
             latch: self,
             _registration: self.state().waiters.register(0),
         }
+    }
+}
+
+impl SharedState for CountDownLatch {
+    type Init = u64;
+    const USES_RAW_SEMAPHORE: bool = false;
+
+    fn state_size(_: &u64) -> usize {
+        std::mem::size_of::<State>()
+    }
+
+    fn init_state(region: &SharedRegion, count: u64) -> CoreResult<()> {
+        let state = region.span(0, std::mem::size_of::<State>())?;
+        // SAFETY: the span is aligned, zero-filled shared memory the size of
+        // a State (atomics, valid when zero), which nothing else uses yet.
+        let state = unsafe { &*state.cast::<State>() };
+        state.count.store(count, Ordering::Relaxed);
+        state
+            .released
+            .store(u32::from(count == 0), Ordering::Relaxed);
+        Ok(())
+    }
+
+    fn from_region(region: SharedRegion) -> Self {
+        CountDownLatch { region }
+    }
+
+    fn region(&self) -> &SharedRegion {
+        &self.region
     }
 }
 

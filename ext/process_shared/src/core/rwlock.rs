@@ -31,7 +31,9 @@
 
 use super::error::{CoreError, CoreResult};
 use super::holders::{Holders, Kind, Owner};
+use super::named::{self, SharedState};
 use super::park::{wait_until, Park};
+use super::region::SharedRegion;
 use super::thread_end::HeldByThreads;
 use std::sync::atomic::Ordering::SeqCst;
 use std::time::Duration;
@@ -67,6 +69,30 @@ pub enum Attempt {
     Busy,
 }
 
+/// Free, zero-filled holders are a free lock.
+impl SharedState for ReadWriteLock {
+    type Init = ();
+    const USES_RAW_SEMAPHORE: bool = false;
+
+    fn state_size(_: &()) -> usize {
+        Holders::size()
+    }
+
+    fn init_state(region: &SharedRegion, _: ()) -> CoreResult<()> {
+        Holders::init_state(region, 0)
+    }
+
+    fn from_region(region: SharedRegion) -> Self {
+        ReadWriteLock {
+            holders: Holders::from_region(region),
+        }
+    }
+
+    fn region(&self) -> &SharedRegion {
+        self.holders.region()
+    }
+}
+
 /// A read-write lock shared with every process forked after it was made.
 #[derive(Debug)]
 pub struct ReadWriteLock {
@@ -76,9 +102,7 @@ pub struct ReadWriteLock {
 impl ReadWriteLock {
     /// A new lock, free.
     pub fn new() -> CoreResult<Self> {
-        Ok(ReadWriteLock {
-            holders: Holders::new(0)?,
-        })
+        named::anonymous(())
     }
 
     /// Bytes mapped.

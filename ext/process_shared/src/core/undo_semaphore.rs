@@ -15,7 +15,9 @@
 
 use super::error::{CoreError, CoreResult};
 use super::holders::{Holders, Kind, Owner};
+use super::named::{self, SharedState};
 use super::park::{wait_until, Park};
+use super::region::SharedRegion;
 use super::thread_end::HeldByThreads;
 use std::time::Duration;
 
@@ -33,13 +35,44 @@ fn add_back(count: u32, units: u32) -> u32 {
     count.saturating_add(units)
 }
 
+impl SharedState for UndoSemaphore {
+    type Init = u64;
+    const USES_RAW_SEMAPHORE: bool = false;
+
+    fn state_size(_: &u64) -> usize {
+        Holders::size()
+    }
+
+    fn check_init(initial: &u64) -> CoreResult<()> {
+        Self::checked_initial(*initial).map(drop)
+    }
+
+    fn init_state(region: &SharedRegion, initial: u64) -> CoreResult<()> {
+        Holders::init_state(region, Self::checked_initial(initial)?)
+    }
+
+    fn from_region(region: SharedRegion) -> Self {
+        UndoSemaphore {
+            holders: Holders::from_region(region),
+        }
+    }
+
+    fn region(&self) -> &SharedRegion {
+        self.holders.region()
+    }
+}
+
 impl UndoSemaphore {
     /// The largest value (as a plain semaphore's, `SEM_VALUE_MAX`).
     pub const MAX_VALUE: u32 = i32::MAX as u32;
 
     /// A new semaphore with `initial` free units.
     pub fn new(initial: u64) -> CoreResult<Self> {
-        let initial = u32::try_from(initial)
+        named::anonymous(initial)
+    }
+
+    fn checked_initial(initial: u64) -> CoreResult<u32> {
+        u32::try_from(initial)
             .ok()
             .filter(|&value| value <= Self::MAX_VALUE)
             .ok_or_else(|| {
@@ -47,10 +80,7 @@ impl UndoSemaphore {
                     "initial value {initial} is larger than the maximum of {}",
                     Self::MAX_VALUE
                 ))
-            })?;
-        Ok(UndoSemaphore {
-            holders: Holders::new(initial)?,
-        })
+            })
     }
 
     /// Bytes mapped.

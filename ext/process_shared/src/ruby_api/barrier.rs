@@ -6,18 +6,22 @@ use super::blocking::RubyPark;
 use super::convert;
 use super::errors::broken_barrier_error;
 use super::guard::method;
-use super::handle::{define_handle_class, handle_class, open_page};
+use super::handle::{define_handle_class, handle_class};
+use super::named;
 use super::typed::This;
 use crate::core::barrier::{Barrier as CoreBarrier, Wait};
 use crate::core::park::deadline_after;
-use magnus::{prelude::*, Error, RModule, Ruby, Value};
+use magnus::{prelude::*, scan_args::scan_args, Error, RModule, Ruby, Value};
 
 handle_class!(Barrier, "ProcessShared::Barrier", CoreBarrier);
 
 impl Barrier {
-    fn initialize(ruby: &Ruby, rb_self: This<Self>, parties: Value) -> Result<(), Error> {
-        let parties = convert::count(ruby, parties, "parties")?;
-        open_page(ruby, rb_self, || CoreBarrier::new(parties))
+    /// `new(parties, name: nil, path: nil, create: true, mode: 0o600)`.
+    fn initialize(ruby: &Ruby, rb_self: This<Self>, args: &[Value]) -> Result<(), Error> {
+        named::initialize(ruby, rb_self, args, |args| {
+            let args = scan_args::<(Value,), (), (), (), (), ()>(args)?;
+            convert::count(ruby, args.required.0, "parties")
+        })
     }
 
     /// `wait(timeout = nil)`: this party's arrival index. A timeout or an
@@ -58,12 +62,13 @@ impl Barrier {
 pub fn init(ruby: &Ruby, namespace: RModule) -> Result<(), Error> {
     let class = namespace.define_class("Barrier", ruby.class_object())?;
     define_handle_class!(class, Barrier);
-    class.define_method("initialize", method!(Barrier::initialize, 1))?;
+    class.define_method("initialize", method!(Barrier::initialize, -1))?;
     class.define_method("wait", method!(Barrier::wait, -1))?;
     class.define_method("parties", method!(Barrier::parties, 0))?;
     class.define_method("n_waiting", method!(Barrier::n_waiting, 0))?;
     class.define_method("broken?", method!(Barrier::is_broken, 0))?;
     class.define_method("reset", method!(Barrier::reset, 0))?;
     class.define_method("abort", method!(Barrier::abort, 0))?;
+    named::include_in::<Barrier>(ruby, class)?;
     Ok(())
 }

@@ -4,7 +4,8 @@
 use super::args::{initial_value, optional_timeout};
 use super::blocking::RubyPark;
 use super::guard::method;
-use super::handle::{define_handle_class, handle_class, open_page};
+use super::handle::{define_handle_class, handle_class};
+use super::named;
 use super::typed::This;
 use crate::core::latch::CountDownLatch as CoreLatch;
 use crate::core::park::deadline_after;
@@ -13,10 +14,9 @@ use magnus::{prelude::*, Error, RModule, Ruby, Value};
 handle_class!(CountDownLatch, "ProcessShared::CountDownLatch", CoreLatch);
 
 impl CountDownLatch {
-    /// `new(count = 1)`.
+    /// `new(count = 1, name: nil, path: nil, create: true, mode: 0o600)`.
     fn initialize(ruby: &Ruby, rb_self: This<Self>, args: &[Value]) -> Result<(), Error> {
-        let count = initial_value(ruby, args)?;
-        open_page(ruby, rb_self, || CoreLatch::new(count))
+        named::initialize(ruby, rb_self, args, |args| initial_value(ruby, args))
     }
 
     fn count_down(ruby: &Ruby, rb_self: This<Self>) -> Result<(), Error> {
@@ -44,5 +44,6 @@ pub fn init(ruby: &Ruby, namespace: RModule) -> Result<(), Error> {
     class.define_method("count_down", method!(CountDownLatch::count_down, 0))?;
     class.define_method("count", method!(CountDownLatch::count, 0))?;
     class.define_method("wait", method!(CountDownLatch::wait, -1))?;
+    named::include_in::<CountDownLatch>(ruby, class)?;
     Ok(())
 }

@@ -4,7 +4,8 @@
 use super::args::optional_timeout;
 use super::blocking::RubyPark;
 use super::guard::method;
-use super::handle::{define_handle_class, handle_class, open_page};
+use super::handle::{define_handle_class, handle_class};
+use super::named;
 use super::typed::This;
 use crate::core::event::Event as CoreEvent;
 use crate::core::park::deadline_after;
@@ -13,8 +14,8 @@ use magnus::{prelude::*, Error, RModule, Ruby, Value};
 handle_class!(Event, "ProcessShared::Event", CoreEvent);
 
 impl Event {
-    fn initialize(ruby: &Ruby, rb_self: This<Self>) -> Result<(), Error> {
-        open_page(ruby, rb_self, CoreEvent::new)
+    fn initialize(ruby: &Ruby, rb_self: This<Self>, args: &[Value]) -> Result<(), Error> {
+        named::initialize(ruby, rb_self, args, named::no_arguments)
     }
 
     /// `set`: always true (concurrent-ruby's contract).
@@ -51,11 +52,12 @@ impl Event {
 pub fn init(ruby: &Ruby, namespace: RModule) -> Result<(), Error> {
     let class = namespace.define_class("Event", ruby.class_object())?;
     define_handle_class!(class, Event);
-    class.define_method("initialize", method!(Event::initialize, 0))?;
+    class.define_method("initialize", method!(Event::initialize, -1))?;
     class.define_method("set", method!(Event::set, 0))?;
     class.define_method("try?", method!(Event::try_set, 0))?;
     class.define_method("set?", method!(Event::is_set, 0))?;
     class.define_method("reset", method!(Event::reset, 0))?;
     class.define_method("wait", method!(Event::wait, -1))?;
+    named::include_in::<Event>(ruby, class)?;
     Ok(())
 }

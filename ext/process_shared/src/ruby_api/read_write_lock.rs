@@ -7,6 +7,7 @@ use super::errors::{argument_error, OrRaise};
 use super::guard::method;
 use super::handle::{define_handle_class, handle_class, inspect_with};
 use super::methods::around_block;
+use super::named;
 use super::owner::release_at_thread_end;
 use super::typed::This;
 use crate::core::holders::Owner;
@@ -36,9 +37,8 @@ enum Side {
 }
 
 impl ReadWriteLock {
-    fn initialize(ruby: &Ruby, rb_self: This<Self>) -> Result<(), Error> {
-        let lock = super::gc::allocate(ruby, CoreLock::size(), CoreLock::new)?;
-        rb_self.handle.open(ruby, lock)?;
+    fn initialize(ruby: &Ruby, rb_self: This<Self>, args: &[Value]) -> Result<(), Error> {
+        named::initialize(ruby, rb_self, args, named::no_arguments)?;
         release_at_thread_end(&rb_self.handle.get(ruby)?);
         Ok(())
     }
@@ -175,7 +175,7 @@ impl ReadWriteLock {
 pub fn init(ruby: &Ruby, namespace: RModule) -> Result<(), Error> {
     let class = namespace.define_class("ReadWriteLock", ruby.class_object())?;
     define_handle_class!(class, ReadWriteLock);
-    class.define_method("initialize", method!(ReadWriteLock::initialize, 0))?;
+    class.define_method("initialize", method!(ReadWriteLock::initialize, -1))?;
     class.define_method(
         "acquire_read_lock",
         method!(ReadWriteLock::acquire_read_lock, 0),
@@ -207,5 +207,6 @@ pub fn init(ruby: &Ruby, namespace: RModule) -> Result<(), Error> {
         method!(ReadWriteLock::previous_owner_died, 0),
     )?;
     class.define_method("inspect", method!(ReadWriteLock::inspect, 0))?;
+    named::include_in::<ReadWriteLock>(ruby, class)?;
     Ok(())
 }

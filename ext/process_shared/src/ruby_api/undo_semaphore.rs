@@ -8,6 +8,7 @@ use super::errors::{errno_error, OrRaise};
 use super::guard::method;
 use super::handle::{define_handle_class, handle_class, inspect_with};
 use super::methods::around_block;
+use super::named;
 use super::owner::release_at_thread_end;
 use super::typed::This;
 use crate::core::holders::Owner;
@@ -31,11 +32,7 @@ fn give_back_own_units(semaphore: &CoreUndoSemaphore) {
 
 impl UndoSemaphore {
     fn initialize(ruby: &Ruby, rb_self: This<Self>, args: &[Value]) -> Result<(), Error> {
-        let initial = initial_value(ruby, args)?;
-        let semaphore = super::gc::allocate(ruby, CoreUndoSemaphore::size(), || {
-            CoreUndoSemaphore::new(initial)
-        })?;
-        rb_self.handle.open(ruby, semaphore)?;
+        named::initialize(ruby, rb_self, args, |args| initial_value(ruby, args))?;
         release_at_thread_end(&rb_self.handle.get(ruby)?);
         Ok(())
     }
@@ -142,5 +139,6 @@ pub fn init(ruby: &Ruby, namespace: RModule) -> Result<(), Error> {
     class.define_method("synchronize", method!(UndoSemaphore::synchronize, 0))?;
     class.define_method("inspect", method!(UndoSemaphore::inspect, 0))?;
     let _ = ruby;
+    named::include_in::<UndoSemaphore>(ruby, class)?;
     Ok(())
 }
