@@ -4,6 +4,7 @@ require "json"
 require "net/http"
 require "socket"
 require "tmpdir"
+require_relative "../support/server_helpers"
 
 # Starts examples/puma (4 workers, preload_app!) on 127.0.0.1 and a free
 # port, sends 2,000 requests over loopback from several client threads and
@@ -13,35 +14,7 @@ RSpec.describe "Puma cluster example", :integration do
   requests = 2_000
   client_threads = 8
 
-  def free_port
-    server = TCPServer.new("127.0.0.1", 0)
-    server.addr[1]
-  ensure
-    server&.close
-  end
-
-  def wait_until_listening(port, pid, log, deadline: 30)
-    give_up = monotonic_now + deadline
-    loop do
-      TCPSocket.new("127.0.0.1", port).close
-      return
-    rescue Errno::ECONNREFUSED, Errno::ECONNRESET
-      raise "puma exited early:\n#{File.read(log)}" if Process.waitpid(pid, Process::WNOHANG)
-      raise "puma did not listen within #{deadline}s:\n#{File.read(log)}" if monotonic_now > give_up
-
-      sleep 0.1
-    end
-  end
-
-  def stop(pid)
-    Process.kill(:TERM, pid)
-    Timeout.timeout(30) { Process.waitpid(pid) }
-  rescue Errno::ESRCH, Errno::ECHILD
-    nil
-  rescue Timeout::Error
-    Process.kill(:KILL, pid)
-    Process.waitpid(pid)
-  end
+  include ServerHelpers
 
   it "counts every request exactly and never lets more than 2 into the slow section" do
     Dir.mktmpdir do |dir|
@@ -80,7 +53,7 @@ RSpec.describe "Puma cluster example", :integration do
         warn "puma log:\n#{File.read(log)}"
         raise
       ensure
-        stop(pid)
+        stop_server(pid)
       end
     end
   end

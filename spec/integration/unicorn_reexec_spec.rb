@@ -4,6 +4,7 @@ require "json"
 require "net/http"
 require "socket"
 require "tmpdir"
+require_relative "../support/server_helpers"
 
 # Starts examples/unicorn_reexec (2 workers) on 127.0.0.1, upgrades it with
 # USR2 (a new master, exec'd) while clients keep sending requests, retires
@@ -13,12 +14,7 @@ RSpec.describe "Unicorn USR2 re-exec example", :integration do
   root = File.expand_path("../..", __dir__)
   client_threads = 4
 
-  def free_port
-    server = TCPServer.new("127.0.0.1", 0)
-    server.addr[1]
-  ensure
-    server&.close
-  end
+  include ServerHelpers
 
   def eventually(what, log, deadline: 30)
     give_up = monotonic_now + deadline
