@@ -275,8 +275,8 @@ mod harness {
 
     /// Every step name of every operation the kill tests cover.
     fn covered() -> Vec<&'static str> {
-        use crate::core::undo_semaphore;
-        [undo_semaphore::kill_steps::STEPS]
+        use crate::core::{rwlock, undo_semaphore};
+        [undo_semaphore::kill_steps::STEPS, rwlock::kill_steps::STEPS]
             .into_iter()
             .flatten()
             .flat_map(|steps| steps.iter().copied())

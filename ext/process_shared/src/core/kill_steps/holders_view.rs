@@ -25,6 +25,13 @@ impl Holders {
         self.help(self.header().state.load(SeqCst));
     }
 
+    /// The count word and every slot's key: what another process's
+    /// recovery must leave as it is while the holders live.
+    pub(crate) fn snapshot(&self) -> (u32, Vec<u64>) {
+        let keys = (0..SLOTS).map(|index| self.slot(index).key.load(SeqCst));
+        (self.count(), keys.collect())
+    }
+
     /// Whether the last recorded transfer has been applied to its slot.
     pub(crate) fn transfer_pending(&self) -> bool {
         let recorded = (self.header().state.load(SeqCst) >> 32) as u32;

@@ -236,7 +236,7 @@ fn a_live_holder_whose_start_time_differs_is_taken_for_a_reused_pid() {
 }
 
 /// A child that sleeps until dropped, and its identity.
-fn live_child() -> (Child, ProcessIdentity) {
+pub(crate) fn live_child() -> (Child, ProcessIdentity) {
     let plan = Plan {
         step: "never",
         nth: 1,
