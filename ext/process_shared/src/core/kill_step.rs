@@ -273,14 +273,33 @@ mod harness {
         }
     }
 
+    /// As [`at_every_step`], at the first pass through each step only: for
+    /// steps in loops whose number of turns depends on timing.
+    pub fn at_first_pass(steps: &[&'static str], mut scenario: impl FnMut(Plan) -> Reached) {
+        for &step in steps {
+            for death in DEATHS {
+                let plan = Plan {
+                    step,
+                    nth: 1,
+                    death,
+                };
+                assert_eq!(scenario(plan), Reached::Yes, "{plan:?} not reached");
+            }
+        }
+    }
+
     /// Every step name of every operation the kill tests cover.
     fn covered() -> Vec<&'static str> {
-        use crate::core::{rwlock, undo_semaphore};
-        [undo_semaphore::kill_steps::STEPS, rwlock::kill_steps::STEPS]
-            .into_iter()
-            .flatten()
-            .flat_map(|steps| steps.iter().copied())
-            .collect()
+        use crate::core::{mutex, rwlock, undo_semaphore};
+        [
+            undo_semaphore::kill_steps::STEPS,
+            rwlock::kill_steps::STEPS,
+            mutex::kill_steps::STEPS,
+        ]
+        .into_iter()
+        .flatten()
+        .flat_map(|steps| steps.iter().copied())
+        .collect()
     }
 
     /// The names in every `step!("...")` of the crate's source.

@@ -61,6 +61,7 @@
 
 use super::error::{CoreError, CoreResult};
 use super::identity::{current_owner, current_process, thread_part, ProcessIdentity};
+use super::kill_step::step;
 use super::named::{self, SharedState};
 use super::park::{wait_then_reacquire, wait_until, Park};
 use super::region::SharedRegion;
@@ -207,7 +208,9 @@ impl Mutex {
     fn record_hold(&self, owner: u64, owner_died: bool) {
         let state = self.state();
         state.thread.store(owner, Ordering::Relaxed);
+        step!("mutex.hold.thread");
         state.depth.store(1, Ordering::Relaxed);
+        step!("mutex.hold.depth");
         state
             .owner_died
             .store(u32::from(owner_died), Ordering::Relaxed);
@@ -232,6 +235,7 @@ impl Mutex {
             .compare_exchange(from, my_key(), Ordering::Acquire, Ordering::Relaxed)
             .is_ok();
         if taken {
+            step!("mutex.lock.taken");
             self.record_hold(owner, false);
         }
         taken
@@ -248,9 +252,18 @@ impl Mutex {
         let holder = state.owner.load(Ordering::Acquire);
         if holder == HANDED_OFF {
             // Handed to a waiter that left (or died) since: nobody else
-            // will take it.
-            return state.waiters.load(Ordering::Relaxed) == 0
+            // will take it. A waiter killed while counted stays counted,
+            // so an heir that is gone, or none, counts as nobody waiting.
+            let heir = state.heir.load(Ordering::Relaxed);
+            let heir_gone = heir == 0 || platform::no_such_process(ticket_pid(heir));
+            let taken = (state.waiters.load(Ordering::Relaxed) == 0 || heir_gone)
                 && self.try_acquire_from(HANDED_OFF, owner);
+            if taken && heir != 0 {
+                let _ = state
+                    .heir
+                    .compare_exchange(heir, 0, Ordering::Relaxed, Ordering::Relaxed);
+            }
+            return taken;
         }
         if holder == 0 || holder == my_key() || !holder_is_gone(holder) {
             return false;
@@ -260,6 +273,7 @@ impl Mutex {
             .compare_exchange(holder, my_key(), Ordering::Acquire, Ordering::Relaxed)
             .is_ok();
         if taken {
+            step!("mutex.takeover.taken");
             self.record_hold(owner, true);
         }
         taken
@@ -374,6 +388,7 @@ impl Mutex {
     /// the guard's `wait_until` does the waiting.
     pub fn waiter(&self) -> Waiter<'_> {
         self.state().waiters.fetch_add(1, Ordering::Relaxed);
+        step!("mutex.wait.counted");
         Waiter {
             mutex: self,
             owner: current_owner(),
@@ -408,15 +423,19 @@ impl Mutex {
     fn release(&self) {
         let state = self.state();
         state.thread.store(0, Ordering::Relaxed);
+        step!("mutex.unlock.thread_cleared");
         state.owner_died.store(0, Ordering::Relaxed);
+        step!("mutex.unlock.flag_cleared");
         let hand_off = state.heir.load(Ordering::Relaxed) != 0
             && state.waiters.load(Ordering::Relaxed) > 0
             && self.time_to_be_fair();
+        step!("mutex.unlock.decided");
         // Sequentially consistent: pairs with the waiter's fence (see the
         // module comment), and no fence of its own is needed.
         state
             .owner
             .swap(if hand_off { HANDED_OFF } else { 0 }, Ordering::SeqCst);
+        step!("mutex.unlock.released");
         if hand_off || state.waiters.load(Ordering::SeqCst) > 0 {
             self.post_unless_pending();
         }
@@ -521,6 +540,7 @@ impl Mutex {
     /// must hold the lock again.
     pub fn resume_hold(&self, depth: u64) {
         if self.is_owned() {
+            step!("mutex.resume.relocked");
             self.state().depth.store(depth.max(1), Ordering::Relaxed);
         }
     }
@@ -542,6 +562,11 @@ pub struct Waiter<'a> {
 fn next_ticket() -> u64 {
     static NEXT: AtomicU32 = AtomicU32::new(0);
     (u64::from(current_process().pid) << 32) | u64::from(NEXT.fetch_add(1, Ordering::Relaxed))
+}
+
+/// The pid of the process that drew a ticket.
+fn ticket_pid(ticket: u64) -> u32 {
+    (ticket >> 32) as u32
 }
 
 impl Waiter<'_> {
@@ -566,6 +591,7 @@ impl Waiter<'_> {
                     Ordering::Relaxed,
                     Ordering::Relaxed,
                 );
+                step!("mutex.wait.heir");
             }
             match state.wake.wait_until(slice_end)? {
                 // A wake-up: the lock was freed, or handed to whoever
@@ -583,6 +609,7 @@ impl Waiter<'_> {
                         } else if self.mutex.heir_is_late() {
                             // The heir died or is stuck: the lock is anyone's.
                             if self.mutex.try_acquire_from(HANDED_OFF, self.owner) {
+                                step!("mutex.wait.late_heir_taken");
                                 state.heir.store(0, Ordering::Relaxed);
                                 return Ok(Some(()));
                             }
@@ -590,6 +617,7 @@ impl Waiter<'_> {
                             // Someone else's hand-off: pass the wake-up on,
                             // and let the heir run.
                             self.mutex.post_unless_pending();
+                            step!("mutex.wait.passed_on");
                             std::thread::yield_now();
                         }
                     }
@@ -600,6 +628,7 @@ impl Waiter<'_> {
                 // reach the slice's end and never take over.
                 WaitOutcome::TimedOut | WaitOutcome::Interrupted => {
                     if self.mutex.try_acquire_from(HANDED_OFF, self.owner) {
+                        step!("mutex.wait.slice_heir_taken");
                         // The heir did not take it for a whole slice.
                         state.heir.store(0, Ordering::Relaxed);
                         return Ok(Some(()));
@@ -674,9 +703,14 @@ impl Drop for Waiter<'_> {
             Ordering::Relaxed,
             Ordering::Relaxed,
         );
+        step!("mutex.wait.heir_dropped");
         self.mutex.state().waiters.fetch_sub(1, Ordering::Relaxed);
     }
 }
+
+#[cfg(test)]
+#[path = "kill_steps/mutex.rs"]
+pub(crate) mod kill_steps;
 
 #[cfg(test)]
 pub(crate) mod tests {
