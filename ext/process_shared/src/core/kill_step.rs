@@ -195,9 +195,20 @@ mod harness {
         /// Lets a stopped child go on and waits for its operation to end
         /// normally.
         pub fn resume(&self) {
+            self.cont();
+            self.wait_finished();
+        }
+
+        /// Lets a stopped child go on.
+        pub fn cont(&self) {
             assert_eq!(self.plan.death, Death::Stop);
+            self.status.set(None);
             // SAFETY: continuing a child we forked.
             unsafe { libc::kill(self.pid, libc::SIGCONT) };
+        }
+
+        /// Waits for the operation of a child let go on to end normally.
+        pub fn wait_finished(&self) {
             let give_up = monotonic_now() + CHILD_DEADLINE;
             loop {
                 let mut status = 0;
@@ -290,11 +301,13 @@ mod harness {
 
     /// Every step name of every operation the kill tests cover.
     fn covered() -> Vec<&'static str> {
-        use crate::core::{mutex, rwlock, undo_semaphore};
+        use crate::core::{binary_semaphore, condvar, mutex, rwlock, undo_semaphore};
         [
             undo_semaphore::kill_steps::STEPS,
             rwlock::kill_steps::STEPS,
             mutex::kill_steps::STEPS,
+            binary_semaphore::kill_steps::STEPS,
+            condvar::kill_steps::STEPS,
         ]
         .into_iter()
         .flatten()
