@@ -301,13 +301,14 @@ mod harness {
 
     /// Every step name of every operation the kill tests cover.
     fn covered() -> Vec<&'static str> {
-        use crate::core::{binary_semaphore, condvar, mutex, rwlock, undo_semaphore};
+        use crate::core::{binary_semaphore, condvar, mutex, rwlock, undo_semaphore, waiter_slots};
         [
             undo_semaphore::kill_steps::STEPS,
             rwlock::kill_steps::STEPS,
             mutex::kill_steps::STEPS,
             binary_semaphore::kill_steps::STEPS,
             condvar::kill_steps::STEPS,
+            waiter_slots::kill_steps::STEPS,
         ]
         .into_iter()
         .flatten()
