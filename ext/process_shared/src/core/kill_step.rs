@@ -301,7 +301,9 @@ mod harness {
 
     /// Every step name of every operation the kill tests cover.
     fn covered() -> Vec<&'static str> {
-        use crate::core::{binary_semaphore, condvar, mutex, rwlock, undo_semaphore, waiter_slots};
+        use crate::core::{
+            barrier, binary_semaphore, condvar, mutex, rwlock, undo_semaphore, waiter_slots,
+        };
         [
             undo_semaphore::kill_steps::STEPS,
             rwlock::kill_steps::STEPS,
@@ -309,6 +311,7 @@ mod harness {
             binary_semaphore::kill_steps::STEPS,
             condvar::kill_steps::STEPS,
             waiter_slots::kill_steps::STEPS,
+            barrier::kill_steps::STEPS,
         ]
         .into_iter()
         .flatten()
