@@ -17,10 +17,13 @@
 //! What both do through the same POSIX calls lives in `posix.rs`; `linux.rs`
 //! and `macos.rs` hold only what differs.
 
+mod futex_semaphore;
 pub mod mach;
 pub mod named;
 mod posix;
+mod semaphore;
 pub use posix::{current_pid, map_shared, monotonic_now, no_such_process, page_size, unmap};
+pub use semaphore::RawSemaphore;
 
 #[cfg(target_os = "linux")]
 mod linux;
