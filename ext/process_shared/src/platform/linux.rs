@@ -18,7 +18,9 @@ extern "C" {
     ) -> libc::c_int;
 }
 
-/// A POSIX semaphore placed inside shared memory.
+/// A POSIX semaphore placed inside shared memory (anonymous objects'; a
+/// named object's are futex words, whose layout is ours, not the C
+/// library's).
 ///
 /// glibc's `sem_trywait` and `sem_post` are a single atomic operation when
 /// nobody waits, so the uncontended path makes no system call.

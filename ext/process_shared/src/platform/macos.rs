@@ -1,6 +1,11 @@
 //! macOS: Mach semaphores, `__ulock` futexes, and process identity from
 //! `proc_pidinfo`. The mappings and the clock are in `posix.rs`.
 //!
+//! Mach semaphores serve anonymous objects only: a named object's
+//! semaphores are futex words (`futex_semaphore.rs`) waited on with
+//! `__ulock_wait`, since a port name means nothing in a process that was
+//! not forked through the fork hook.
+//!
 //! macOS's POSIX semaphores have no timed wait; Mach semaphores do. A Mach
 //! semaphore is a kernel object named by a port, not memory, so the shared
 //! page holds its port name, and a forked child holds no right to it until
