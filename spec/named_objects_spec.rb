@@ -432,6 +432,16 @@ RSpec.describe "named objects" do
       expect(sem.waiting).to eq(0)
     end
 
+    it "lets Timeout interrupt a wait on a named Semaphore, taking nothing" do
+      sem = ProcessShared::Semaphore.new(0, name:)
+      expect { Timeout.timeout(0.2) { sem.wait } }.to raise_error(Timeout::Error)
+      expect(sem.waiting).to eq(0)
+      sem.post
+      expect(sem.value).to eq(1)
+      expect(sem.try_wait(1)).to be(sem)
+      expect(sem.value).to eq(0)
+    end
+
     it "recovers a named Mutex whose holder (another program) was killed" do
       code = <<~RUBY
         mutex = ProcessShared::Mutex.new(name: ARGV[0])
