@@ -1332,7 +1332,8 @@ pub(crate) mod tests {
         assert!(Mutex::new().unwrap().state().wake.is_kernel());
         // A plain counter in memory the children share by fork: only the
         // named lock, which each child maps afresh, keeps increments whole.
-        let counter = platform::map_shared(4096).unwrap().cast::<u64>().as_ptr();
+        let page = platform::map_shared(4096).unwrap();
+        let counter = page.cast::<u64>().as_ptr();
         let children: Vec<_> = (0..CHILDREN)
             .map(|_| {
                 fork_and(|| {
@@ -1357,8 +1358,12 @@ pub(crate) mod tests {
         for child in children {
             assert_eq!(exit_code(child), 0);
         }
-        // SAFETY: the children are gone; the page is still mapped.
-        assert_eq!(unsafe { counter.read_volatile() }, CHILDREN as u64 * ROUNDS);
+        // SAFETY: the children are gone; the page is still mapped, and
+        // unmapped once, after its last use.
+        unsafe {
+            assert_eq!(counter.read_volatile(), CHILDREN as u64 * ROUNDS);
+            platform::unmap(page, 4096);
+        }
         assert!(!mutex.is_locked());
         assert_eq!(waiters(&mutex), 0);
         unlink_named(&name);
