@@ -688,7 +688,7 @@ impl Drop for Waiter<'_> {
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
-    use crate::core::test_support::{exit_code, fork_and, open_named, unique_name, unlink_named};
+    use crate::core::test_support::{exit_code, fork_and, open_named, unique_name, UnlinkOnDrop};
     use crate::platform::monotonic_now;
     use std::sync::Arc;
 
@@ -1327,6 +1327,7 @@ pub(crate) mod tests {
         const CHILDREN: usize = 3;
         const ROUNDS: u64 = 300;
         let name = unique_name("mtx");
+        let _unlink = UnlinkOnDrop(name.clone());
         let mutex: Mutex = open_named(&name, ());
         assert!(!mutex.state().wake.is_kernel(), "futex words by name");
         assert!(Mutex::new().unwrap().state().wake.is_kernel());
@@ -1366,12 +1367,12 @@ pub(crate) mod tests {
         }
         assert!(!mutex.is_locked());
         assert_eq!(waiters(&mutex), 0);
-        unlink_named(&name);
     }
 
     #[test]
     fn a_named_mutex_whose_holder_died_is_taken_over_by_another_opener() {
         let name = unique_name("mtd");
+        let _unlink = UnlinkOnDrop(name.clone());
         let mutex: Mutex = open_named(&name, ());
         let child = fork_and(|| {
             let own: Mutex = open_named(&name, ());
@@ -1382,6 +1383,5 @@ pub(crate) mod tests {
         lock(&mutex);
         assert!(mutex.previous_owner_died());
         mutex.unlock().unwrap();
-        unlink_named(&name);
     }
 }

@@ -163,7 +163,7 @@ impl Drop for Semaphore {
 mod tests {
     use super::*;
     use crate::core::park::Blocking;
-    use crate::core::test_support::{exit_code, fork_and, open_named, unique_name, unlink_named};
+    use crate::core::test_support::{exit_code, fork_and, open_named, unique_name, UnlinkOnDrop};
     use crate::platform::monotonic_now;
 
     #[test]
@@ -246,6 +246,7 @@ mod tests {
     #[test]
     fn a_named_semaphore_is_shared_by_every_process_that_opens_the_name() {
         let name = unique_name("sem");
+        let _unlink = UnlinkOnDrop(name.clone());
         let sem: Semaphore = open_named(&name, 1);
         assert!(!sem.raw().is_kernel(), "futex words by name");
         assert!(Semaphore::new(0).unwrap().raw().is_kernel());
@@ -272,12 +273,12 @@ mod tests {
             assert_eq!(exit_code(child), 0);
         }
         assert_eq!(sem.value().unwrap(), 0);
-        unlink_named(&name);
     }
 
     #[test]
     fn a_named_semaphore_wakes_a_sleeper_in_a_process_that_opened_it_by_name() {
         let name = unique_name("sew");
+        let _unlink = UnlinkOnDrop(name.clone());
         let sem: Semaphore = open_named(&name, 0);
         let child = fork_and(|| {
             let own: Semaphore = open_named(&name, 0);
@@ -294,6 +295,5 @@ mod tests {
         sem.post().unwrap();
         assert_eq!(exit_code(child), 0);
         assert_eq!(sem.value().unwrap(), 0);
-        unlink_named(&name);
     }
 }

@@ -83,7 +83,13 @@ pub fn open_named<T: super::named::SharedState>(name: &str, init: T::Init) -> T 
         .0
 }
 
-/// Removes the shared-memory name `name`.
-pub fn unlink_named(name: &str) {
-    let _ = super::named::Origin::shm(name).map(|origin| origin.unlink());
+/// Unlinks the shared-memory name it holds when dropped, so that a test
+/// that fails leaves no name behind (a forked child `_exit`s without
+/// dropping it).
+pub struct UnlinkOnDrop(pub String);
+
+impl Drop for UnlinkOnDrop {
+    fn drop(&mut self) {
+        let _ = super::named::Origin::shm(&self.0).map(|origin| origin.unlink());
+    }
 }
