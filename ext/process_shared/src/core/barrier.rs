@@ -103,7 +103,6 @@ fn ticket(generation: u32, status: u32) -> u64 {
 
 impl SharedState for Barrier {
     type Init = u64;
-    const USES_RAW_SEMAPHORE: bool = false;
 
     fn state_size(parties: &u64) -> usize {
         // Bad counts are refused by `check_init`; clamp so sizing them is harmless.

@@ -177,7 +177,6 @@ impl Drop for Waiter<'_> {
 
 impl SharedState for BinarySemaphore {
     type Init = u64;
-    const USES_RAW_SEMAPHORE: bool = false;
 
     fn state_size(_: &u64) -> usize {
         std::mem::size_of::<State>()

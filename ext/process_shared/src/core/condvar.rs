@@ -181,7 +181,6 @@ impl Drop for Ticket<'_> {
 
 impl SharedState for CondVar {
     type Init = ();
-    const USES_RAW_SEMAPHORE: bool = false;
 
     fn state_size((): &()) -> usize {
         std::mem::size_of::<State>()

@@ -13,7 +13,7 @@
 //! | `owner_died` | u32     | 1 while the current hold was taken from a dead holder |
 //! | `heir`       | u64     | ticket of a waiter that waited over `FAIR_AFTER`, or 0 |
 //! | `fair_at`    | u64     | monotonic ns before which no unlock hands over again |
-//! | `wake`       | sem_t   | POSIX semaphore: the wake-up channel for waiters     |
+//! | `wake`       | RawSemaphore | the wake-up channel for waiters (`platform`)    |
 //!
 //! # Algorithm
 //!
@@ -642,7 +642,6 @@ impl Waiter<'_> {
 
 impl SharedState for Mutex {
     type Init = ();
-    const USES_RAW_SEMAPHORE: bool = true;
 
     fn state_size((): &()) -> usize {
         std::mem::size_of::<State>()
@@ -655,8 +654,16 @@ impl SharedState for Mutex {
         // SAFETY: the span is zero-filled, suitably aligned (regions start
         // page- or header-aligned) shared memory for a State that nothing
         // uses yet; all-zero atomics are valid, and the semaphore is
-        // initialized in place before any use.
-        unsafe { RawSemaphore::init(std::ptr::addr_of_mut!((*state).wake), 0)? };
+        // initialized in place before any use (futex words in a named
+        // object, which any process can reach; see `platform::RawSemaphore`).
+        unsafe {
+            let wake = std::ptr::addr_of_mut!((*state).wake);
+            if region.is_named() {
+                RawSemaphore::init_named(wake, 0)?;
+            } else {
+                RawSemaphore::init(wake, 0)?;
+            }
+        }
         Ok(())
     }
 
@@ -688,7 +695,7 @@ impl HeldByThreads for Mutex {
 impl Drop for Mutex {
     fn drop(&mut self) {
         // This process is done with the wake-up semaphore (frees the Mach
-        // port on macOS; nothing on Linux).
+        // port of an anonymous mutex on macOS; nothing otherwise).
         self.state().wake.release();
     }
 }
@@ -715,7 +722,7 @@ pub(crate) mod kill_steps;
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
-    use crate::core::test_support::{exit_code, fork_and};
+    use crate::core::test_support::{exit_code, fork_and, open_named, unique_name, UnlinkOnDrop};
     use crate::platform::monotonic_now;
     use std::sync::Arc;
 
@@ -1347,5 +1354,68 @@ pub(crate) mod tests {
         mutex.exit_once().unwrap();
         assert!(!mutex.is_locked());
         assert!(matches!(mutex.exit_once(), Err(CoreError::Misuse(_))));
+    }
+
+    #[test]
+    fn a_named_mutex_excludes_processes_that_open_it_by_name() {
+        const CHILDREN: usize = 3;
+        const ROUNDS: u64 = 300;
+        let name = unique_name("mtx");
+        let _unlink = UnlinkOnDrop(name.clone());
+        let mutex: Mutex = open_named(&name, ());
+        assert!(!mutex.state().wake.is_kernel(), "futex words by name");
+        assert!(Mutex::new().unwrap().state().wake.is_kernel());
+        // A plain counter in memory the children share by fork: only the
+        // named lock, which each child maps afresh, keeps increments whole.
+        let page = platform::map_shared(4096).unwrap();
+        let counter = page.cast::<u64>().as_ptr();
+        let children: Vec<_> = (0..CHILDREN)
+            .map(|_| {
+                fork_and(|| {
+                    let own: Mutex = open_named(&name, ());
+                    for _ in 0..ROUNDS {
+                        lock(&own);
+                        // SAFETY: the page is never unmapped; the lock
+                        // serializes every access.
+                        unsafe {
+                            let value = counter.read_volatile();
+                            std::thread::yield_now();
+                            counter.write_volatile(value + 1);
+                        }
+                        if own.unlock().is_err() {
+                            return 1;
+                        }
+                    }
+                    0
+                })
+            })
+            .collect();
+        for child in children {
+            assert_eq!(exit_code(child), 0);
+        }
+        // SAFETY: the children are gone; the page is still mapped, and
+        // unmapped once, after its last use.
+        unsafe {
+            assert_eq!(counter.read_volatile(), CHILDREN as u64 * ROUNDS);
+            platform::unmap(page, 4096);
+        }
+        assert!(!mutex.is_locked());
+        assert_eq!(waiters(&mutex), 0);
+    }
+
+    #[test]
+    fn a_named_mutex_whose_holder_died_is_taken_over_by_another_opener() {
+        let name = unique_name("mtd");
+        let _unlink = UnlinkOnDrop(name.clone());
+        let mutex: Mutex = open_named(&name, ());
+        let child = fork_and(|| {
+            let own: Mutex = open_named(&name, ());
+            i32::from(own.lock_fast() != TryLock::Acquired)
+        });
+        assert_eq!(exit_code(child), 0);
+        assert!(mutex.is_locked() && !mutex.is_owned());
+        lock(&mutex);
+        assert!(mutex.previous_owner_died());
+        mutex.unlock().unwrap();
     }
 }

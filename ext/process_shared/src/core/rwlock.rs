@@ -73,7 +73,6 @@ pub enum Attempt {
 /// Free, zero-filled holders are a free lock.
 impl SharedState for ReadWriteLock {
     type Init = ();
-    const USES_RAW_SEMAPHORE: bool = false;
 
     fn state_size(_: &()) -> usize {
         Holders::size()

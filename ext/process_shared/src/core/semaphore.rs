@@ -1,6 +1,8 @@
-//! A counting semaphore in its own shared page: the platform semaphore,
-//! then a count of the threads waiting on it (for `waiting`; the platform
-//! semaphore does its own wake-ups).
+//! A counting semaphore in its own shared page (or a named object): the
+//! platform semaphore (the system's in anonymous memory, futex words in a
+//! named object: see `platform::RawSemaphore`), then a count of the threads
+//! waiting on it (for `waiting`; the platform semaphore does its own
+//! wake-ups).
 
 use super::error::{CoreError, CoreResult};
 use super::named::{self, SharedState};
@@ -105,8 +107,8 @@ impl Semaphore {
         })
     }
 
-    /// A snapshot of the current value (on macOS, the shadow count kept
-    /// next to the Mach semaphore). `Unsupported` only if a platform cannot
+    /// A snapshot of the current value (for a Mach semaphore, the shadow
+    /// count kept next to it). `Unsupported` only if a platform cannot
     /// report it; none of the supported ones.
     pub fn value(&self) -> CoreResult<u32> {
         self.raw().value().ok_or(CoreError::Unsupported(
@@ -117,7 +119,6 @@ impl Semaphore {
 
 impl SharedState for Semaphore {
     type Init = u64;
-    const USES_RAW_SEMAPHORE: bool = true;
 
     fn state_size(_: &u64) -> usize {
         WAITERS_OFFSET + std::mem::size_of::<AtomicU32>()
@@ -133,7 +134,13 @@ impl SharedState for Semaphore {
         // SAFETY: the span is suitably aligned shared memory large enough for
         // a RawSemaphore (the zero-filled waiter count follows it), and
         // nothing else lives in it.
-        unsafe { RawSemaphore::init(slot.cast(), initial)? };
+        unsafe {
+            if region.is_named() {
+                RawSemaphore::init_named(slot.cast(), initial)?;
+            } else {
+                RawSemaphore::init(slot.cast(), initial)?;
+            }
+        }
         Ok(())
     }
 
@@ -156,7 +163,7 @@ impl Drop for Semaphore {
 mod tests {
     use super::*;
     use crate::core::park::Blocking;
-    use crate::core::test_support::{exit_code, fork_and};
+    use crate::core::test_support::{exit_code, fork_and, open_named, unique_name, UnlinkOnDrop};
     use crate::platform::monotonic_now;
 
     #[test]
@@ -234,5 +241,59 @@ mod tests {
             .unwrap();
         assert_eq!(exit_code(pid), 0);
         assert_eq!(outcome, WaitOutcome::Acquired);
+    }
+
+    #[test]
+    fn a_named_semaphore_is_shared_by_every_process_that_opens_the_name() {
+        let name = unique_name("sem");
+        let _unlink = UnlinkOnDrop(name.clone());
+        let sem: Semaphore = open_named(&name, 1);
+        assert!(!sem.raw().is_kernel(), "futex words by name");
+        assert!(Semaphore::new(0).unwrap().raw().is_kernel());
+        // Each child maps the object afresh, as an unrelated process would;
+        // its initial value (5) is ignored: the object exists.
+        let children: Vec<_> = (0..3)
+            .map(|_| {
+                fork_and(|| {
+                    let own: Semaphore = open_named(&name, 5);
+                    i32::from(own.post().is_err())
+                })
+            })
+            .collect();
+        for _ in 0..4 {
+            let acquired = sem
+                .acquire(
+                    &mut Blocking,
+                    Some(monotonic_now() + Duration::from_secs(10)),
+                )
+                .unwrap();
+            assert!(acquired);
+        }
+        for child in children {
+            assert_eq!(exit_code(child), 0);
+        }
+        assert_eq!(sem.value().unwrap(), 0);
+    }
+
+    #[test]
+    fn a_named_semaphore_wakes_a_sleeper_in_a_process_that_opened_it_by_name() {
+        let name = unique_name("sew");
+        let _unlink = UnlinkOnDrop(name.clone());
+        let sem: Semaphore = open_named(&name, 0);
+        let child = fork_and(|| {
+            let own: Semaphore = open_named(&name, 0);
+            let deadline = monotonic_now() + Duration::from_secs(10);
+            i32::from(!own.acquire(&mut Blocking, Some(deadline)).unwrap())
+        });
+        let give_up = monotonic_now() + Duration::from_secs(10);
+        while sem.waiting() == 0 {
+            assert!(monotonic_now() < give_up, "the child never waited");
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        // Asleep by now, most likely; a post before it sleeps works too.
+        std::thread::sleep(Duration::from_millis(20));
+        sem.post().unwrap();
+        assert_eq!(exit_code(child), 0);
+        assert_eq!(sem.value().unwrap(), 0);
     }
 }

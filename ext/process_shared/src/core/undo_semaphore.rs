@@ -38,7 +38,6 @@ fn add_back(count: u32, units: u32) -> u32 {
 
 impl SharedState for UndoSemaphore {
     type Init = u64;
-    const USES_RAW_SEMAPHORE: bool = false;
 
     fn state_size(_: &u64) -> usize {
         Holders::size()
