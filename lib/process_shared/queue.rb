@@ -63,7 +63,7 @@ module ProcessShared
     # @raise [TypeError] if `Marshal.dump` refuses the object
     # @raise [ClosedError] on an object that was never initialized
     def push(object, non_block = false, timeout: nil) # rubocop:disable Style/OptionalBooleanParameter -- as Thread::Queue
-      _push(Marshal.dump(object), non_block, timeout) ? self : nil
+      _push(object, non_block, timeout) ? self : nil
     end
 
     # Same as {#push}.
@@ -95,8 +95,7 @@ module ProcessShared
     #   or `timeout` is negative
     # @raise [ClosedError] on an object that was never initialized
     def pop(non_block = false, timeout: nil) # rubocop:disable Style/OptionalBooleanParameter -- as Thread::Queue
-      data = _pop(non_block, timeout)
-      data && Marshal.load(data) # rubocop:disable Security/MarshalLoad
+      _pop(non_block, timeout)
     end
 
     # Same as {#pop}.

@@ -1,4 +1,4 @@
-//! A FIFO queue of byte records (Marshal data) in a fixed shared ring
+//! A FIFO queue of byte records (encoded Ruby objects) in a fixed shared ring
 //! buffer, safe against a producer or consumer killed at any instruction.
 //!
 //! # Layout (one shared region)
@@ -317,12 +317,12 @@ impl Queue {
     fn read_ring(&self, position: usize, out: &mut Vec<u8>, len: usize) -> CoreResult<()> {
         let capacity = self.capacity();
         let first = len.min(capacity - position);
-        out.extend_from_slice(
-            &self
-                .region
-                .read_bytes((RING_OFFSET + position) as u64, first)?,
-        );
-        out.extend_from_slice(&self.region.read_bytes(RING_OFFSET as u64, len - first)?);
+        for (offset, len) in [(RING_OFFSET + position, first), (RING_OFFSET, len - first)] {
+            let at = self.region.span(offset as u64, len)?;
+            // SAFETY: `span` checked that `len` bytes at `at` are inside the
+            // region; `out` is private memory, never the mapping.
+            out.extend_from_slice(unsafe { std::slice::from_raw_parts(at, len) });
+        }
         Ok(())
     }
 
@@ -334,7 +334,7 @@ impl Queue {
             .filter(|&record| record <= self.capacity())
             .ok_or_else(|| {
                 CoreError::InvalidArgument(format!(
-                    "the object takes {} bytes of Marshal data, more than this queue can ever \
+                    "the object takes {} bytes encoded, more than this queue can ever \
                      hold ({} bytes)",
                     payload.len(),
                     self.max_payload()
@@ -400,9 +400,8 @@ impl Queue {
         }
         let capacity = self.capacity();
         let position = head.position as usize;
-        let mut length = Vec::with_capacity(RECORD_HEADER);
-        self.read_ring(position, &mut length, RECORD_HEADER)?;
-        let len = u64::from_le_bytes(length.try_into().unwrap_or([0; 8]));
+        // Positions and the capacity are multiples of 8: a length never wraps.
+        let len = u64::from_le(self.region.read::<u64>((RING_OFFSET + position) as u64)?);
         // Only whole records are ever published, so this holds unless the
         // memory was overwritten from outside; refuse rather than misread.
         let (payload_len, record) = usize::try_from(len)
