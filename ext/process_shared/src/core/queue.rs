@@ -68,6 +68,11 @@ pub const RECORD_HEADER: usize = 8;
 /// Where the ring starts in the region.
 const RING_OFFSET: usize = std::mem::size_of::<Header>().div_ceil(64) * 64;
 
+/// Checks, and `pause`s between them, of a wait before it registers (a
+/// few microseconds: about the time to encode and push a small item).
+const SPIN_CHECKS: u32 = 32;
+const PAUSES_PER_CHECK: u32 = 8;
+
 const CONSUMERS: usize = 0;
 const PRODUCERS: usize = 1;
 
@@ -479,6 +484,23 @@ impl Queue {
                 self.push_until(payload, slice_end)
             });
         }
+        let popped = &self.header().popped_seq;
+        let mut seen = popped.load(Ordering::Acquire);
+        let spun = self.spin_before_sleeping(|| {
+            let now = popped.load(Ordering::Acquire);
+            if now == seen && !self.is_closed() {
+                return Ok(None);
+            }
+            seen = now;
+            Ok(self
+                .push_until(payload, Duration::ZERO)?
+                .filter(|&done| done != Push::Full))
+        });
+        match spun {
+            Ok(Some(done)) => return Ok(Some(done)),
+            Ok(None) => {}
+            Err(err) => return Err(park.error(err)),
+        }
         let waiter = self.push_waiter();
         park::wait_until(park, deadline, |slice_end| {
             waiter.wait_until(payload, slice_end)
@@ -505,8 +527,41 @@ impl Queue {
         if !wait_for_item {
             return park::wait_until(park, deadline, |slice_end| self.pop_until(slice_end));
         }
+        let spun = self.spin_before_sleeping(|| {
+            if self.is_empty() && !self.is_closed() {
+                return Ok(None);
+            }
+            Ok(self
+                .pop_until(Duration::ZERO)?
+                .filter(|done| *done != Pop::Empty))
+        });
+        match spun {
+            Ok(Some(done)) => return Ok(Some(done)),
+            Ok(None) => {}
+            Err(err) => return Err(park.error(err)),
+        }
         let waiter = self.pop_waiter();
         park::wait_until(park, deadline, |slice_end| waiter.wait_until(slice_end))
+    }
+
+    /// Retries `attempt` for a few microseconds (`None`: not yet) before
+    /// the caller registers as a sleeper. In a steady stream the other side
+    /// publishes again within that time; catching it unregistered spares
+    /// both sides a system call (this side's sleep, and the other's
+    /// wake-up, which it makes only for registered sleepers).
+    fn spin_before_sleeping<T>(
+        &self,
+        mut attempt: impl FnMut() -> CoreResult<Option<T>>,
+    ) -> CoreResult<Option<T>> {
+        for _ in 0..SPIN_CHECKS {
+            for _ in 0..PAUSES_PER_CHECK {
+                std::hint::spin_loop();
+            }
+            if let Some(done) = attempt()? {
+                return Ok(Some(done));
+            }
+        }
+        Ok(None)
     }
 
     /// Runs a lock-taking operation to its end, parking while the lock is

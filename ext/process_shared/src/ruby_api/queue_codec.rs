@@ -335,7 +335,7 @@ impl Encoder {
             _ if api.fixnum_p(object) => {
                 self.out.push(FIXNUM);
                 self.out
-                    .extend_from_slice(&i64::from(api.fix2long(object)).to_le_bytes());
+                    .extend_from_slice(&api.fix2long(object).to_le_bytes());
             }
             // SAFETY: a flonum is a Float.
             _ if api.flonum_p(object) => self.float(unsafe { rb_sys::rb_float_value(object) }),
@@ -580,9 +580,10 @@ impl<'a> Reader<'a> {
 /// The Symbol named `name`, after checking the name against its encoding
 /// (Ruby refuses to intern a broken name).
 fn symbol(encoding: u8, name: &[u8]) -> Result<VALUE, Corrupt> {
-    // SAFETY: plain queries of Ruby's fixed encoding table.
     let encoding = match encoding {
+        // SAFETY: plain queries of Ruby's fixed encoding table.
         UTF_8 if std::str::from_utf8(name).is_ok() => unsafe { rb_sys::rb_utf8_encoding() },
+        // SAFETY: as above.
         US_ASCII if name.is_ascii() => unsafe { rb_sys::rb_usascii_encoding() },
         _ => return Err(Corrupt),
     };
