@@ -577,10 +577,47 @@ impl<'a> Reader<'a> {
     }
 }
 
+/// Recently decoded static Symbols (immortal, so a cached one stays valid),
+/// by encoding and name: looking a Symbol up in Ruby's table costs several
+/// hundred instructions, and items tend to repeat the same few keys.
+struct SymbolCache {
+    entries: [Option<CachedSymbol>; SymbolCache::SIZE],
+}
+
+/// Encoding code, name, Symbol.
+type CachedSymbol = (u8, Box<[u8]>, VALUE);
+
+impl SymbolCache {
+    const SIZE: usize = 64;
+
+    fn slot(encoding: u8, name: &[u8]) -> usize {
+        let mut hasher = AddressHasher(u64::from(encoding));
+        hasher.write(name);
+        (hasher.finish() >> 32) as usize % Self::SIZE
+    }
+}
+
+thread_local! {
+    static SYMBOLS: std::cell::RefCell<SymbolCache> =
+        const { std::cell::RefCell::new(SymbolCache { entries: [const { None }; SymbolCache::SIZE] }) };
+}
+
 /// The Symbol named `name`, after checking the name against its encoding
 /// (Ruby refuses to intern a broken name).
-fn symbol(encoding: u8, name: &[u8]) -> Result<VALUE, Corrupt> {
-    let encoding = match encoding {
+fn symbol(code: u8, name: &[u8]) -> Result<VALUE, Corrupt> {
+    let slot = SymbolCache::slot(code, name);
+    let cached = SYMBOLS.with(|cache| match &cache.borrow().entries[slot] {
+        Some((cached_code, cached_name, symbol))
+            if *cached_code == code && **cached_name == *name =>
+        {
+            Some(*symbol)
+        }
+        _ => None,
+    });
+    if let Some(symbol) = cached {
+        return Ok(symbol);
+    }
+    let encoding = match code {
         // SAFETY: plain queries of Ruby's fixed encoding table.
         UTF_8 if std::str::from_utf8(name).is_ok() => unsafe { rb_sys::rb_utf8_encoding() },
         // SAFETY: as above.
@@ -590,12 +627,19 @@ fn symbol(encoding: u8, name: &[u8]) -> Result<VALUE, Corrupt> {
     let (ptr, len) = (name.as_ptr().cast(), name.len() as c_long);
     // SAFETY: `ptr` holds `len` bytes valid in `encoding`; the first call
     // only looks the Symbol up, the second makes it as Marshal.load does.
-    unsafe {
+    let symbol = unsafe {
         let existing = rb_sys::rb_check_symbol_cstr(ptr, len, encoding);
         if existing != QNIL {
-            return Ok(existing);
+            existing
+        } else {
+            let name = rb_sys::rb_enc_str_new(ptr, len, encoding);
+            rb_sys::rb_str_intern(name)
         }
-        let name = rb_sys::rb_enc_str_new(ptr, len, encoding);
-        Ok(rb_sys::rb_str_intern(name))
+    };
+    if get_default().static_sym_p(symbol) {
+        SYMBOLS.with(|cache| {
+            cache.borrow_mut().entries[slot] = Some((code, name.into(), symbol));
+        });
     }
+    Ok(symbol)
 }
