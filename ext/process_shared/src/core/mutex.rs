@@ -112,6 +112,10 @@ fn holder_is_gone(key: u64) -> bool {
     platform::process_is_gone(pid_of(key), key & START_MASK, START_MASK)
 }
 
+/// Bytes of a lock's shared state (for types that keep a lock inside
+/// their own region).
+pub const STATE_LEN: usize = std::mem::size_of::<State>();
+
 #[repr(C)]
 struct State {
     owner: AtomicU64,
@@ -616,7 +620,7 @@ impl SharedState for Mutex {
     const USES_RAW_SEMAPHORE: bool = true;
 
     fn state_size((): &()) -> usize {
-        std::mem::size_of::<State>()
+        STATE_LEN
     }
 
     fn init_state(region: &SharedRegion, (): ()) -> CoreResult<()> {
