@@ -29,8 +29,8 @@ module ProcessShared
   # killed half-way leaves a name the next process can open. Names are
   # opened without following symlinks, close-on-exec, and no file
   # descriptor stays open once the object is mapped. On macOS, `Semaphore`,
-  # `Mutex` and `Monitor` (built on Mach semaphores) cannot be named yet
-  # (`NotImplementedError`).
+  # `Mutex`, `Monitor`, `Queue` and `SizedQueue` (built on Mach semaphores)
+  # cannot be named yet (`NotImplementedError`).
   #
   # A name lasts until it is unlinked ({#unlink}, {ClassMethods#unlink}),
   # even when no process uses it: remove names when the service stops for
