@@ -12,7 +12,7 @@ use super::handle::{self, handle_class, HandleClass};
 use super::named;
 use super::typed::This;
 use crate::core::park::deadline_after;
-use crate::core::queue::{self, Pop, Push, Queue as CoreQueue};
+use crate::core::queue::{checked_capacity, Pop, Push, Queue as CoreQueue};
 use magnus::{prelude::*, Error, RModule, RString, Ruby, Value};
 use std::time::Duration;
 
@@ -56,7 +56,7 @@ impl Queue {
         } else {
             Some(convert::count(ruby, max, "max")?)
         };
-        let ring = queue::checked_capacity(bytes).or_raise(ruby)?;
+        let ring = checked_capacity(bytes).or_raise(ruby)?;
         let tag = match max {
             Some(_) => SIZED_QUEUE,
             None => Self::CLASS_NAME,
