@@ -227,9 +227,10 @@ impl SharedState for Queue {
     }
 
     fn from_region(region: SharedRegion) -> Self {
-        // SAFETY: the region holds initialized state (`init_state` checked
-        // it spans RING_OFFSET bytes and more), and `Queue` drops `lock`
-        // before `region`.
+        // SAFETY: a region handed to `from_region` is `state_size` bytes
+        // of initialized state (anonymous, or a named object whose header
+        // records that size), so more than RING_OFFSET; and `Queue` drops
+        // `lock` before `region`.
         let lock = Mutex::from_region(unsafe { region.view(LOCK_OFFSET, mutex::STATE_LEN) });
         Queue { lock, region }
     }
