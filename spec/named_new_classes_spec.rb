@@ -7,7 +7,7 @@ require "process_shared/undo_semaphore"
 
 # Naming the classes that arrived last: each one is created here and used
 # from a Ruby process started on its own (not forked), opened by name.
-RSpec.describe "named latches, events, barriers, read-write locks and undo semaphores" do
+RSpec.describe "named latches, events, barriers, read-write locks, undo semaphores and queues" do
   include ForkHelper
 
   linux = RUBY_PLATFORM.include?("linux")
@@ -139,6 +139,67 @@ RSpec.describe "named latches, events, barriers, read-write locks and undo semap
       expect(status.exitstatus).to eq(0)
       expect { semaphore.try_wait(10) }.not_to raise_error
       semaphore.post
+    end
+  end
+
+  describe ProcessShared::Queue do
+    it "carries items from one program to another, closes for both, checks create:, mode: and bytes:" do
+      expect { ProcessShared::Queue.new(name:, create: false) }.to raise_error(Errno::ENOENT)
+      queue = ProcessShared::Queue.new(bytes: 4096, name:, create: :exclusive, mode: 0o640)
+      expect(File.stat(queue.path).mode & 0o777).to eq(0o640) if linux
+      expect { ProcessShared::Queue.new(bytes: 4096, name:, create: :exclusive) }.to raise_error(Errno::EEXIST)
+      expect { ProcessShared::Queue.new(bytes: 8192, name:) }
+        .to raise_error(ArgumentError, /4096 u8.*not 8192 u8/)
+      expect { ProcessShared::SizedQueue.new(2, bytes: 4096, name:) }
+        .to raise_error(TypeError, /is a ProcessShared::Queue, not a ProcessShared::SizedQueue/)
+      consumer = spawn_ruby(<<~RUBY, name)
+        queue = ProcessShared::Queue.new(bytes: 4096, name: ARGV[0], create: false)
+        items = []
+        while (item = queue.pop(timeout: 20))
+          items << item
+        end
+        exit!(queue.closed? && items == (1..200).map { |n| [n, "job"] } ? 0 : 1)
+      RUBY
+      producer = spawn_ruby(<<~RUBY, name)
+        queue = ProcessShared::Queue.new(bytes: 4096, name: ARGV[0], create: false)
+        (1..200).each { |n| queue.push([n, "job"]) }
+        exit!(0)
+      RUBY
+      expect(wait_child(producer, timeout: 20).exitstatus).to eq(0)
+      queue.close
+      expect(wait_child(consumer, timeout: 20).exitstatus).to eq(0)
+      expect(queue.pop).to be_nil
+    end
+  end
+
+  describe ProcessShared::SizedQueue do
+    it "keeps the creator's max, blocks another program's push at it, and is not a Queue" do
+      queue = ProcessShared::SizedQueue.new(2, bytes: 4096, name:, create: :exclusive)
+      expect { ProcessShared::Queue.new(bytes: 4096, name:) }
+        .to raise_error(TypeError, /is a ProcessShared::SizedQueue, not a ProcessShared::Queue/)
+      expect(ProcessShared::SizedQueue.new(9, bytes: 4096, name:).max).to eq(2)
+      expect { ProcessShared::SizedQueue.new(0, bytes: 4096, name:) }.to raise_error(ArgumentError)
+      producer = spawn_ruby(<<~RUBY, name)
+        queue = ProcessShared::SizedQueue.new(99, bytes: 4096, name: ARGV[0], create: false)
+        exit!(1) unless queue.max == 2
+        2.times { |n| queue.push(n) }
+        begin
+          queue.push(:third, true)
+          exit!(2)
+        rescue ThreadError # full at the creator's max
+        end
+        queue.push(:third) # waits: the only time this program waits
+        queue.close
+        exit!(0)
+      RUBY
+      deadline = monotonic_now + 20
+      sleep 0.01 until queue.num_waiting == 1 || monotonic_now > deadline
+      expect(queue.size).to eq(2)
+      expect(queue.pop(timeout: 20)).to eq(0)
+      expect(queue.pop(timeout: 20)).to eq(1)
+      expect(queue.pop(timeout: 20)).to eq(:third)
+      expect(wait_child(producer, timeout: 20).exitstatus).to eq(0)
+      expect(queue.closed?).to be(true)
     end
   end
 end

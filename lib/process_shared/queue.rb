@@ -44,13 +44,32 @@ module ProcessShared
 
     # A new, empty queue shared with the processes forked after this. It
     # uses no file descriptor and leaves no name in `/dev/shm`.
+    #
+    # With `name:` or `path:` (and `create:`, `mode:`), a named queue
+    # instead, shared with any process that opens the same name: see
+    # {Named}. Opening it with another `bytes:` than it was created with
+    # raises `ArgumentError`, and opening a {SizedQueue}'s name as a Queue
+    # (or the reverse) `TypeError`.
+    # @example A queue between two programs (not parent and child)
+    #   # producer.rb
+    #   jobs = ProcessShared::Queue.new(name: "myapp.jobs")
+    #   jobs.push({ id: 1 })
+    #   # consumer.rb
+    #   jobs = ProcessShared::Queue.new(name: "myapp.jobs")
+    #   jobs.pop # => {id: 1}
     # @param bytes [Integer] the size of the shared buffer (64 bytes to
     #   2 GiB, rounded up to a multiple of 8); each item takes its encoded
     #   form (about the size of its Marshal data) plus 8 to 15 bytes
-    # @raise [ArgumentError] if `bytes` is out of range
-    # @raise [TypeError] if `bytes` is not an Integer
-    def initialize(bytes: DEFAULT_BYTES)
-      _init(bytes, nil)
+    # @param naming [Hash] `name:`, `path:`, `create:`, `mode:` for a named
+    #   queue (see {Named})
+    # @raise [ArgumentError] if `bytes` is out of range, or a named queue
+    #   exists with another `bytes:`
+    # @raise [TypeError] if `bytes` is not an Integer, or the name holds
+    #   another class
+    # @raise [SystemCallError] if a named queue cannot be opened
+    #   (`Errno::ENOENT`, `Errno::EEXIST`, `Errno::EACCES`, ...)
+    def initialize(bytes: DEFAULT_BYTES, **naming)
+      _init(bytes, nil, naming)
     end
 
     # Appends `object` (a copy of it, as `Marshal` makes), waking a waiting
@@ -197,13 +216,20 @@ module ProcessShared
   #   jobs.close # the workers' pop returns nil once the queue is drained
   #   workers.each { |pid| Process.wait(pid) }
   class SizedQueue < Queue
-    # A new, empty queue of at most `max` objects.
+    # A new, empty queue of at most `max` objects. Named (`name:`, `path:`),
+    # as {Queue#initialize}: `max` applies only when this call creates the
+    # queue; opening an existing one keeps the {#max} it has.
     # @param max [Integer] the most objects it holds (positive)
     # @param bytes [Integer] the size of the shared buffer, as {Queue#initialize}
-    # @raise [ArgumentError] if `max` is not positive or `bytes` is out of range
-    # @raise [TypeError] if `max` or `bytes` is not an Integer
-    def initialize(max, bytes: DEFAULT_BYTES) # rubocop:disable Lint/MissingSuper
-      _init(bytes, max)
+    # @param naming [Hash] `name:`, `path:`, `create:`, `mode:` for a named
+    #   queue (see {Named})
+    # @raise [ArgumentError] if `max` is not positive or `bytes` is out of
+    #   range, or a named queue exists with another `bytes:`
+    # @raise [TypeError] if `max` or `bytes` is not an Integer, or the name
+    #   holds another class (a plain {Queue} too)
+    # @raise [SystemCallError] if a named queue cannot be opened
+    def initialize(max, bytes: DEFAULT_BYTES, **naming) # rubocop:disable Lint/MissingSuper
+      _init(bytes, max, naming)
     end
 
     # The most objects the queue holds.

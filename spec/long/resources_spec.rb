@@ -49,8 +49,30 @@ RSpec.describe "resources over long runs", :long do
     File.foreach("/proc/self/maps").count { |line| line.include?("/dev/zero") && line.split[1].end_with?("s") }
   end
 
+  # What this process left in /dev/shm: the gem's names whose header says
+  # this process initialized them (the claim word, bytes 16..24, holds the
+  # initializer's pid above 42 bits). Other test runs going on at the same
+  # time come and go there with names of their own, initialized by them.
   def shm_names
-    Dir.children("/dev/shm").sort
+    Dir.children("/dev/shm").grep(/\Arbps\./).select do |entry|
+      claim = File.binread(File.join("/dev/shm", entry), 8, 16)&.unpack1("Q<")
+      claim && (claim >> 42) == Process.pid
+    rescue SystemCallError # gone meanwhile, or another user's
+      false
+    end.sort
+  end
+
+  it "sees the names this process initializes in /dev/shm, and not another process's" do
+    name = "res#{Process.pid}x1"
+    mine = ProcessShared::Mutex.new(name:)
+    expect(shm_names).to include("rbps.#{name}")
+    mine.unlink
+    expect_children_to_succeed([fork_child { ProcessShared::Mutex.new(name:) }])
+    expect(Dir.children("/dev/shm")).to include("rbps.#{name}")
+    expect(shm_names).not_to include("rbps.#{name}")
+  ensure
+    reap_forked_children
+    ProcessShared::Mutex.unlink(name)
   end
 
   def rss_kib

@@ -113,6 +113,10 @@ fn holder_is_gone(key: u64) -> bool {
     platform::process_is_gone(pid_of(key), key & START_MASK, START_MASK)
 }
 
+/// Bytes of a lock's shared state (for types that keep a lock inside
+/// their own region).
+pub const STATE_LEN: usize = std::mem::size_of::<State>();
+
 #[repr(C)]
 struct State {
     owner: AtomicU64,
@@ -644,7 +648,7 @@ impl SharedState for Mutex {
     type Init = ();
 
     fn state_size((): &()) -> usize {
-        std::mem::size_of::<State>()
+        STATE_LEN
     }
 
     fn init_state(region: &SharedRegion, (): ()) -> CoreResult<()> {

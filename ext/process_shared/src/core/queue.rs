@@ -1,7 +1,7 @@
 //! A FIFO queue of byte records (encoded Ruby objects) in a fixed shared ring
 //! buffer, safe against a producer or consumer killed at any instruction.
 //!
-//! # Layout (one shared region)
+//! # Layout (one shared region, so that a queue can also be a named object)
 //!
 //! | field        | type        | meaning                                            |
 //! |--------------|-------------|----------------------------------------------------|
@@ -13,6 +13,7 @@
 //! | `pushed_seq` | u32         | bumped after every push and on close: consumers sleep on it |
 //! | `popped_seq` | u32         | bumped after every pop, clear and close: producers sleep on it |
 //! | `waiters`    | [`WaiterSlots`] | who sleeps: kind 0 consumers, kind 1 producers |
+//! | lock         | [`Mutex`] state | the queue's lock, on cache lines of its own     |
 //! | ring         | capacity bytes | records                                          |
 //!
 //! A record is an 8-byte length, then the payload, padded to a multiple of
@@ -50,7 +51,8 @@
 //! is reaped from the slots when another waiter's slice ends.
 
 use super::error::{CoreError, CoreResult};
-use super::mutex::Mutex;
+use super::mutex::{self, Mutex};
+use super::named::{self, SharedState};
 use super::park::{self, Park};
 use super::region::SharedRegion;
 use super::spin_wait::SpinWait;
@@ -65,8 +67,10 @@ pub const MIN_CAPACITY: usize = 64;
 pub const MAX_CAPACITY: usize = 1 << 31;
 /// Bytes of a record before its payload.
 pub const RECORD_HEADER: usize = 8;
+/// Where the lock's state starts in the region.
+const LOCK_OFFSET: usize = std::mem::size_of::<Header>().div_ceil(64) * 64;
 /// Where the ring starts in the region.
-const RING_OFFSET: usize = std::mem::size_of::<Header>().div_ceil(64) * 64;
+const RING_OFFSET: usize = (LOCK_OFFSET + mutex::STATE_LEN).div_ceil(64) * 64;
 
 /// Checks, and `pause`s between them, of a wait before it registers (a
 /// few microseconds: about the time to encode and push a small item).
@@ -157,9 +161,12 @@ pub enum Pop {
     Closed,
 }
 
-/// A queue shared with every process forked after it was made.
+/// A queue shared with every process forked after it was made, or (named)
+/// with every process that opens it.
 #[derive(Debug)]
 pub struct Queue {
+    /// A view of the lock's state in `region`: declared first, so dropped
+    /// before the region that maps it.
     lock: Mutex,
     region: SharedRegion,
 }
@@ -173,34 +180,73 @@ impl Drop for Held<'_> {
     }
 }
 
-impl Queue {
-    /// A new, empty queue with a ring of `bytes` bytes (rounded up to a
-    /// multiple of 8) and, for a sized queue, a limit of `max` items.
-    pub fn new(bytes: u64, max: Option<u64>) -> CoreResult<Self> {
-        let capacity = usize::try_from(bytes)
-            .ok()
-            .filter(|bytes| (MIN_CAPACITY..=MAX_CAPACITY).contains(bytes))
-            .ok_or_else(|| {
-                CoreError::InvalidArgument(format!(
-                    "queue size {bytes} is outside {MIN_CAPACITY}..{MAX_CAPACITY} bytes"
-                ))
-            })?
-            .next_multiple_of(8)
-            .min(MAX_CAPACITY);
+/// The ring size for a requested `bytes`: a multiple of 8 between
+/// [`MIN_CAPACITY`] and [`MAX_CAPACITY`].
+pub fn checked_capacity(bytes: u64) -> CoreResult<usize> {
+    usize::try_from(bytes)
+        .ok()
+        .filter(|bytes| (MIN_CAPACITY..=MAX_CAPACITY).contains(bytes))
+        .map(|bytes| bytes.next_multiple_of(8).min(MAX_CAPACITY))
+        .ok_or_else(|| {
+            CoreError::InvalidArgument(format!(
+                "queue size {bytes} is outside {MIN_CAPACITY}..{MAX_CAPACITY} bytes"
+            ))
+        })
+}
+
+/// What a queue is made from: the ring's size in bytes and, for a sized
+/// queue, its item limit (which applies only where the queue is created).
+impl SharedState for Queue {
+    type Init = (u64, Option<u64>);
+    fn state_size(&(bytes, _): &Self::Init) -> usize {
+        // Bad sizes are refused by `check_init`; clamp so sizing them is harmless.
+        RING_OFFSET + checked_capacity(bytes).unwrap_or(MIN_CAPACITY)
+    }
+
+    fn check_init(&(bytes, max): &Self::Init) -> CoreResult<()> {
+        checked_capacity(bytes)?;
         if max == Some(0) {
             return Err(CoreError::InvalidArgument(
                 "queue size must be positive".into(),
             ));
         }
-        let region = SharedRegion::new(RING_OFFSET + capacity)?;
-        let queue = Queue {
-            lock: Mutex::new()?,
-            region,
-        };
-        let header = queue.header();
+        Ok(())
+    }
+
+    fn init_state(region: &SharedRegion, (bytes, max): Self::Init) -> CoreResult<()> {
+        let capacity = checked_capacity(bytes)?;
+        let header = region.span(0, RING_OFFSET + capacity)?.cast::<Header>();
+        // SAFETY: the span holds a Header at its aligned start (a region
+        // starts page- or header-aligned) and the whole state after it;
+        // zero-filled atomics are valid, and nothing uses them yet.
+        let header = unsafe { &*header };
         header.capacity.store(capacity as u64, Ordering::Relaxed);
         header.max.store(max.unwrap_or(0), Ordering::Relaxed);
-        Ok(queue)
+        // SAFETY: the lock's state lies inside the span checked above, and
+        // the view is dropped on return, before `region`.
+        let lock = unsafe { region.view(LOCK_OFFSET, mutex::STATE_LEN) };
+        Mutex::init_state(&lock, ())
+    }
+
+    fn from_region(region: SharedRegion) -> Self {
+        // SAFETY: a region handed to `from_region` is `state_size` bytes
+        // of initialized state (anonymous, or a named object whose header
+        // records that size), so more than RING_OFFSET; and `Queue` drops
+        // `lock` before `region`.
+        let lock = Mutex::from_region(unsafe { region.view(LOCK_OFFSET, mutex::STATE_LEN) });
+        Queue { lock, region }
+    }
+
+    fn region(&self) -> &SharedRegion {
+        &self.region
+    }
+}
+
+impl Queue {
+    /// A new, empty queue with a ring of `bytes` bytes (rounded up to a
+    /// multiple of 8) and, for a sized queue, a limit of `max` items.
+    pub fn new(bytes: u64, max: Option<u64>) -> CoreResult<Self> {
+        named::anonymous((bytes, max))
     }
 
     fn header(&self) -> &Header {
@@ -969,6 +1015,129 @@ mod tests {
             assert_eq!(try_pop(&queue), Pop::Empty);
             assert_eq!(try_push(&queue, &item(3, 60)), Push::Pushed);
             assert_eq!(try_pop(&queue), Pop::Item(item(3, 60)));
+        }
+    }
+
+    mod named_queue {
+        use super::*;
+        use crate::core::named::{create, Create, Hooks, Layout, NamedSpec, Origin, Step};
+
+        const TAG: &str = "ProcessShared::TestQueue";
+
+        /// Unlinks the name when the test ends, whatever happens.
+        struct Named(Origin);
+
+        impl Named {
+            fn new(tag: &str) -> Named {
+                let name = format!("tq{tag}{}", std::process::id());
+                Named(Origin::shm(&name).unwrap())
+            }
+
+            fn open(
+                &self,
+                create_mode: Create,
+                init: (u64, Option<u64>),
+                on_step: &mut dyn FnMut(Step),
+            ) -> Result<(Queue, bool), crate::core::named::NamedError> {
+                let spec = NamedSpec {
+                    origin: self.0.clone(),
+                    create: create_mode,
+                    mode: None,
+                };
+                let layout = Layout {
+                    class: TAG,
+                    element: "u8",
+                    count: checked_capacity(init.0).unwrap() as u64,
+                    size: Queue::state_size(&init),
+                };
+                let mut pause = || {
+                    std::thread::sleep(Duration::from_millis(1));
+                    Ok(())
+                };
+                create::<Queue>(
+                    Some((&spec, &layout)),
+                    init,
+                    &mut Hooks {
+                        pause: &mut pause,
+                        on_step,
+                    },
+                )
+            }
+        }
+
+        impl Drop for Named {
+            fn drop(&mut self) {
+                let _ = self.0.unlink();
+            }
+        }
+
+        #[test]
+        fn a_named_queue_is_one_mapping_shared_by_name_with_the_creators_max() {
+            let named = Named::new("s");
+            let (queue, created) = named
+                .open(Create::Exclusive, (256, Some(2)), &mut |_| {})
+                .unwrap();
+            assert!(created);
+            assert_eq!(queue.region().len(), RING_OFFSET + 256);
+            let child = fork_and(|| {
+                // A separate mapping of the same object, as another program has.
+                let Ok((queue, false)) = named.open(Create::OpenOnly, (256, Some(9)), &mut |_| {})
+                else {
+                    return 1;
+                };
+                if queue.max() != Some(2) {
+                    return 2;
+                }
+                for number in 0..50u32 {
+                    if push(&queue, &number.to_le_bytes()) != Push::Pushed {
+                        return 3;
+                    }
+                }
+                queue.close(&mut Blocking).map_or(4, |()| 0)
+            });
+            for number in 0..50u32 {
+                assert_eq!(pop(&queue), Pop::Item(number.to_le_bytes().to_vec()));
+            }
+            assert_eq!(exit_code(child), 0);
+            assert_eq!(pop(&queue), Pop::Closed);
+            assert!(matches!(
+                named.open(Create::OpenOnly, (512, Some(2)), &mut |_| {}),
+                Err(crate::core::named::NamedError::Invalid(_))
+            ));
+        }
+
+        /// A creator killed after each step of creating leaves a name that
+        /// the next opener initializes, with its own ring size and max.
+        #[test]
+        fn a_creator_killed_at_any_step_leaves_a_usable_queue() {
+            let steps = [
+                Step::NameCreated,
+                Step::ModeSet,
+                Step::Sized,
+                Step::Claimed,
+                Step::HeaderWritten,
+                Step::StateInitialized,
+            ];
+            for step in steps {
+                let named = Named::new(&format!("k{step:?}"));
+                let child = fork_and(|| {
+                    let _ = named.open(Create::Exclusive, (128, Some(1)), &mut |reached| {
+                        if reached == step {
+                            // SAFETY: raising a signal in our own process.
+                            unsafe { libc::raise(libc::SIGKILL) };
+                        }
+                    });
+                    0
+                });
+                assert_eq!(exit_code(child), -1, "{step:?}");
+                let (queue, created) = named
+                    .open(Create::OpenOrCreate, (128, Some(3)), &mut |_| {})
+                    .unwrap_or_else(|err| panic!("{step:?}: {err}"));
+                assert!(created, "{step:?}");
+                assert_eq!((queue.capacity(), queue.max()), (128, Some(3)));
+                assert_eq!(try_push(&queue, b"works"), Push::Pushed);
+                assert_eq!(try_pop(&queue), Pop::Item(b"works".to_vec()));
+            }
         }
     }
 

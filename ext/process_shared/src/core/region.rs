@@ -15,12 +15,16 @@ use std::ptr::NonNull;
 /// An owned shared mapping; dropping it unmaps it in this process only.
 ///
 /// The usable bytes (`base`, `len`) may start after the start of the
-/// mapping: a named object keeps its header in front of them.
+/// mapping: a named object keeps its header in front of them. A [`view`]
+/// borrows part of another region's mapping and unmaps nothing.
+///
+/// [`view`]: SharedRegion::view
 #[derive(Debug)]
 pub struct SharedRegion {
     base: NonNull<u8>,
     len: usize,
     mapping: NonNull<u8>,
+    /// 0 for a view, which owns no mapping.
     mapped_len: usize,
     origin: Option<Origin>,
     /// In a named object (see [`SharedRegion::is_named`]).
@@ -89,6 +93,28 @@ impl SharedRegion {
             mapped_len,
             origin,
             named: true,
+        }
+    }
+
+    /// The `len` bytes at `offset` as a region of their own that unmaps
+    /// nothing: for a core type that keeps another's state (a queue's lock)
+    /// inside its own region.
+    ///
+    /// # Safety
+    /// `offset + len <= self.len()`, and the view must be dropped before
+    /// `self` (e.g. declared before it in the struct that owns both).
+    pub(crate) unsafe fn view(&self, offset: usize, len: usize) -> Self {
+        debug_assert!(offset.checked_add(len).is_some_and(|end| end <= self.len));
+        // SAFETY: inside the region (guaranteed by the caller), so inside
+        // the mapping, and never null.
+        let base = unsafe { NonNull::new_unchecked(self.base.as_ptr().add(offset)) };
+        SharedRegion {
+            base,
+            len,
+            mapping: base,
+            mapped_len: 0,
+            origin: None,
+            named: self.named,
         }
     }
 
@@ -209,6 +235,9 @@ impl SharedRegion {
 
 impl Drop for SharedRegion {
     fn drop(&mut self) {
+        if self.mapped_len == 0 {
+            return; // a view: its owner unmaps
+        }
         // SAFETY: mapping/mapped_len came from map_shared or map_file and
         // are unmapped once, here; no reference into the mapping outlives
         // `self`.

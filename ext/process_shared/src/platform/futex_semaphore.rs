@@ -201,6 +201,22 @@ mod tests {
         }
     }
 
+    #[cfg(target_os = "linux")]
+    /// Waits until thread `tid` of this process sleeps in the kernel
+    /// (state `S` in its `stat`), as a futex waiter does.
+    fn until_asleep_in_kernel(tid: libc::pid_t) {
+        let give_up = soon();
+        loop {
+            let stat = std::fs::read_to_string(format!("/proc/self/task/{tid}/stat")).unwrap();
+            let state = stat.rsplit(')').next().unwrap().trim_start().chars().next();
+            if state == Some('S') {
+                return;
+            }
+            assert!(monotonic_now() < give_up, "thread {tid} never slept");
+            std::thread::sleep(Duration::from_millis(1));
+        }
+    }
+
     #[test]
     fn counts_down_and_up_to_the_maximum() {
         let sem = semaphore(2);
@@ -317,12 +333,26 @@ mod tests {
     }
 
     #[test]
+    #[cfg(target_os = "linux")] // reads /proc to see the sleepers asleep
     fn a_wake_up_consumed_by_a_leaver_is_passed_on() {
         let sem = semaphore(0);
+        let (tid_tx, tid_rx) = std::sync::mpsc::channel();
         let sleepers: Vec<_> = (0..2)
-            .map(|_| std::thread::spawn(move || sem.wait_until(soon()).unwrap()))
+            .map(|_| {
+                let tid_tx = tid_tx.clone();
+                std::thread::spawn(move || {
+                    // SAFETY: gettid has no preconditions.
+                    tid_tx.send(unsafe { libc::gettid() }).unwrap();
+                    sem.wait_until(soon()).unwrap()
+                })
+            })
             .collect();
         until_sleepers(sem, 2);
+        // Counted as sleepers is not yet asleep: a thread between the count
+        // and futex_wait would see the unit below and rightly take it.
+        for tid in tid_rx.iter().take(2) {
+            until_asleep_in_kernel(tid);
+        }
         // A unit whose post's wake-up went to a waiter that then left (its
         // signal arrived at the same moment): nobody else was woken.
         sem.count.fetch_add(1, Ordering::SeqCst);

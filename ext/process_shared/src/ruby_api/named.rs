@@ -263,11 +263,26 @@ pub fn create<T: SharedState>(
 where
     T::Init: Clone,
 {
+    create_counted(ruby, named, tag, ("", 1), init)
+}
+
+/// [`create`] for a class whose size is best told as `count` elements of
+/// type `element` (a queue's ring, in `u8`): what a mismatch names.
+pub fn create_counted<T: SharedState>(
+    ruby: &Ruby,
+    named: Option<&NamedSpec>,
+    tag: &str,
+    (element, count): (&str, u64),
+    init: T::Init,
+) -> Result<T, Error>
+where
+    T::Init: Clone,
+{
     let size = T::state_size(&init);
     let layout = Layout {
         class: tag,
-        element: "",
-        count: 1,
+        element,
+        count,
         size,
     };
     let made = gc::allocate_with(

@@ -7,17 +7,20 @@
 use super::blocking::{without_gvl, RubyPark};
 use super::convert;
 use super::errors::{argument_error, OrRaise};
-use super::gc;
 use super::guard::method;
 use super::handle::{self, handle_class, HandleClass};
+use super::named;
 use super::queue_codec::{self, Encoded};
 use super::typed::This;
 use crate::core::park::deadline_after;
-use crate::core::queue::{Pop, Push, Queue as CoreQueue};
+use crate::core::queue::{checked_capacity, Pop, Push, Queue as CoreQueue};
 use magnus::{prelude::*, Error, RModule, Ruby, Value};
 use std::time::Duration;
 
 handle_class!(Queue, "ProcessShared::Queue", CoreQueue);
+
+/// The class tag of a named `SizedQueue` (a Ruby subclass of `Queue`).
+const SIZED_QUEUE: &str = "ProcessShared::SizedQueue";
 
 fn closed_queue_error(ruby: &Ruby) -> Error {
     let class = ruby
@@ -36,20 +39,36 @@ fn parse_timeout(ruby: &Ruby, timeout: Value) -> Result<(Option<Duration>, bool)
 }
 
 impl Queue {
-    /// `_init(bytes, max)`: `max` is nil for a plain queue.
-    fn init(ruby: &Ruby, rb_self: This<Self>, bytes: Value, max: Value) -> Result<(), Error> {
+    /// `_init(bytes, max, naming)`: `max` is nil for a plain queue;
+    /// `naming` holds `name:`, `path:`, `create:`, `mode:` (empty for an
+    /// anonymous queue). A named `SizedQueue` is recorded as its own class,
+    /// so that opening it as a `Queue` (or the reverse) is a `TypeError`.
+    fn init(
+        ruby: &Ruby,
+        rb_self: This<Self>,
+        bytes: Value,
+        max: Value,
+        naming: Value,
+    ) -> Result<(), Error> {
+        let (_, naming) = named::split_args(ruby, &[naming])?;
         let bytes = convert::count(ruby, bytes, "bytes")?;
         let max = if max.is_nil() {
             None
         } else {
             Some(convert::count(ruby, max, "max")?)
         };
-        // The ring and its header, and the lock's own page.
-        let page = crate::platform::page_size();
-        let mapped = usize::try_from(bytes)
-            .unwrap_or(usize::MAX)
-            .saturating_add(2 * page);
-        let queue = gc::allocate(ruby, mapped, || CoreQueue::new(bytes, max))?;
+        let ring = checked_capacity(bytes).or_raise(ruby)?;
+        let tag = match max {
+            Some(_) => SIZED_QUEUE,
+            None => Self::CLASS_NAME,
+        };
+        let queue = named::create_counted::<CoreQueue>(
+            ruby,
+            naming.as_ref(),
+            tag,
+            ("u8", ring as u64),
+            (bytes, max),
+        )?;
         rb_self.handle().open(ruby, queue)
     }
 
@@ -196,7 +215,7 @@ pub fn init(ruby: &Ruby, namespace: RModule) -> Result<(), Error> {
         "initialize_copy",
         method!(handle::initialize_copy::<Queue>, 1),
     )?;
-    class.define_private_method("_init", method!(Queue::init, 2))?;
+    class.define_private_method("_init", method!(Queue::init, 3))?;
     class.define_private_method("_push", method!(Queue::push, 3))?;
     class.define_private_method("_pop", method!(Queue::pop, 2))?;
     class.define_method("clear", method!(Queue::clear, 0))?;
@@ -208,5 +227,6 @@ pub fn init(ruby: &Ruby, namespace: RModule) -> Result<(), Error> {
     class.define_method("bytes", method!(Queue::bytes, 0))?;
     class.define_private_method("_max", method!(Queue::max, 0))?;
     class.define_private_method("_set_max", method!(Queue::set_max, 1))?;
+    named::include_in::<Queue>(ruby, class)?;
     Ok(())
 }
