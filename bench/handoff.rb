@@ -15,10 +15,6 @@ HANDOFFS = Integer(ENV.fetch("BENCH_HANDOFFS", "300"))
 # enough for the waiter to stop spinning and go to sleep.
 ASLEEP_AFTER = 0.002
 
-def now_ns
-  Process.clock_gettime(Process::CLOCK_MONOTONIC, :nanosecond)
-end
-
 # The waiting side: asks for the lock, then records how long after the
 # holder's stamp it got it.
 def take_handoffs(lock_pair, shared)
@@ -26,7 +22,7 @@ def take_handoffs(lock_pair, shared)
   HANDOFFS.times do |i|
     shared[:asking].post
     acquire.call
-    shared[:latencies][i] = now_ns - shared[:stamp].get_int64(0)
+    shared[:latencies][i] = Bench.now_ns - shared[:stamp].get_int64(0)
     release.call
     shared[:done].post
   end
@@ -44,7 +40,7 @@ def handoff_latencies(lock_pair)
     acquire.call
     shared[:asking].wait
     sleep ASLEEP_AFTER
-    shared[:stamp].put_int64(0, now_ns)
+    shared[:stamp].put_int64(0, Bench.now_ns)
     release.call
     shared[:done].wait
   end
@@ -56,29 +52,15 @@ ensure
   shared&.each_value(&:close)
 end
 
-def percentile(sorted, fraction)
-  sorted[[(sorted.size * fraction).ceil - 1, 0].max]
-end
-
 require "English"
 Bench.banner
 Dir.mktmpdir do |dir|
-  path = File.join(dir, "lock")
-  mutex = ProcessShared::Mutex.new
-  semaphore = ProcessShared::Semaphore.new(1)
-  pairs = {
-    "ProcessShared::Mutex" => -> { [-> { mutex.lock }, -> { mutex.unlock }] },
-    "Semaphore#wait+post" => -> { [-> { semaphore.wait }, -> { semaphore.post }] },
-    "File#flock" => lambda do
-      file = File.open(path, File::RDWR | File::CREAT)
-      [-> { file.flock(File::LOCK_EX) }, -> { file.flock(File::LOCK_UN) }]
-    end
-  }
+  pairs = Bench.lock_pairs(dir)
   puts "\n== hand-off latency: unlock in one process -> a sleeping waiter in another runs " \
        "(#{HANDOFFS} hand-offs)"
   pairs.each do |label, pair|
     sorted = handoff_latencies(pair)
     puts format("  %-22s  median %8.1f us   p99 %8.1f us   max %8.1f us", label,
-                percentile(sorted, 0.5) / 1e3, percentile(sorted, 0.99) / 1e3, sorted.last / 1e3)
+                Bench.percentile(sorted, 0.5) / 1e3, Bench.percentile(sorted, 0.99) / 1e3, sorted.last / 1e3)
   end
 end
