@@ -18,10 +18,11 @@ module ProcessShared
   # Waits release the GVL and can be interrupted (`Thread#raise`,
   # `Timeout.timeout`, signals) without taking a unit or losing one.
   #
-  # On macOS it is a Mach semaphore: the fork hook ({ForkHook}) gives each
-  # child a right to it, {#value} reads a count kept next to it in shared
-  # memory, and it stops working once the process that created it has
-  # exited.
+  # The value is a word of shared memory; waiters sleep on a platform
+  # semaphore, which {#post} enters the kernel for only to wake one. On
+  # macOS that is a Mach semaphore: the fork hook ({ForkHook}) gives each
+  # child a right to it, and it stops working once the process that created
+  # it has exited.
   #
   # @example At most two workers of six inside at once
   #   slots = ProcessShared::Semaphore.new(2)
