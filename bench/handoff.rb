@@ -20,6 +20,7 @@ ASLEEP_AFTER = 0.002
 def take_handoffs(lock_pair, shared)
   acquire, release = lock_pair.call
   HANDOFFS.times do |i|
+    shared[:held].wait # never ask before the holder holds it
     shared[:asking].post
     acquire.call
     shared[:latencies][i] = Bench.now_ns - shared[:stamp].get_int64(0)
@@ -28,22 +29,30 @@ def take_handoffs(lock_pair, shared)
   end
 end
 
-# `lock_pair` is called in each process and returns [acquire, release]
-# lambdas. Returns the sorted latencies in ns.
-def handoff_latencies(lock_pair)
-  shared = { stamp: ProcessShared::SharedMemory.new(:int64),
-             latencies: ProcessShared::SharedArray.new(:int64, HANDOFFS),
-             asking: ProcessShared::Semaphore.new(0), done: ProcessShared::Semaphore.new(0) }
-  waiter = fork { take_handoffs(lock_pair, shared).then { exit!(0) } }
+# The holding side: takes the lock, lets the waiter ask, waits until it
+# sleeps, stamps the clock and unlocks.
+def give_handoffs(lock_pair, shared)
   acquire, release = lock_pair.call
   HANDOFFS.times do
     acquire.call
+    shared[:held].post
     shared[:asking].wait
     sleep ASLEEP_AFTER
     shared[:stamp].put_int64(0, Bench.now_ns)
     release.call
     shared[:done].wait
   end
+end
+
+# `lock_pair` is called in each process and returns [acquire, release]
+# lambdas. Returns the sorted latencies in ns.
+def handoff_latencies(lock_pair)
+  shared = { stamp: ProcessShared::SharedMemory.new(:int64),
+             latencies: ProcessShared::SharedArray.new(:int64, HANDOFFS),
+             held: ProcessShared::Semaphore.new(0), asking: ProcessShared::Semaphore.new(0),
+             done: ProcessShared::Semaphore.new(0) }
+  waiter = fork { take_handoffs(lock_pair, shared).then { exit!(0) } }
+  give_handoffs(lock_pair, shared)
   Process.wait(waiter)
   raise "the waiter failed" unless $CHILD_STATUS.success?
 
