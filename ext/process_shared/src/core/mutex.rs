@@ -58,8 +58,12 @@
 //! hand-off back (and wakes a waiter); a waiter whose slice ended, or that
 //! wakes once the heir is [`HEIR_GRACE`] late, takes it too (and clears
 //! `heir`), and so does `try_lock` when nobody waits any more: an heir that
-//! died asleep cannot strand the lock for longer than a slice. As in parking_lot, hand-offs are also spaced by at least
-//! [`HAND_OFF_EVERY`]: a hand-off leaves the lock idle until the woken
+//! died asleep cannot strand the lock for longer than a slice.
+//!
+//! As in parking_lot, hand-offs are also spaced by at least
+//! [`HAND_OFF_EVERY`], and by [`HAND_OFF_SPACING`] times as long as the
+//! last one left the lock idle (up to [`HAND_OFF_SPACING_MAX`]): a
+//! hand-off leaves the lock idle until the woken
 //! waiter runs, and with every waiter hungry (more processes than cores)
 //! handing over at every unlock would cost most of the throughput. Waits
 //! are thus bounded by a few milliseconds per hungry process ahead, while
@@ -90,6 +94,15 @@ pub const FAIR_AFTER: Duration = Duration::from_millis(1);
 
 /// The least time between two hand-offs of one lock.
 pub const HAND_OFF_EVERY: Duration = Duration::from_millis(1);
+
+/// After a hand-off that left the lock idle for a time `t` (until the heir
+/// ran), the next one waits at least `t` times this: hand-offs then keep
+/// the lock idle at most a tenth of the time, however long woken processes
+/// wait for a core.
+pub const HAND_OFF_SPACING: u32 = 9;
+
+/// The most a slow hand-off delays the next one.
+pub const HAND_OFF_SPACING_MAX: Duration = Duration::from_millis(10);
 
 /// How long after a hand-off other waiters that wake up leave the lock to
 /// the heir before they take it themselves (an heir killed in its sleep).
@@ -494,6 +507,24 @@ impl Mutex {
         Ok(self.lock_fast_as(owner))
     }
 
+    /// Called by the heir that took a hand-off: spaces the next hand-off by
+    /// [`HAND_OFF_SPACING`] times the time the lock stayed idle. Only the
+    /// holder writes `fair_at`.
+    #[cold]
+    fn space_next_hand_off(&self) {
+        let fair_at = &self.state().fair_at;
+        let due = Duration::from_nanos(fair_at.load(Ordering::Relaxed));
+        let now = platform::monotonic_now();
+        let idle = now.saturating_sub(due.saturating_sub(HAND_OFF_EVERY));
+        let next = now + (idle * HAND_OFF_SPACING).min(HAND_OFF_SPACING_MAX);
+        if next > due {
+            fair_at.store(
+                u64::try_from(next.as_nanos()).unwrap_or(u64::MAX),
+                Ordering::Relaxed,
+            );
+        }
+    }
+
     /// Whether the last hand-off is older than [`HEIR_GRACE`].
     fn heir_is_late(&self) -> bool {
         let handed_at = Duration::from_nanos(self.state().fair_at.load(Ordering::Relaxed))
@@ -657,7 +688,14 @@ impl Waiter<'_> {
     /// here or sees the heir (and posts `heir_wake`).
     fn take_free_or_handed_off(&self) -> bool {
         fence(Ordering::SeqCst);
-        self.mutex.try_acquire_as(self.owner) || self.mutex.try_acquire_from(HANDED_OFF, self.owner)
+        if self.mutex.try_acquire_as(self.owner) {
+            return true;
+        }
+        let handed_over = self.mutex.try_acquire_from(HANDED_OFF, self.owner);
+        if handed_over {
+            self.mutex.space_next_hand_off();
+        }
+        handed_over
     }
 }
 
