@@ -101,8 +101,11 @@ pub const HAND_OFF_EVERY: Duration = Duration::from_millis(1);
 /// wait for a core.
 pub const HAND_OFF_SPACING: u32 = 9;
 
-/// The most a slow hand-off delays the next one.
-pub const HAND_OFF_SPACING_MAX: Duration = Duration::from_millis(10);
+/// The most a slow hand-off delays the next one. With many more runnable
+/// processes than cores a woken heir may wait a whole scheduling round
+/// (tens of milliseconds) for a core: a bound of 10 ms let hand-offs keep
+/// the lock idle most of the time with 32 processes on 2 cores.
+pub const HAND_OFF_SPACING_MAX: Duration = Duration::from_millis(100);
 
 /// How long after a hand-off other waiters that wake up leave the lock to
 /// the heir before they take it themselves (an heir killed in its sleep).
