@@ -1264,6 +1264,24 @@ pub(crate) mod tests {
     }
 
     #[test]
+    fn a_slow_hand_off_spaces_the_next_one_by_nine_times_its_idle_time() {
+        let mutex = Mutex::new().unwrap();
+        let as_ns = |at: Duration| u64::try_from(at.as_nanos()).unwrap();
+        let handed_at = monotonic_now() - Duration::from_millis(2);
+        let fair_at = &mutex.state().fair_at;
+        fair_at.store(as_ns(handed_at + HAND_OFF_EVERY), Ordering::Relaxed);
+        mutex.space_next_hand_off();
+        let next = fair_at.load(Ordering::Relaxed);
+        assert!(next >= as_ns(handed_at + Duration::from_millis(2 + 18)));
+        assert!(next <= as_ns(monotonic_now() + HAND_OFF_SPACING_MAX));
+        // Never closer than it was.
+        let later = next + 1_000_000_000;
+        fair_at.store(later, Ordering::Relaxed);
+        mutex.space_next_hand_off();
+        assert_eq!(fair_at.load(Ordering::Relaxed), later);
+    }
+
+    #[test]
     fn a_hand_off_to_a_waiter_that_left_is_taken_by_the_next_caller() {
         let mutex = Mutex::new().unwrap();
         mutex.state().owner.store(HANDED_OFF, Ordering::Release);
