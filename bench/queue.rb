@@ -21,7 +21,8 @@
 # load disturbs much less.
 #
 # Environment: BENCH_ITEMS (default 100,000), BENCH_ROUND_TRIPS (10,000),
-# BENCH_RUNS (median of 3), BENCH_TIME (seconds per benchmark-ips entry).
+# BENCH_RUNS (median of 5, the contenders taking turns), BENCH_TIME (seconds
+# per benchmark-ips entry). The last lines print each ratio next to its target.
 
 require_relative "support"
 
@@ -124,33 +125,62 @@ rescue SystemCallError
   nil
 end
 
-# Prints wall-clock and CPU tables for { label => [wall, cpu] } per `count`.
+# Prints wall-clock and CPU tables for { label => [wall, cpu] } per `count`;
+# returns { label => [wall, cpu] } per `count`.
 def report(title, runs, count, unit)
   baseline = runs.keys.first
   Bench.table("#{title}, wall clock", baseline, runs.transform_values { |wall, _| wall / count * 1e9 }, unit:)
   Bench.table("#{title}, CPU of both processes", baseline, runs.transform_values { |_, cpu| cpu / count * 1e9 }, unit:)
+  runs
 end
 
-# The median by wall-clock time of BENCH_RUNS runs.
-def median_run(&)
-  Array.new(Integer(ENV.fetch("BENCH_RUNS", "3")), &).sort_by(&:first)[1] || yield
+# { label => [wall, cpu] }: the median wall and the median CPU time of
+# BENCH_RUNS runs of each entry, the entries taking turns (so a burst of
+# load elsewhere hits both alike).
+def alternated(entries)
+  runs = Integer(ENV.fetch("BENCH_RUNS", "5"))
+  samples = entries.transform_values { [] }
+  runs.times { entries.each { |label, run| samples[label] << run.call } }
+  median = ->(values) { values.sort[values.size / 2] }
+  samples.transform_values { |pairs| [median.call(pairs.map(&:first)), median.call(pairs.map(&:last))] }
 end
+
+# One line per target: the ratio measured, the target and whether it is met.
+def verdict(what, ratio, target, higher_is_better:)
+  met = higher_is_better ? ratio >= target : ratio <= target
+  puts format("  %-58s %6.2fx  (target %s %.2fx)  %s", what, ratio, higher_is_better ? ">=" : "<=", target,
+              met ? "met" : "NOT met")
+end
+
+PIPE = "IO.pipe + Marshal, framed"
+QUEUE = "ProcessShared::Queue"
 
 Bench.banner
-report("small items, one producer process -> one consumer process (#{ITEMS})",
-       { "IO.pipe + Marshal, framed" => median_run { pipe_throughput },
-         "ProcessShared::Queue" => median_run { queue_throughput } }, ITEMS, "ns/item")
+throughput = report("small items, one producer process -> one consumer process (#{ITEMS})",
+                    alternated(PIPE => -> { pipe_throughput }, QUEUE => -> { queue_throughput }),
+                    ITEMS, "ns/item")
 if (rate = python_rate)
   puts format("  python3 multiprocessing.Queue, for information: %.1f ns/item (wall clock)", 1e9 / rate)
 end
 
-report("ping-pong between two processes (#{ROUND_TRIPS} round trips)",
-       { "IO.pipe + Marshal, framed" => median_run { pipe_ping_pong },
-         "ProcessShared::Queue" => median_run { queue_ping_pong } }, ROUND_TRIPS, "ns/round trip")
+ping_pong = report("ping-pong between two processes (#{ROUND_TRIPS} round trips)",
+                   alternated(PIPE => -> { pipe_ping_pong }, QUEUE => -> { queue_ping_pong }),
+                   ROUND_TRIPS, "ns/round trip")
 
 BIG = Array.new(100_000) { |i| "s#{i.to_s.rjust(6, '0')}" }.freeze
 BIG_QUEUE = ProcessShared::Queue.new(bytes: 4 << 20)
-Bench.compare("a 1 MB object (#{Marshal.dump(BIG).bytesize} bytes marshaled), in one process",
-              "Marshal.load(Marshal.dump(obj))",
-              { "Marshal.load(Marshal.dump(obj))" => -> { Marshal.load(Marshal.dump(BIG)) },
-                "queue.push(obj); queue.pop" => -> { BIG_QUEUE.push(BIG).pop } })
+MARSHAL = "Marshal.load(Marshal.dump(obj))"
+big = Bench.compare("a 1 MB object (#{Marshal.dump(BIG).bytesize} bytes marshaled), in one process", MARSHAL,
+                    { MARSHAL => -> { Marshal.load(Marshal.dump(BIG)) },
+                      "queue.push(obj); queue.pop" => -> { BIG_QUEUE.push(BIG).pop } })
+
+puts "\n== targets (ratios from this run)"
+%i[wall cpu].each_with_index do |clock, index|
+  label = clock == :wall ? "wall clock" : "CPU time"
+  verdict("small items: queue rate / pipe rate (#{label})",
+          throughput[PIPE][index] / throughput[QUEUE][index], 2.0, higher_is_better: true)
+  verdict("ping-pong: queue round trip / pipe round trip (#{label})",
+          ping_pong[QUEUE][index] / ping_pong[PIPE][index], 1.0, higher_is_better: false)
+end
+verdict("1 MB object: push + pop / Marshal.dump + load", big.values.last / big.fetch(MARSHAL), 1.25,
+        higher_is_better: false)

@@ -413,6 +413,35 @@ RSpec.describe "named objects" do
       counts.unlink
     end
 
+    it "wakes waiters of independently started processes on a named Semaphore, one unit each" do
+      code = <<~RUBY
+        sem = ProcessShared::Semaphore.new(0, name: ARGV[0])
+        sem.try_wait(30)
+        exit!(0)
+      RUBY
+      sem = ProcessShared::Semaphore.new(0, name:)
+      pids = Array.new(4) { spawn_ruby(code, name) }
+      deadline = monotonic_now + 30
+      sleep 0.01 until sem.waiting == 4 || monotonic_now > deadline
+      expect(sem.waiting).to eq(4)
+      # Asleep in the futex of the named object by now; each post wakes one.
+      sleep 0.05
+      4.times { sem.post }
+      expect_children_to_succeed(pids, timeout: 30)
+      expect(sem.value).to eq(0)
+      expect(sem.waiting).to eq(0)
+    end
+
+    it "lets Timeout interrupt a wait on a named Semaphore, taking nothing" do
+      sem = ProcessShared::Semaphore.new(0, name:)
+      expect { Timeout.timeout(0.2) { sem.wait } }.to raise_error(Timeout::Error)
+      expect(sem.waiting).to eq(0)
+      sem.post
+      expect(sem.value).to eq(1)
+      expect(sem.try_wait(1)).to be(sem)
+      expect(sem.value).to eq(0)
+    end
+
     it "recovers a named Mutex whose holder (another program) was killed" do
       code = <<~RUBY
         mutex = ProcessShared::Mutex.new(name: ARGV[0])

@@ -41,6 +41,49 @@ RSpec.describe ProcessShared::Queue do
     expect(queue).to be_empty
   end
 
+  # What Marshal.load(Marshal.dump(object)) gives, compared by its Marshal
+  # data (which records classes, encodings and instance variables), plus
+  # frozenness and, for Hashes, the frozenness of the keys.
+  def marshal_copy_of?(copy, object)
+    expected = Marshal.load(Marshal.dump(object))
+    same = Marshal.dump(copy) == Marshal.dump(expected) && copy.frozen? == expected.frozen?
+    same &&= copy.keys.map(&:frozen?) == expected.keys.map(&:frozen?) if expected.is_a?(Hash)
+    same
+  end
+
+  it "gives back exactly what a Marshal round trip gives, for plain data and everything else" do
+    queue = make
+    shared = +"shared"
+    recursive = []
+    recursive << recursive
+    with_ivar = +"ivar"
+    with_ivar.instance_variable_set(:@note, 1)
+    with_default = Hash.new(5).merge(a: 1)
+    by_identity = {}.compare_by_identity.merge("a" => 1)
+    nested = Array.new(100).inject([]) { |inner, _| [inner] }
+    subclass = Class.new(String)
+    stub_const("QueueSpecString", subclass)
+    objects = [nil, true, false, 0, -1, (2**62) - 1, -(2**62), 2**64, 1.5, -0.0, Float::INFINITY, 1e-320,
+               "", "job", "é", "\xff".b, "ascii".encode("US-ASCII"), "sjis".encode("Shift_JIS"),
+               (+"\xff").force_encoding("UTF-8"), :sym, :é, :"with space", "dynamic #{rand}".to_sym,
+               [1, "job", { id: 7 }], { "key" => "value", 1 => [2, { 3 => nil }], [1] => { a: :b }, 1.0 => 2 },
+               [shared, shared], recursive, with_ivar, with_default, by_identity, nested,
+               QueueSpecString.new("sub"), 1..2, Time.at(0), Struct.new(:a).new(1).to_a]
+    objects.each do |object|
+      queue << object
+      expect(marshal_copy_of?(queue.pop, object)).to be(true), "for #{object.inspect[0, 40]}"
+    end
+    queue << Float::NAN
+    expect(queue.pop).to be_nan
+    queue << [shared, shared] << recursive
+    pair = queue.pop
+    expect(pair.first).to be(pair.last)
+    copy = queue.pop
+    expect(copy.first).to be(copy)
+    expect { queue << Hash.new { 1 } }.to raise_error(TypeError, /default proc/)
+    expect(queue).to be_empty
+  end
+
   it "passes objects from one process to another in both directions" do
     jobs = make
     results = make

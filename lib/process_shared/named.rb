@@ -28,9 +28,10 @@ module ProcessShared
   # processes creating one name at once, exactly one initializes it; one
   # killed half-way leaves a name the next process can open. Names are
   # opened without following symlinks, close-on-exec, and no file
-  # descriptor stays open once the object is mapped. On macOS, `Semaphore`,
-  # `Mutex` and `Monitor` (built on Mach semaphores) cannot be named yet
-  # (`NotImplementedError`).
+  # descriptor stays open once the object is mapped. Naming works alike on
+  # Linux and macOS: a named object sleeps on futex words in its own memory
+  # (`__ulock_wait` on macOS), never on a kernel object that only its
+  # creator or the children it forks could reach.
   #
   # A name lasts until it is unlinked ({#unlink}, {ClassMethods#unlink}),
   # even when no process uses it: remove names when the service stops for

@@ -322,7 +322,6 @@ impl SharedCounter {
 
 impl SharedState for SharedCounter {
     type Init = i64;
-    const USES_RAW_SEMAPHORE: bool = false;
 
     fn state_size(_: &i64) -> usize {
         std::mem::size_of::<i64>()

@@ -37,6 +37,7 @@
 //! free.
 
 use super::error::{CoreError, CoreResult};
+use super::kill_step::step;
 use super::named::{self, SharedState};
 use super::park::{self, Park};
 use super::region::SharedRegion;
@@ -102,7 +103,6 @@ fn ticket(generation: u32, status: u32) -> u64 {
 
 impl SharedState for Barrier {
     type Init = u64;
-    const USES_RAW_SEMAPHORE: bool = false;
 
     fn state_size(parties: &u64) -> usize {
         // Bad counts are refused by `check_init`; clamp so sizing them is harmless.
@@ -238,7 +238,9 @@ impl Barrier {
             .compare_exchange(from.0, to.0, Ordering::SeqCst, Ordering::SeqCst)
             .is_ok();
         if changed {
+            step!("barrier.change.swapped");
             header.seq.fetch_add(1, Ordering::SeqCst);
+            step!("barrier.change.bumped");
             // Only parties counted in `from` can be asleep waiting for this
             // change (earlier generations were woken when they ended), so a
             // barrier nobody waits at makes no system call.
@@ -255,12 +257,15 @@ impl Barrier {
         let previous = state.generation().wrapping_sub(1);
         let outcome = if state.last_broken() { FAILED } else { PASSED };
         for slot in self.slots() {
-            let _ = slot.ticket.compare_exchange(
+            let written = slot.ticket.compare_exchange(
                 ticket(previous, WAITING),
                 ticket(previous, outcome),
                 Ordering::SeqCst,
                 Ordering::Relaxed,
             );
+            if written.is_ok() {
+                step!("barrier.help.written");
+            }
         }
     }
 
@@ -366,6 +371,7 @@ impl Barrier {
             platform::futex_wait(&header.seq, seen, slice_end.min(monotonic_now() + POLL))?;
             return Ok(None);
         };
+        step!("barrier.arrive.claimed");
         // Dropping it on an early return frees the slot.
         let mut arrival = Arrival {
             barrier: self,
@@ -381,6 +387,7 @@ impl Barrier {
             }
             let ticket_word = &self.slots()[slot].ticket;
             ticket_word.store(ticket(state.generation(), WAITING), Ordering::SeqCst);
+            step!("barrier.arrive.ticketed");
             let index = state.count();
             if index + 1 >= parties {
                 if self.advance(state, false) {
@@ -501,9 +508,14 @@ impl Drop for Arrival<'_> {
     fn drop(&mut self) {
         let slot = &self.barrier.slots()[self.slot];
         slot.ticket.store(0, Ordering::SeqCst);
+        step!("barrier.leave.ticket_cleared");
         slot.key.store(0, Ordering::SeqCst);
     }
 }
+
+#[cfg(test)]
+#[path = "kill_steps/barrier.rs"]
+pub(crate) mod kill_steps;
 
 #[cfg(test)]
 mod tests {

@@ -21,6 +21,7 @@
 //! sleepers would stay raised for ever).
 
 use super::error::{CoreError, CoreResult};
+use super::kill_step::step;
 use super::named::{self, SharedState};
 use super::park::{wait_until, Park};
 use super::region::SharedRegion;
@@ -84,6 +85,7 @@ impl BinarySemaphore {
     /// Counts the caller as a waiter until the guard is dropped.
     pub fn waiter(&self) -> Waiter<'_> {
         self.state().waiters.fetch_add(1, Ordering::Relaxed);
+        step!("binary.wait.counted");
         Waiter { semaphore: self }
     }
 
@@ -108,6 +110,7 @@ impl BinarySemaphore {
                 Err(now) => current = now,
             }
         }
+        step!("binary.post.raised");
         if current == SLEEPERS {
             platform::futex_wake(word, 1);
         }
@@ -140,7 +143,10 @@ impl Waiter<'_> {
             // Taken as 2: other waiters may still sleep, and the next post
             // must wake one of them.
             match word.compare_exchange(AVAILABLE, SLEEPERS, Ordering::SeqCst, Ordering::Relaxed) {
-                Ok(_) => return Ok(Some(())),
+                Ok(_) => {
+                    step!("binary.wait.taken");
+                    return Ok(Some(()));
+                }
                 Err(TAKEN) => {
                     if word
                         .compare_exchange(TAKEN, SLEEPERS, Ordering::SeqCst, Ordering::Relaxed)
@@ -148,6 +154,7 @@ impl Waiter<'_> {
                     {
                         continue;
                     }
+                    step!("binary.wait.marked");
                 }
                 Err(_) => {}
             }
@@ -170,7 +177,6 @@ impl Drop for Waiter<'_> {
 
 impl SharedState for BinarySemaphore {
     type Init = u64;
-    const USES_RAW_SEMAPHORE: bool = false;
 
     fn state_size(_: &u64) -> usize {
         std::mem::size_of::<State>()
@@ -198,6 +204,10 @@ impl SharedState for BinarySemaphore {
         &self.region
     }
 }
+
+#[cfg(test)]
+#[path = "kill_steps/binary_semaphore.rs"]
+pub(crate) mod kill_steps;
 
 #[cfg(test)]
 mod tests {

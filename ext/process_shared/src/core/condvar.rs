@@ -31,6 +31,7 @@
 //! signal for ever.
 
 use super::error::CoreResult;
+use super::kill_step::step;
 use super::mutex::Mutex;
 use super::named::{self, SharedState};
 use super::park::{wait_until, Park};
@@ -70,6 +71,7 @@ impl CondVar {
     pub fn ticket(&self) -> Ticket<'_> {
         let state = self.state();
         state.waiters.fetch_add(1, Ordering::SeqCst);
+        step!("condvar.wait.counted");
         Ticket {
             condvar: self,
             sequence: state.sequence.load(Ordering::SeqCst),
@@ -120,11 +122,13 @@ impl CondVar {
             .sequence
             .fetch_add(1, Ordering::SeqCst)
             .wrapping_add(1);
+        step!("condvar.signal.bumped");
         let mark = state.sleeping.load(Ordering::SeqCst);
         if mark == 0 {
             return;
         }
         let woken = platform::futex_wake(&state.sequence, count);
+        step!("condvar.signal.woken");
         // Everyone asleep was woken; a mark set after our bump belongs to a
         // waiter this signal does not concern, and stays.
         if woken < count as usize && mark as u32 != bumped {
@@ -157,6 +161,7 @@ impl Ticket<'_> {
         state
             .sleeping
             .store((1 << 32) | u64::from(self.sequence), Ordering::SeqCst);
+        step!("condvar.wait.marked");
         Ok(
             match platform::futex_wait(word, self.sequence, slice_end)? {
                 WaitOutcome::Acquired => Some(()),
@@ -176,7 +181,6 @@ impl Drop for Ticket<'_> {
 
 impl SharedState for CondVar {
     type Init = ();
-    const USES_RAW_SEMAPHORE: bool = false;
 
     fn state_size((): &()) -> usize {
         std::mem::size_of::<State>()
@@ -195,6 +199,10 @@ impl SharedState for CondVar {
         &self.region
     }
 }
+
+#[cfg(test)]
+#[path = "kill_steps/condvar.rs"]
+pub(crate) mod kill_steps;
 
 #[cfg(test)]
 mod tests {

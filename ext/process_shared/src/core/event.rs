@@ -35,7 +35,6 @@ struct State {
 /// Zero-filled state is an unset event that was never reset.
 impl SharedState for Event {
     type Init = ();
-    const USES_RAW_SEMAPHORE: bool = false;
 
     fn state_size(_: &()) -> usize {
         std::mem::size_of::<State>()

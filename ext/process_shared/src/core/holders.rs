@@ -48,6 +48,7 @@
 //! compare-and-swaps and a few loads: no system call.
 
 use super::identity::{current_owner, current_process, thread_part, ProcessIdentity};
+use super::kill_step::step;
 use super::region::SharedRegion;
 use crate::platform::{self, WaitOutcome};
 use std::sync::atomic::{
@@ -270,12 +271,14 @@ impl Holders {
         let mut current = state.load(SeqCst);
         loop {
             self.help(current);
+            step!("holders.transfer.helped");
             let held = word.load(SeqCst);
             let new_count = change(current as u32, units_of(held))?;
             let recorded = descriptor(kind, slot, count_of(held).wrapping_add(1));
             let next = (u64::from(recorded) << 32) | u64::from(new_count);
             match state.compare_exchange(current, next, SeqCst, SeqCst) {
                 Ok(_) => {
+                    step!("holders.transfer.recorded");
                     self.help(next);
                     return Some(units_of(held));
                 }
@@ -332,6 +335,7 @@ impl Holders {
                     .compare_exchange(0, owner.key, SeqCst, SeqCst)
                     .is_ok()
             {
+                step!("holders.claim.keyed");
                 // Read only with the key, which the CAS published first.
                 slot.token.store(owner.token, Release);
                 return Some(index);
@@ -345,6 +349,7 @@ impl Holders {
         if self.units(slot) == 0 && self.is_owners(slot, owner) {
             let slot = self.slot(slot);
             slot.token.store(0, Release);
+            step!("holders.release.token_cleared");
             slot.key.store(0, Release);
         }
     }
@@ -355,7 +360,9 @@ impl Holders {
         let slot = self.slot(index);
         let mark = me | TOMBSTONE;
         if slot.key.compare_exchange(key, mark, SeqCst, SeqCst).is_ok() {
+            step!("holders.free.tombstoned");
             slot.token.store(0, SeqCst);
+            step!("holders.free.token_cleared");
             slot.key.store(0, SeqCst);
         }
     }
@@ -378,7 +385,9 @@ impl Holders {
                 (units > 0 && slot.key.load(SeqCst) == key).then(|| release(count, units))
             })
             .is_some();
+        step!("holders.reclaim.reclaimed");
         let cleared = extra(index, key & !TOMBSTONE);
+        step!("holders.reclaim.writer_cleared");
         self.free_slot(index, key, process_key(current_process()));
         reclaimed || cleared
     }
@@ -463,7 +472,9 @@ impl Holders {
     pub fn notify(&self) {
         let header = self.header();
         if header.sleepers.load(SeqCst) != 0 && header.sleepers.swap(0, SeqCst) != 0 {
+            step!("holders.notify.unmarked");
             header.wake.fetch_add(1, SeqCst);
+            step!("holders.notify.bumped");
             platform::futex_wake(&header.wake, u32::MAX);
         }
     }
@@ -471,6 +482,7 @@ impl Holders {
     /// Counts the caller as waiting until the guard is dropped.
     pub fn waiter(&self) -> WaiterGuard<'_> {
         self.header().waiters.fetch_add(1, SeqCst);
+        step!("holders.waiter.counted");
         WaiterGuard { holders: self }
     }
 
@@ -489,6 +501,7 @@ impl Holders {
             }
             let seen = header.wake.load(SeqCst);
             header.sleepers.store(1, SeqCst);
+            step!("holders.sleep.marked");
             if let Some(value) = attempt() {
                 return Ok(Some(value));
             }
@@ -510,6 +523,10 @@ impl Drop for WaiterGuard<'_> {
         self.holders.header().waiters.fetch_sub(1, SeqCst);
     }
 }
+
+#[cfg(test)]
+#[path = "kill_steps/holders_view.rs"]
+mod kill_view;
 
 #[cfg(test)]
 mod tests {

@@ -98,7 +98,6 @@ impl CountDownLatch {
 
 impl SharedState for CountDownLatch {
     type Init = u64;
-    const USES_RAW_SEMAPHORE: bool = false;
 
     fn state_size(_: &u64) -> usize {
         std::mem::size_of::<State>()

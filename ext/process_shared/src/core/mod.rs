@@ -12,6 +12,7 @@ pub mod fork_protocol;
 pub mod holders;
 pub mod identity;
 pub mod index;
+pub(crate) mod kill_step;
 pub mod latch;
 pub mod mutex;
 pub mod named;

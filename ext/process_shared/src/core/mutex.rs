@@ -13,8 +13,8 @@
 //! | `owner_died` | u32     | 1 while the current hold was taken from a dead holder |
 //! | `heir`       | u64     | ticket of a waiter that waited over `FAIR_AFTER`, or 0 |
 //! | `fair_at`    | u64     | monotonic ns before which no unlock hands over again |
-//! | `wake`       | sem_t   | POSIX semaphore: the wake-up channel for waiters     |
-//! | `heir_wake`  | sem_t   | the heir's own wake-up channel                       |
+//! | `wake`       | RawSemaphore | the wake-up channel for waiters (`platform`)    |
+//! | `heir_wake`  | RawSemaphore | the heir's own wake-up channel                  |
 //!
 //! # Algorithm
 //!
@@ -75,6 +75,7 @@
 
 use super::error::{CoreError, CoreResult};
 use super::identity::{current_owner, current_process, thread_part, ProcessIdentity};
+use super::kill_step::step;
 use super::named::{self, SharedState};
 use super::park::{wait_then_reacquire, wait_until, Park};
 use super::region::SharedRegion;
@@ -250,7 +251,9 @@ impl Mutex {
     fn record_hold(&self, owner: u64, owner_died: bool) {
         let state = self.state();
         state.thread.store(owner, Ordering::Relaxed);
+        step!("mutex.hold.thread");
         state.depth.store(1, Ordering::Relaxed);
+        step!("mutex.hold.depth");
         state
             .owner_died
             .store(u32::from(owner_died), Ordering::Relaxed);
@@ -275,6 +278,7 @@ impl Mutex {
             .compare_exchange(from, my_key(), Ordering::Acquire, Ordering::Relaxed)
             .is_ok();
         if taken {
+            step!("mutex.lock.taken");
             self.record_hold(owner, false);
         }
         taken
@@ -291,9 +295,18 @@ impl Mutex {
         let holder = state.owner.load(Ordering::Acquire);
         if holder == HANDED_OFF {
             // Handed to a waiter that left (or died) since: nobody else
-            // will take it.
-            return state.waiters.load(Ordering::Relaxed) == 0
+            // will take it. A waiter killed while counted stays counted,
+            // so an heir that is gone, or none, counts as nobody waiting.
+            let heir = state.heir.load(Ordering::Relaxed);
+            let heir_gone = heir == 0 || platform::no_such_process(ticket_pid(heir));
+            let taken = (state.waiters.load(Ordering::Relaxed) == 0 || heir_gone)
                 && self.try_acquire_from(HANDED_OFF, owner);
+            if taken && heir != 0 {
+                let _ = state
+                    .heir
+                    .compare_exchange(heir, 0, Ordering::Relaxed, Ordering::Relaxed);
+            }
+            return taken;
         }
         if holder == 0 || holder == my_key() || !holder_is_gone(holder) {
             return false;
@@ -303,6 +316,7 @@ impl Mutex {
             .compare_exchange(holder, my_key(), Ordering::Acquire, Ordering::Relaxed)
             .is_ok();
         if taken {
+            step!("mutex.takeover.taken");
             self.record_hold(owner, true);
         }
         taken
@@ -417,6 +431,7 @@ impl Mutex {
     /// the guard's `wait_until` does the waiting.
     pub fn waiter(&self) -> Waiter<'_> {
         self.state().waiters.fetch_add(1, Ordering::Relaxed);
+        step!("mutex.wait.counted");
         Waiter {
             mutex: self,
             owner: current_owner(),
@@ -451,15 +466,19 @@ impl Mutex {
     fn release(&self) {
         let state = self.state();
         state.thread.store(0, Ordering::Relaxed);
+        step!("mutex.unlock.thread_cleared");
         state.owner_died.store(0, Ordering::Relaxed);
+        step!("mutex.unlock.flag_cleared");
         let hand_off = state.heir.load(Ordering::Relaxed) != 0
             && state.waiters.load(Ordering::Relaxed) > 0
             && self.time_to_be_fair();
+        step!("mutex.unlock.decided");
         // Sequentially consistent: pairs with the waiter's fence (see the
         // module comment), and no fence of its own is needed.
         state
             .owner
             .swap(if hand_off { HANDED_OFF } else { 0 }, Ordering::SeqCst);
+        step!("mutex.unlock.released");
         if hand_off {
             post_unless_pending(&state.heir_wake);
         } else if state.waiters.load(Ordering::SeqCst) > 0 {
@@ -584,6 +603,7 @@ impl Mutex {
     /// must hold the lock again.
     pub fn resume_hold(&self, depth: u64) {
         if self.is_owned() {
+            step!("mutex.resume.relocked");
             self.state().depth.store(depth.max(1), Ordering::Relaxed);
         }
     }
@@ -618,6 +638,11 @@ fn next_ticket() -> u64 {
     (u64::from(current_process().pid) << 32) | u64::from(NEXT.fetch_add(1, Ordering::Relaxed))
 }
 
+/// The pid of the process that drew a ticket.
+fn ticket_pid(ticket: u64) -> u32 {
+    (ticket >> 32) as u32
+}
+
 impl Waiter<'_> {
     /// Waits for the lock until the monotonic `slice_end`. `Some(())` once
     /// the caller holds it; `None` when the slice ended or a signal arrived,
@@ -650,6 +675,7 @@ impl Waiter<'_> {
                         && self.mutex.try_acquire_from(HANDED_OFF, self.owner)
                     {
                         // The heir died or is stuck: the lock is anyone's.
+                        step!("mutex.wait.late_heir_taken");
                         state.heir.store(0, Ordering::Relaxed);
                         return Ok(Some(()));
                     }
@@ -660,6 +686,7 @@ impl Waiter<'_> {
                 // reach the slice's end and never take over.
                 WaitOutcome::TimedOut | WaitOutcome::Interrupted => {
                     if self.mutex.try_acquire_from(HANDED_OFF, self.owner) {
+                        step!("mutex.wait.slice_heir_taken");
                         // The heir did not take it for a whole slice.
                         state.heir.store(0, Ordering::Relaxed);
                         return Ok(Some(()));
@@ -678,12 +705,16 @@ impl Waiter<'_> {
     /// is heir and hand-offs are on in this process.
     fn claim_heir(&self) -> bool {
         let heir = &self.mutex.state().heir;
-        hand_off_enabled()
+        let claimed = hand_off_enabled()
             && heir.load(Ordering::Relaxed) == 0
             && platform::monotonic_now() >= self.hungry_at
             && heir
                 .compare_exchange(0, self.ticket, Ordering::Relaxed, Ordering::Relaxed)
-                .is_ok()
+                .is_ok();
+        if claimed {
+            step!("mutex.wait.heir");
+        }
+        claimed
     }
 
     /// The heir's look at the word before it sleeps: takes the lock if it
@@ -704,7 +735,6 @@ impl Waiter<'_> {
 
 impl SharedState for Mutex {
     type Init = ();
-    const USES_RAW_SEMAPHORE: bool = true;
 
     fn state_size((): &()) -> usize {
         std::mem::size_of::<State>()
@@ -717,10 +747,19 @@ impl SharedState for Mutex {
         // SAFETY: the span is zero-filled, suitably aligned (regions start
         // page- or header-aligned) shared memory for a State that nothing
         // uses yet; all-zero atomics are valid, and the semaphore is
-        // initialized in place before any use.
+        // initialized in place before any use (futex words in a named
+        // object, which any process can reach; see `platform::RawSemaphore`).
         unsafe {
-            RawSemaphore::init(std::ptr::addr_of_mut!((*state).wake), 0)?;
-            RawSemaphore::init(std::ptr::addr_of_mut!((*state).heir_wake), 0)?;
+            for channel in [
+                std::ptr::addr_of_mut!((*state).wake),
+                std::ptr::addr_of_mut!((*state).heir_wake),
+            ] {
+                if region.is_named() {
+                    RawSemaphore::init_named(channel, 0)?;
+                } else {
+                    RawSemaphore::init(channel, 0)?;
+                }
+            }
         }
         Ok(())
     }
@@ -753,7 +792,7 @@ impl HeldByThreads for Mutex {
 impl Drop for Mutex {
     fn drop(&mut self) {
         // This process is done with the wake-up semaphore (frees the Mach
-        // port on macOS; nothing on Linux).
+        // port of an anonymous mutex on macOS; nothing otherwise).
         self.state().wake.release();
         self.state().heir_wake.release();
     }
@@ -768,6 +807,7 @@ impl Drop for Waiter<'_> {
             .heir
             .compare_exchange(self.ticket, 0, Ordering::Relaxed, Ordering::Relaxed)
             .is_ok();
+        step!("mutex.wait.heir_dropped");
         let waiters = state.waiters.fetch_sub(1, Ordering::Relaxed);
         if was_heir && !self.mutex.is_owned_by(self.owner) {
             // An heir that leaves without the lock (a timeout, an
@@ -785,9 +825,13 @@ impl Drop for Waiter<'_> {
 }
 
 #[cfg(test)]
+#[path = "kill_steps/mutex.rs"]
+pub(crate) mod kill_steps;
+
+#[cfg(test)]
 pub(crate) mod tests {
     use super::*;
-    use crate::core::test_support::{exit_code, fork_and};
+    use crate::core::test_support::{exit_code, fork_and, open_named, unique_name, UnlinkOnDrop};
     use crate::platform::monotonic_now;
     use std::sync::Arc;
 
@@ -1477,5 +1521,68 @@ pub(crate) mod tests {
         mutex.exit_once().unwrap();
         assert!(!mutex.is_locked());
         assert!(matches!(mutex.exit_once(), Err(CoreError::Misuse(_))));
+    }
+
+    #[test]
+    fn a_named_mutex_excludes_processes_that_open_it_by_name() {
+        const CHILDREN: usize = 3;
+        const ROUNDS: u64 = 300;
+        let name = unique_name("mtx");
+        let _unlink = UnlinkOnDrop(name.clone());
+        let mutex: Mutex = open_named(&name, ());
+        assert!(!mutex.state().wake.is_kernel(), "futex words by name");
+        assert!(Mutex::new().unwrap().state().wake.is_kernel());
+        // A plain counter in memory the children share by fork: only the
+        // named lock, which each child maps afresh, keeps increments whole.
+        let page = platform::map_shared(4096).unwrap();
+        let counter = page.cast::<u64>().as_ptr();
+        let children: Vec<_> = (0..CHILDREN)
+            .map(|_| {
+                fork_and(|| {
+                    let own: Mutex = open_named(&name, ());
+                    for _ in 0..ROUNDS {
+                        lock(&own);
+                        // SAFETY: the page is never unmapped; the lock
+                        // serializes every access.
+                        unsafe {
+                            let value = counter.read_volatile();
+                            std::thread::yield_now();
+                            counter.write_volatile(value + 1);
+                        }
+                        if own.unlock().is_err() {
+                            return 1;
+                        }
+                    }
+                    0
+                })
+            })
+            .collect();
+        for child in children {
+            assert_eq!(exit_code(child), 0);
+        }
+        // SAFETY: the children are gone; the page is still mapped, and
+        // unmapped once, after its last use.
+        unsafe {
+            assert_eq!(counter.read_volatile(), CHILDREN as u64 * ROUNDS);
+            platform::unmap(page, 4096);
+        }
+        assert!(!mutex.is_locked());
+        assert_eq!(waiters(&mutex), 0);
+    }
+
+    #[test]
+    fn a_named_mutex_whose_holder_died_is_taken_over_by_another_opener() {
+        let name = unique_name("mtd");
+        let _unlink = UnlinkOnDrop(name.clone());
+        let mutex: Mutex = open_named(&name, ());
+        let child = fork_and(|| {
+            let own: Mutex = open_named(&name, ());
+            i32::from(own.lock_fast() != TryLock::Acquired)
+        });
+        assert_eq!(exit_code(child), 0);
+        assert!(mutex.is_locked() && !mutex.is_owned());
+        lock(&mutex);
+        assert!(mutex.previous_owner_died());
+        mutex.unlock().unwrap();
     }
 }

@@ -49,7 +49,7 @@ pub const MAX_NAME_LEN: usize = 24;
 /// Bytes before the class's state; a multiple of every alignment we need.
 pub const HEADER_LEN: usize = 128;
 /// Bumped whenever the header or any class's state layout changes.
-pub const LAYOUT_VERSION: u32 = 1;
+pub const LAYOUT_VERSION: u32 = 2;
 /// The value of `state` once the object is initialized.
 pub const READY: u32 = 0x5245_4459;
 /// The mode of objects created without `mode:`.
@@ -752,10 +752,6 @@ impl<T: SharedState> HasRegion for T {
 pub trait SharedState: Sized {
     /// What initializing fresh state needs (initial values; `()` if none).
     type Init;
-    /// Whether the state holds a `platform::RawSemaphore`, which on macOS
-    /// is a Mach semaphore that other processes cannot reach through
-    /// memory: such classes cannot be named there.
-    const USES_RAW_SEMAPHORE: bool;
     /// Bytes of state.
     fn state_size(init: &Self::Init) -> usize;
     /// Refuses bad initial values before anything is created or opened
@@ -793,11 +789,6 @@ pub fn create<T: SharedState>(
         return Ok((anonymous(init)?, true));
     };
     T::check_init(&init)?;
-    if T::USES_RAW_SEMAPHORE && !os::SEMAPHORES_WORK_IN_NAMED_OBJECTS {
-        return Err(NamedError::Core(CoreError::Unsupported(
-            "this class cannot be named on this platform yet: its kernel semaphore cannot be shared by name",
-        )));
-    }
     debug_assert_eq!(layout.size, T::state_size(&init));
     let opened = open(spec, layout, |region| T::init_state(region, init), hooks)?;
     Ok((T::from_region(opened.region), opened.initialized_here))

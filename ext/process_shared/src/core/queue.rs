@@ -1,4 +1,4 @@
-//! A FIFO queue of byte records (Marshal data) in a fixed shared ring
+//! A FIFO queue of byte records (encoded Ruby objects) in a fixed shared ring
 //! buffer, safe against a producer or consumer killed at any instruction.
 //!
 //! # Layout (one shared region)
@@ -67,6 +67,11 @@ pub const MAX_CAPACITY: usize = 1 << 31;
 pub const RECORD_HEADER: usize = 8;
 /// Where the ring starts in the region.
 const RING_OFFSET: usize = std::mem::size_of::<Header>().div_ceil(64) * 64;
+
+/// Checks, and `pause`s between them, of a wait before it registers (a
+/// few microseconds: about the time to encode and push a small item).
+const SPIN_CHECKS: u32 = 32;
+const PAUSES_PER_CHECK: u32 = 8;
 
 const CONSUMERS: usize = 0;
 const PRODUCERS: usize = 1;
@@ -317,12 +322,12 @@ impl Queue {
     fn read_ring(&self, position: usize, out: &mut Vec<u8>, len: usize) -> CoreResult<()> {
         let capacity = self.capacity();
         let first = len.min(capacity - position);
-        out.extend_from_slice(
-            &self
-                .region
-                .read_bytes((RING_OFFSET + position) as u64, first)?,
-        );
-        out.extend_from_slice(&self.region.read_bytes(RING_OFFSET as u64, len - first)?);
+        for (offset, len) in [(RING_OFFSET + position, first), (RING_OFFSET, len - first)] {
+            let at = self.region.span(offset as u64, len)?;
+            // SAFETY: `span` checked that `len` bytes at `at` are inside the
+            // region; `out` is private memory, never the mapping.
+            out.extend_from_slice(unsafe { std::slice::from_raw_parts(at, len) });
+        }
         Ok(())
     }
 
@@ -334,7 +339,7 @@ impl Queue {
             .filter(|&record| record <= self.capacity())
             .ok_or_else(|| {
                 CoreError::InvalidArgument(format!(
-                    "the object takes {} bytes of Marshal data, more than this queue can ever \
+                    "the object takes {} bytes encoded, more than this queue can ever \
                      hold ({} bytes)",
                     payload.len(),
                     self.max_payload()
@@ -400,9 +405,8 @@ impl Queue {
         }
         let capacity = self.capacity();
         let position = head.position as usize;
-        let mut length = Vec::with_capacity(RECORD_HEADER);
-        self.read_ring(position, &mut length, RECORD_HEADER)?;
-        let len = u64::from_le_bytes(length.try_into().unwrap_or([0; 8]));
+        // Positions and the capacity are multiples of 8: a length never wraps.
+        let len = u64::from_le(self.region.read::<u64>((RING_OFFSET + position) as u64)?);
         // Only whole records are ever published, so this holds unless the
         // memory was overwritten from outside; refuse rather than misread.
         let (payload_len, record) = usize::try_from(len)
@@ -480,6 +484,23 @@ impl Queue {
                 self.push_until(payload, slice_end)
             });
         }
+        let popped = &self.header().popped_seq;
+        let mut seen = popped.load(Ordering::Acquire);
+        let spun = self.spin_before_sleeping(|| {
+            let now = popped.load(Ordering::Acquire);
+            if now == seen && !self.is_closed() {
+                return Ok(None);
+            }
+            seen = now;
+            Ok(self
+                .push_until(payload, Duration::ZERO)?
+                .filter(|&done| done != Push::Full))
+        });
+        match spun {
+            Ok(Some(done)) => return Ok(Some(done)),
+            Ok(None) => {}
+            Err(err) => return Err(park.error(err)),
+        }
         let waiter = self.push_waiter();
         park::wait_until(park, deadline, |slice_end| {
             waiter.wait_until(payload, slice_end)
@@ -506,8 +527,41 @@ impl Queue {
         if !wait_for_item {
             return park::wait_until(park, deadline, |slice_end| self.pop_until(slice_end));
         }
+        let spun = self.spin_before_sleeping(|| {
+            if self.is_empty() && !self.is_closed() {
+                return Ok(None);
+            }
+            Ok(self
+                .pop_until(Duration::ZERO)?
+                .filter(|done| *done != Pop::Empty))
+        });
+        match spun {
+            Ok(Some(done)) => return Ok(Some(done)),
+            Ok(None) => {}
+            Err(err) => return Err(park.error(err)),
+        }
         let waiter = self.pop_waiter();
         park::wait_until(park, deadline, |slice_end| waiter.wait_until(slice_end))
+    }
+
+    /// Retries `attempt` for a few microseconds (`None`: not yet) before
+    /// the caller registers as a sleeper. In a steady stream the other side
+    /// publishes again within that time; catching it unregistered spares
+    /// both sides a system call (this side's sleep, and the other's
+    /// wake-up, which it makes only for registered sleepers).
+    fn spin_before_sleeping<T>(
+        &self,
+        mut attempt: impl FnMut() -> CoreResult<Option<T>>,
+    ) -> CoreResult<Option<T>> {
+        for _ in 0..SPIN_CHECKS {
+            for _ in 0..PAUSES_PER_CHECK {
+                std::hint::spin_loop();
+            }
+            if let Some(done) = attempt()? {
+                return Ok(Some(done));
+            }
+        }
+        Ok(None)
     }
 
     /// Runs a lock-taking operation to its end, parking while the lock is

@@ -23,6 +23,8 @@ pub struct SharedRegion {
     mapping: NonNull<u8>,
     mapped_len: usize,
     origin: Option<Origin>,
+    /// In a named object (see [`SharedRegion::is_named`]).
+    named: bool,
 }
 
 // SAFETY: the region is plain memory; every access goes through raw-pointer
@@ -59,6 +61,7 @@ impl SharedRegion {
             mapping: base,
             mapped_len,
             origin: None,
+            named: false,
         })
     }
 
@@ -85,12 +88,23 @@ impl SharedRegion {
             mapping,
             mapped_len,
             origin,
+            named: true,
         }
     }
 
-    /// Where a named region came from; `None` for anonymous memory.
+    /// Where a named region came from; `None` for anonymous memory (and
+    /// for the view a named object's state is initialized through).
     pub fn origin(&self) -> Option<&Origin> {
         self.origin.as_ref()
+    }
+
+    /// Whether the region is in a named object, which any process may map,
+    /// rather than anonymous memory, which only forked children share: the
+    /// state must then hold nothing that is valid in one process only (a
+    /// Mach semaphore's port name). True for the view a named object's state
+    /// is initialized through too.
+    pub fn is_named(&self) -> bool {
+        self.named
     }
 
     /// The usable size in bytes, as asked for.

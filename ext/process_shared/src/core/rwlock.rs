@@ -31,6 +31,7 @@
 
 use super::error::{CoreError, CoreResult};
 use super::holders::{Holders, Kind, Owner};
+use super::kill_step::step;
 use super::named::{self, SharedState};
 use super::park::{wait_until, Park};
 use super::region::SharedRegion;
@@ -72,7 +73,6 @@ pub enum Attempt {
 /// Free, zero-filled holders are a free lock.
 impl SharedState for ReadWriteLock {
     type Init = ();
-    const USES_RAW_SEMAPHORE: bool = false;
 
     fn state_size(_: &()) -> usize {
         Holders::size()
@@ -171,6 +171,7 @@ impl ReadWriteLock {
         let Some(slot) = self.holders.claim(owner) else {
             return Ok(Attempt::Busy);
         };
+        step!("rw.read.claimed");
         let taken = self.holders.transfer(slot, Kind::Take, |count, units| {
             let free = writer_slot(count).is_none() || units > 0;
             (free && readers(count) < READERS).then_some(count + 1)
@@ -197,6 +198,7 @@ impl ReadWriteLock {
                 "the calling thread holds a read lock; it would wait for itself".into(),
             ));
         }
+        step!("rw.write.claimed");
         let taken = self.holders.update_count(|count| {
             (count >> WRITER_SHIFT == 0 && readers(count) == 0).then(|| count | naming(slot) | HELD)
         });
@@ -221,18 +223,18 @@ impl ReadWriteLock {
     }
 
     /// Clears the writer field if it names `slot`, still held by `key`;
-    /// marks the writer dead if it held the lock.
+    /// marks the writer dead if it held the lock. The mark comes first: a
+    /// recoverer killed between the two writes must not lose the news.
     fn clear_writer(&self, slot: usize, key: u64) -> bool {
-        let mut held = false;
-        let cleared = self.holders.update_count(|count| {
-            let named = writer_slot(count) == Some(slot) && self.holders.key_of(slot) == key;
-            held = count & HELD != 0;
-            named.then_some(count & READERS)
-        });
-        if cleared && held {
+        let names =
+            |count: u32| writer_slot(count) == Some(slot) && self.holders.key_of(slot) == key;
+        let count = self.holders.count();
+        if names(count) && count & HELD != 0 {
             self.holders.flags().fetch_or(WRITER_DIED, SeqCst);
+            step!("rw.reclaim.flagged");
         }
-        cleared
+        self.holders
+            .update_count(|count| names(count).then_some(count & READERS))
     }
 
     /// Parks until `attempt` succeeds or the deadline; reclaims dead
@@ -298,6 +300,7 @@ impl ReadWriteLock {
                 self.holders.update_count(|count| {
                     (writer_slot(count) == Some(slot)).then_some(count & READERS)
                 });
+                step!("rw.write.gave_up");
                 self.holders.release_if_empty(slot, owner);
                 self.holders.notify();
             }
@@ -314,6 +317,7 @@ impl ReadWriteLock {
                 let Some(slot) = self.holders.claim(owner) else {
                     return false;
                 };
+                step!("rw.write_wait.claimed");
                 let took = self.holders.update_count(|count| {
                     (count >> WRITER_SHIFT == 0).then(|| {
                         let held = if readers(count) == 0 { HELD } else { 0 };
@@ -325,6 +329,7 @@ impl ReadWriteLock {
                     return false;
                 }
                 *named = Some(slot);
+                step!("rw.write_wait.named");
                 slot
             }
         };
@@ -342,6 +347,7 @@ impl ReadWriteLock {
                 (units > 0).then(|| remove_readers(count, 1))
             })
             .ok_or_else(refused)?;
+        step!("rw.read.released");
         self.holders.release_if_empty(slot, owner);
         self.holders.notify();
         Ok(())
@@ -354,8 +360,10 @@ impl ReadWriteLock {
             .filter(|&slot| count & HELD != 0 && self.holders.is_owners(slot, owner))
             .ok_or_else(|| CoreError::Misuse("the calling thread holds no write lock".into()))?;
         self.holders.flags().fetch_and(!WRITER_DIED, SeqCst);
+        step!("rw.write.flag_cleared");
         self.holders
             .update_count(|count| (writer_slot(count) == Some(slot)).then_some(count & READERS));
+        step!("rw.write.released");
         self.holders.release_if_empty(slot, owner);
         self.holders.notify();
         Ok(())
@@ -381,6 +389,10 @@ impl HeldByThreads for ReadWriteLock {
         released
     }
 }
+
+#[cfg(test)]
+#[path = "kill_steps/rwlock.rs"]
+pub(crate) mod kill_steps;
 
 #[cfg(test)]
 mod tests {

@@ -4,7 +4,7 @@
 //!
 //! | field     | type  | meaning                                             |
 //! |-----------|-------|-----------------------------------------------------|
-//! | `wake`    | sem_t | the platform semaphore: only the waiters' wake-up channel |
+//! | `wake`    | RawSemaphore | only the waiters' wake-up channel (see `platform::RawSemaphore`) |
 //! | `waiters` | u32   | threads sleeping, or about to sleep, on `wake`      |
 //! | `count`   | u32   | the semaphore's value                               |
 //!
@@ -249,7 +249,6 @@ impl Drop for SemaphoreWaiter<'_> {
 
 impl SharedState for Semaphore {
     type Init = u64;
-    const USES_RAW_SEMAPHORE: bool = true;
 
     fn state_size(_: &u64) -> usize {
         COUNT_OFFSET + std::mem::size_of::<AtomicU32>()
@@ -265,7 +264,13 @@ impl SharedState for Semaphore {
         // SAFETY: the span is suitably aligned shared memory large enough for
         // a RawSemaphore (the zero-filled words follow it), and nothing else
         // lives in it.
-        unsafe { RawSemaphore::init(slot.cast(), 0)? };
+        unsafe {
+            if region.is_named() {
+                RawSemaphore::init_named(slot.cast(), 0)?;
+            } else {
+                RawSemaphore::init(slot.cast(), 0)?;
+            }
+        }
         let count = region.span(COUNT_OFFSET as u64, std::mem::size_of::<AtomicU32>())?;
         // SAFETY: a 4-aligned span of the region's zero-filled memory that
         // nothing uses yet.
@@ -292,7 +297,7 @@ impl Drop for Semaphore {
 mod tests {
     use super::*;
     use crate::core::park::Blocking;
-    use crate::core::test_support::{exit_code, fork_and};
+    use crate::core::test_support::{exit_code, fork_and, open_named, unique_name, UnlinkOnDrop};
     use crate::platform::monotonic_now;
 
     #[test]
@@ -400,5 +405,59 @@ mod tests {
             .unwrap();
         assert_eq!(exit_code(pid), 0);
         assert_eq!(outcome, WaitOutcome::Acquired);
+    }
+
+    #[test]
+    fn a_named_semaphore_is_shared_by_every_process_that_opens_the_name() {
+        let name = unique_name("sem");
+        let _unlink = UnlinkOnDrop(name.clone());
+        let sem: Semaphore = open_named(&name, 1);
+        assert!(!sem.wake().is_kernel(), "futex words by name");
+        assert!(Semaphore::new(0).unwrap().wake().is_kernel());
+        // Each child maps the object afresh, as an unrelated process would;
+        // its initial value (5) is ignored: the object exists.
+        let children: Vec<_> = (0..3)
+            .map(|_| {
+                fork_and(|| {
+                    let own: Semaphore = open_named(&name, 5);
+                    i32::from(own.post().is_err())
+                })
+            })
+            .collect();
+        for _ in 0..4 {
+            let acquired = sem
+                .acquire(
+                    &mut Blocking,
+                    Some(monotonic_now() + Duration::from_secs(10)),
+                )
+                .unwrap();
+            assert!(acquired);
+        }
+        for child in children {
+            assert_eq!(exit_code(child), 0);
+        }
+        assert_eq!(sem.value().unwrap(), 0);
+    }
+
+    #[test]
+    fn a_named_semaphore_wakes_a_sleeper_in_a_process_that_opened_it_by_name() {
+        let name = unique_name("sew");
+        let _unlink = UnlinkOnDrop(name.clone());
+        let sem: Semaphore = open_named(&name, 0);
+        let child = fork_and(|| {
+            let own: Semaphore = open_named(&name, 0);
+            let deadline = monotonic_now() + Duration::from_secs(10);
+            i32::from(!own.acquire(&mut Blocking, Some(deadline)).unwrap())
+        });
+        let give_up = monotonic_now() + Duration::from_secs(10);
+        while sem.waiting() == 0 {
+            assert!(monotonic_now() < give_up, "the child never waited");
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        // Asleep by now, most likely; a post before it sleeps works too.
+        std::thread::sleep(Duration::from_millis(20));
+        sem.post().unwrap();
+        assert_eq!(exit_code(child), 0);
+        assert_eq!(sem.value().unwrap(), 0);
     }
 }

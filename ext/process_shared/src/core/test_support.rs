@@ -42,3 +42,54 @@ pub fn exit_code(pid: libc::pid_t) -> i32 {
         -1
     }
 }
+
+/// A name no other test (or run) uses, within the name length limit.
+pub fn unique_name(tag: &str) -> String {
+    use std::sync::atomic::{AtomicU32, Ordering};
+    static COUNTER: AtomicU32 = AtomicU32::new(0);
+    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+    format!("t{tag}{}x{n}", std::process::id())
+}
+
+/// Opens (creating if missing) the shared-memory object `name` as a `T`,
+/// as `Klass.new(name: name)` does: what an unrelated process does to share
+/// it. The caller unlinks the name.
+pub fn open_named<T: super::named::SharedState>(name: &str, init: T::Init) -> T {
+    use super::named::{self, Create, Hooks, Layout, NamedSpec, Origin};
+    let spec = NamedSpec {
+        origin: Origin::shm(name).expect("a valid name"),
+        create: Create::OpenOrCreate,
+        mode: None,
+    };
+    let layout = Layout {
+        class: std::any::type_name::<T>()
+            .rsplit("::")
+            .next()
+            .unwrap_or("T"),
+        element: "",
+        count: 1,
+        size: T::state_size(&init),
+    };
+    let mut pause = || {
+        std::thread::sleep(std::time::Duration::from_millis(1));
+        Ok(())
+    };
+    let mut hooks = Hooks {
+        pause: &mut pause,
+        on_step: &mut |_| {},
+    };
+    named::create::<T>(Some((&spec, &layout)), init, &mut hooks)
+        .expect("open the named object")
+        .0
+}
+
+/// Unlinks the shared-memory name it holds when dropped, so that a test
+/// that fails leaves no name behind (a forked child `_exit`s without
+/// dropping it).
+pub struct UnlinkOnDrop(pub String);
+
+impl Drop for UnlinkOnDrop {
+    fn drop(&mut self) {
+        let _ = super::named::Origin::shm(&self.0).map(|origin| origin.unlink());
+    }
+}

@@ -15,6 +15,7 @@
 
 use super::error::{CoreError, CoreResult};
 use super::holders::{Holders, Kind, Owner};
+use super::kill_step::step;
 use super::named::{self, SharedState};
 use super::park::{wait_until, Park};
 use super::region::SharedRegion;
@@ -37,7 +38,6 @@ fn add_back(count: u32, units: u32) -> u32 {
 
 impl SharedState for UndoSemaphore {
     type Init = u64;
-    const USES_RAW_SEMAPHORE: bool = false;
 
     fn state_size(_: &u64) -> usize {
         Holders::size()
@@ -112,6 +112,7 @@ impl UndoSemaphore {
         let Some(slot) = self.holders.claim(owner) else {
             return false;
         };
+        step!("undo.take.claimed");
         let taken = self
             .holders
             .transfer(slot, Kind::Take, |count, _| count.checked_sub(1))
@@ -161,6 +162,7 @@ impl UndoSemaphore {
             look_for_dead = outcome.is_none();
             Ok(outcome)
         })?;
+        step!("undo.acquire.done");
         Ok(taken.is_some())
     }
 
@@ -176,7 +178,9 @@ impl UndoSemaphore {
                 (units > 0).then(|| count.saturating_add(1))
             })
             .ok_or_else(|| CoreError::Misuse("the calling thread holds no unit".into()))?;
+        step!("undo.post.given");
         self.holders.release_if_empty(slot, owner);
+        step!("undo.post.freed");
         self.holders.notify();
         Ok(())
     }
@@ -205,6 +209,10 @@ impl HeldByThreads for UndoSemaphore {
         released
     }
 }
+
+#[cfg(test)]
+#[path = "kill_steps/undo.rs"]
+pub(crate) mod kill_steps;
 
 #[cfg(test)]
 mod tests {

@@ -17,6 +17,7 @@
 //! an overflow counter instead (not recovered after a kill: documented).
 
 use super::identity::current_process;
+use super::kill_step::step;
 use crate::platform;
 use std::sync::atomic::{fence, AtomicU32, AtomicU64, Ordering};
 
@@ -66,6 +67,7 @@ impl WaiterSlots {
         });
         match slot {
             Some(index) => {
+                step!("waiters.register.claimed");
                 self.bits[kind].fetch_or(1 << index, Ordering::SeqCst);
             }
             None => {
@@ -109,7 +111,32 @@ impl WaiterSlots {
                 .compare_exchange(key, 0, Ordering::SeqCst, Ordering::Relaxed)
                 .is_ok()
             {
+                step!("waiters.reap.freed");
                 self.bits[(key & 1) as usize].fetch_and(!(1 << index), Ordering::SeqCst);
+            }
+        }
+        self.clear_orphan_bits();
+    }
+
+    /// Clears the bits of free slots, left by a reaper killed between
+    /// freeing a slot and clearing its bit: they would make every wake-up a
+    /// system call until the slot is used again. A waiter registering in
+    /// that slot meanwhile sets its bit after claiming the slot, so a slot
+    /// found claimed after the clear gets its bit back.
+    fn clear_orphan_bits(&self) {
+        for bits in &self.bits {
+            let mut orphans = bits.load(Ordering::SeqCst);
+            while orphans != 0 {
+                let index = orphans.trailing_zeros() as usize;
+                orphans &= orphans - 1;
+                if self.slots[index].load(Ordering::SeqCst) != 0 {
+                    continue;
+                }
+                bits.fetch_and(!(1 << index), Ordering::SeqCst);
+                let key = self.slots[index].load(Ordering::SeqCst);
+                if key != 0 {
+                    self.bits[(key & 1) as usize].fetch_or(1 << index, Ordering::SeqCst);
+                }
             }
         }
     }
@@ -120,6 +147,7 @@ impl Drop for Registration<'_> {
         match self.slot {
             Some(index) => {
                 self.table.bits[self.kind].fetch_and(!(1 << index), Ordering::SeqCst);
+                step!("waiters.leave.unmarked");
                 self.table.slots[index].store(0, Ordering::SeqCst);
             }
             None => {
@@ -128,6 +156,10 @@ impl Drop for Registration<'_> {
         }
     }
 }
+
+#[cfg(test)]
+#[path = "kill_steps/waiter_slots.rs"]
+pub(crate) mod kill_steps;
 
 #[cfg(test)]
 mod tests {

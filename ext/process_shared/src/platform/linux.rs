@@ -18,18 +18,20 @@ extern "C" {
     ) -> libc::c_int;
 }
 
-/// A POSIX semaphore placed inside shared memory.
+/// A POSIX semaphore placed inside shared memory (anonymous objects'; a
+/// named object's are futex words, whose layout is ours, not the C
+/// library's).
 ///
 /// glibc's `sem_trywait` and `sem_post` are a single atomic operation when
 /// nobody waits, so the uncontended path makes no system call.
 #[repr(transparent)]
-pub struct RawSemaphore(UnsafeCell<libc::sem_t>);
+pub struct KernelSemaphore(UnsafeCell<libc::sem_t>);
 
 // SAFETY: sem_t is designed to be used concurrently by threads and processes;
 // every access goes through the sem_* functions.
-unsafe impl Sync for RawSemaphore {}
+unsafe impl Sync for KernelSemaphore {}
 
-impl RawSemaphore {
+impl KernelSemaphore {
     /// The largest value a semaphore can count to.
     pub const MAX_VALUE: u32 = i32::MAX as u32;
 
@@ -37,9 +39,9 @@ impl RawSemaphore {
     ///
     /// # Safety
     /// `slot` must point to writable, suitably aligned memory of at least
-    /// `size_of::<RawSemaphore>()` bytes inside a shared mapping, and no
+    /// `size_of::<KernelSemaphore>()` bytes inside a shared mapping, and no
     /// other initialized semaphore may live there.
-    pub unsafe fn init(slot: *mut RawSemaphore, value: u32) -> io::Result<()> {
+    pub unsafe fn init(slot: *mut KernelSemaphore, value: u32) -> io::Result<()> {
         // SAFETY: guaranteed by the caller.
         let rc = unsafe { libc::sem_init(slot.cast(), 1, value) };
         check(rc)

@@ -1,6 +1,11 @@
 //! macOS: Mach semaphores, `__ulock` futexes, and process identity from
 //! `proc_pidinfo`. The mappings and the clock are in `posix.rs`.
 //!
+//! Mach semaphores serve anonymous objects only: a named object's
+//! semaphores are futex words (`futex_semaphore.rs`) waited on with
+//! `__ulock_wait`, since a port name means nothing in a process that was
+//! not forked through the fork hook.
+//!
 //! macOS's POSIX semaphores have no timed wait; Mach semaphores do. A Mach
 //! semaphore is a kernel object named by a port, not memory, so the shared
 //! page holds its port name, and a forked child holds no right to it until
@@ -265,12 +270,12 @@ fn mach_io_error(call: &str, code: kern_return_t) -> io::Error {
 /// in flight (a process killed in between leaves it one too high for good:
 /// the cap is then reached one post early, never passed).
 #[repr(C)]
-pub struct RawSemaphore {
+pub struct KernelSemaphore {
     name: AtomicU32,
     count: AtomicU32,
 }
 
-impl RawSemaphore {
+impl KernelSemaphore {
     /// The largest value a semaphore can count to (the kernel's count is a
     /// signed 32-bit integer).
     pub const MAX_VALUE: u32 = i32::MAX as u32;
@@ -279,9 +284,9 @@ impl RawSemaphore {
     ///
     /// # Safety
     /// `slot` must point to writable, suitably aligned memory of at least
-    /// `size_of::<RawSemaphore>()` bytes inside a shared mapping, and no
+    /// `size_of::<KernelSemaphore>()` bytes inside a shared mapping, and no
     /// other initialized semaphore may live there.
-    pub unsafe fn init(slot: *mut RawSemaphore, value: u32) -> io::Result<()> {
+    pub unsafe fn init(slot: *mut KernelSemaphore, value: u32) -> io::Result<()> {
         if value > Self::MAX_VALUE {
             return Err(io::Error::from(io::ErrorKind::InvalidInput));
         }
@@ -303,7 +308,7 @@ impl RawSemaphore {
         OPEN_SEMAPHORES.register(name, current_pid());
         // SAFETY: guaranteed by the caller.
         unsafe {
-            slot.write(RawSemaphore {
+            slot.write(KernelSemaphore {
                 name: AtomicU32::new(name),
                 count: AtomicU32::new(value),
             })

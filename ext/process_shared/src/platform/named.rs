@@ -197,11 +197,6 @@ fn map_with(fd: &OwnedFd, len: usize, protection: libc::c_int) -> io::Result<Non
     NonNull::new(ptr.cast()).ok_or_else(|| io::Error::from(io::ErrorKind::OutOfMemory))
 }
 
-/// Whether a `RawSemaphore` placed in a named object works for every
-/// process that maps it: a `sem_t` with `pshared = 1` on Linux does; a Mach
-/// semaphore's port name on macOS means nothing in another process.
-pub const SEMAPHORES_WORK_IN_NAMED_OBJECTS: bool = cfg!(target_os = "linux");
-
 /// This process's effective user id, the one that owns what it creates.
 pub fn effective_uid() -> u32 {
     // SAFETY: geteuid has no preconditions and cannot fail.

@@ -24,6 +24,7 @@ mod mutex;
 mod named;
 mod owner;
 mod queue;
+mod queue_codec;
 mod read_write_lock;
 mod semaphore;
 mod semaphore_mutex;

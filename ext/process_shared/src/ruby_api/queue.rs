@@ -1,19 +1,20 @@
 //! `ProcessShared::Queue` (and, through a Ruby subclass, `SizedQueue`): the
-//! native half, which moves Marshal data in and out of the shared ring. The
-//! Ruby half (`lib/process_shared/queue.rb`) marshals and gives the methods
-//! `Thread::Queue`'s signatures. `close` here is the queue's own (as
+//! native half, which encodes objects (`queue_codec`) and moves the records
+//! in and out of the shared ring. The Ruby half (`lib/process_shared/queue.rb`)
+//! gives the methods `Thread::Queue`'s signatures. `close` here is the queue's own (as
 //! `Thread::Queue#close`), not the handle's.
 
 use super::blocking::{without_gvl, RubyPark};
 use super::convert;
-use super::errors::{argument_error, type_error, OrRaise};
+use super::errors::{argument_error, OrRaise};
 use super::gc;
 use super::guard::method;
 use super::handle::{self, handle_class, HandleClass};
+use super::queue_codec::{self, Encoded};
 use super::typed::This;
 use crate::core::park::deadline_after;
 use crate::core::queue::{Pop, Push, Queue as CoreQueue};
-use magnus::{prelude::*, Error, RModule, RString, Ruby, Value};
+use magnus::{prelude::*, Error, RModule, Ruby, Value};
 use std::time::Duration;
 
 handle_class!(Queue, "ProcessShared::Queue", CoreQueue);
@@ -52,35 +53,39 @@ impl Queue {
         rb_self.handle().open(ruby, queue)
     }
 
-    /// `_push(data, non_block, timeout)`: true once pushed, false when the
-    /// timeout passed; `ThreadError` when full and non-blocking,
-    /// `ClosedQueueError` when closed (also while waiting).
+    /// `_push(object, non_block, timeout)`: true once pushed, false when
+    /// the timeout passed; `ThreadError` when full and non-blocking,
+    /// `ClosedQueueError` when closed (also while waiting). The object is
+    /// encoded first (see `queue_codec`), so `Marshal.dump`'s errors come
+    /// before any other.
     fn push(
         ruby: &Ruby,
         rb_self: This<Self>,
-        data: Value,
+        object: Value,
         non_block: Value,
         timeout: Value,
     ) -> Result<bool, Error> {
-        let data = RString::from_value(data)
-            .ok_or_else(|| type_error(ruby, "queue data must be a String"))?;
+        let encoded = queue_codec::encode(ruby, object)?;
         let non_block = non_block.to_bool();
         let (timeout, zero) = parse_timeout(ruby, timeout)?;
         let queue = rb_self.handle.get(ruby)?;
-        // The fast path reads the string in place.
+        // The fast path reads the record in place.
         // SAFETY: with the GVL held and no Ruby code running, nothing can
-        // change or free the string while `push_until` reads it.
+        // change or free a Marshal String while `push_until` reads it.
         let fast = queue
-            .push_until(unsafe { data.as_slice() }, Duration::ZERO)
+            .push_until(unsafe { encoded.bytes() }, Duration::ZERO)
             .or_raise(ruby)?;
         let pushed = match fast {
             Some(Push::Full) if non_block || zero => Some(Push::Full),
             Some(done @ (Push::Pushed | Push::Closed)) => Some(done),
             _ => {
                 // Waiting runs without the GVL, when other threads may
-                // change the string: it waits with a copy.
-                // SAFETY: copied at once, with the GVL held.
-                let payload: Vec<u8> = unsafe { data.as_slice() }.to_vec();
+                // change a Marshal String: it waits with the bytes owned.
+                let payload: Vec<u8> = match encoded {
+                    Encoded::Native(bytes) => bytes,
+                    // SAFETY: copied at once, with the GVL held.
+                    Encoded::Marshal(_) => unsafe { encoded.bytes() }.to_vec(),
+                };
                 queue.push(
                     &mut RubyPark::interruptible(ruby),
                     &payload,
@@ -99,15 +104,15 @@ impl Queue {
         }
     }
 
-    /// `_pop(non_block, timeout)`: the Marshal data of the first item, or
-    /// nil when the timeout passed or the queue is closed and empty;
-    /// `ThreadError` when empty and non-blocking.
+    /// `_pop(non_block, timeout)`: the first item, decoded, or nil when
+    /// the timeout passed or the queue is closed and empty; `ThreadError`
+    /// when empty and non-blocking.
     fn pop(
         ruby: &Ruby,
         rb_self: This<Self>,
         non_block: Value,
         timeout: Value,
-    ) -> Result<Option<RString>, Error> {
+    ) -> Result<Value, Error> {
         let non_block = non_block.to_bool();
         if non_block && !timeout.is_nil() {
             return Err(argument_error(
@@ -123,11 +128,11 @@ impl Queue {
             deadline_after(timeout),
         )?;
         match popped {
-            Some(Pop::Item(bytes)) => Ok(Some(ruby.str_from_slice(&bytes))),
+            Some(Pop::Item(bytes)) => queue_codec::decode(ruby, &bytes),
             Some(Pop::Empty | Pop::Closed) if non_block => {
                 Err(Error::new(ruby.exception_thread_error(), "queue empty"))
             }
-            _ => Ok(None),
+            _ => Ok(ruby.qnil().as_value()),
         }
     }
 
