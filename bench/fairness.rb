@@ -74,30 +74,16 @@ ensure
   shared&.each_value(&:close)
 end
 
-def percentile(sorted, fraction)
-  sorted[[(sorted.size * fraction).ceil - 1, 0].max]
-end
-
 Bench.banner
 Dir.mktmpdir do |dir|
-  path = File.join(dir, "lock")
-  mutex = ProcessShared::Mutex.new
-  semaphore = ProcessShared::Semaphore.new(1)
-  pairs = {
-    "ProcessShared::Mutex" => -> { [-> { mutex.lock }, -> { mutex.unlock }] },
-    "Semaphore#wait+post" => -> { [-> { semaphore.wait }, -> { semaphore.post }] },
-    "File#flock" => lambda do
-      file = File.open(path, File::RDWR | File::CREAT)
-      [-> { file.flock(File::LOCK_EX) }, -> { file.flock(File::LOCK_UN) }]
-    end
-  }
+  pairs = Bench.lock_pairs(dir)
   HOLDS.each do |hold_label, hold|
     puts "\n== fairness: a competitor holds the lock #{hold_label} per turn and relocks at once " \
          "(#{SECONDS} s per lock)"
     pairs.each do |label, pair|
       sorted, turns = fairness(pair, hold)
       puts format("  %-22s  worst %8.2f ms  p99 %8.2f ms  median %7.3f ms  (%d waits; competitor %6.0f turns/s)",
-                  label, sorted.last * 1e3, percentile(sorted, 0.99) * 1e3, percentile(sorted, 0.5) * 1e3,
+                  label, sorted.last * 1e3, Bench.percentile(sorted, 0.99) * 1e3, Bench.percentile(sorted, 0.5) * 1e3,
                   sorted.size, turns)
     end
   end

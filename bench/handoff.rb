@@ -15,20 +15,32 @@ HANDOFFS = Integer(ENV.fetch("BENCH_HANDOFFS", "300"))
 # enough for the waiter to stop spinning and go to sleep.
 ASLEEP_AFTER = 0.002
 
-def now_ns
-  Process.clock_gettime(Process::CLOCK_MONOTONIC, :nanosecond)
-end
-
 # The waiting side: asks for the lock, then records how long after the
 # holder's stamp it got it.
 def take_handoffs(lock_pair, shared)
   acquire, release = lock_pair.call
   HANDOFFS.times do |i|
+    shared[:held].wait # never ask before the holder holds it
     shared[:asking].post
     acquire.call
-    shared[:latencies][i] = now_ns - shared[:stamp].get_int64(0)
+    shared[:latencies][i] = Bench.now_ns - shared[:stamp].get_int64(0)
     release.call
     shared[:done].post
+  end
+end
+
+# The holding side: takes the lock, lets the waiter ask, waits until it
+# sleeps, stamps the clock and unlocks.
+def give_handoffs(lock_pair, shared)
+  acquire, release = lock_pair.call
+  HANDOFFS.times do
+    acquire.call
+    shared[:held].post
+    shared[:asking].wait
+    sleep ASLEEP_AFTER
+    shared[:stamp].put_int64(0, Bench.now_ns)
+    release.call
+    shared[:done].wait
   end
 end
 
@@ -37,17 +49,10 @@ end
 def handoff_latencies(lock_pair)
   shared = { stamp: ProcessShared::SharedMemory.new(:int64),
              latencies: ProcessShared::SharedArray.new(:int64, HANDOFFS),
-             asking: ProcessShared::Semaphore.new(0), done: ProcessShared::Semaphore.new(0) }
+             held: ProcessShared::Semaphore.new(0), asking: ProcessShared::Semaphore.new(0),
+             done: ProcessShared::Semaphore.new(0) }
   waiter = fork { take_handoffs(lock_pair, shared).then { exit!(0) } }
-  acquire, release = lock_pair.call
-  HANDOFFS.times do
-    acquire.call
-    shared[:asking].wait
-    sleep ASLEEP_AFTER
-    shared[:stamp].put_int64(0, now_ns)
-    release.call
-    shared[:done].wait
-  end
+  give_handoffs(lock_pair, shared)
   Process.wait(waiter)
   raise "the waiter failed" unless $CHILD_STATUS.success?
 
@@ -56,29 +61,15 @@ ensure
   shared&.each_value(&:close)
 end
 
-def percentile(sorted, fraction)
-  sorted[[(sorted.size * fraction).ceil - 1, 0].max]
-end
-
 require "English"
 Bench.banner
 Dir.mktmpdir do |dir|
-  path = File.join(dir, "lock")
-  mutex = ProcessShared::Mutex.new
-  semaphore = ProcessShared::Semaphore.new(1)
-  pairs = {
-    "ProcessShared::Mutex" => -> { [-> { mutex.lock }, -> { mutex.unlock }] },
-    "Semaphore#wait+post" => -> { [-> { semaphore.wait }, -> { semaphore.post }] },
-    "File#flock" => lambda do
-      file = File.open(path, File::RDWR | File::CREAT)
-      [-> { file.flock(File::LOCK_EX) }, -> { file.flock(File::LOCK_UN) }]
-    end
-  }
+  pairs = Bench.lock_pairs(dir)
   puts "\n== hand-off latency: unlock in one process -> a sleeping waiter in another runs " \
        "(#{HANDOFFS} hand-offs)"
   pairs.each do |label, pair|
     sorted = handoff_latencies(pair)
     puts format("  %-22s  median %8.1f us   p99 %8.1f us   max %8.1f us", label,
-                percentile(sorted, 0.5) / 1e3, percentile(sorted, 0.99) / 1e3, sorted.last / 1e3)
+                Bench.percentile(sorted, 0.5) / 1e3, Bench.percentile(sorted, 0.99) / 1e3, sorted.last / 1e3)
   end
 end

@@ -4,49 +4,65 @@
 # doing 20,000 lock / increment a shared Integer / unlock, with the count
 # checked exactly. Targets: ProcessShared::Mutex at most 0.15x and
 # Semaphore#wait+post at most 0.25x the time File#flock takes for the same
-# loop on one file, and no process waiting longer than 500 ms for one lock
-# (the worst wait of any iteration of any process is printed).
+# loop on one file; no process waiting longer than 500 ms for one lock (the
+# worst wait of any iteration of any process and run is printed); and the
+# Mutex's eventual fairness (the hand-off to a waiter that waited over
+# 1 ms) costing at most 10% of its throughput: the same Mutex loop with the
+# hand-off switched off in the children (`ProcessShared::Mutex.hand_off =
+# false`, the benchmarking knob; PROCESS_SHARED_HAND_OFF=0 does the same for
+# a whole run) is the "without hand-off" row.
 #
-# Every variant times each of its lock calls the same way, so the clock
-# reads cost the same in every row. BENCH_ITERATIONS and BENCH_PROCESSES
-# (comma-separated) change the sizes; BENCH_RUNS the runs per median.
+# Timing starts once every child is forked and waits at a start barrier,
+# and stops when the last child has finished its loop (see
+# Bench.time_processes): no fork, exit or reaping in it. Every variant runs
+# the same loop body, with its lock calls written in (no block or lambda
+# call) and each lock call timed with two clock reads. The variants
+# alternate run by run, so a loaded machine slows them alike; each figure is
+# the median of BENCH_RUNS runs (default 3). BENCH_ITERATIONS and
+# BENCH_PROCESSES (comma-separated) change the sizes.
 
 require_relative "support"
 require "tmpdir"
 
 ITERATIONS = Integer(ENV.fetch("BENCH_ITERATIONS", "20000"))
 PROCESS_COUNTS = ENV.fetch("BENCH_PROCESSES", "2,4,16,32").split(",").map { |count| Integer(count) }
+RUNS = Integer(ENV.fetch("BENCH_RUNS", "3"))
 
-# Runs the loop in one process and stores its worst wait (ns) in
-# `worst[slot]`. `acquire` and `release` are lambdas so that every variant
-# has the same call overhead.
-def increment_loop(counter, worst, slot, acquire, release)
-  longest = 0
-  i = 0
-  while i < ITERATIONS
-    asked = Process.clock_gettime(Process::CLOCK_MONOTONIC, :nanosecond)
-    acquire.call
-    waited = Process.clock_gettime(Process::CLOCK_MONOTONIC, :nanosecond) - asked
-    longest = waited if waited > longest
-    counter.put_int64(0, counter.get_int64(0) + 1)
-    release.call
-    i += 1
+# The loop every variant runs, with its lock calls written in: returns the
+# longest single lock call in ns.
+LOOP = <<~RUBY
+  ->(lock, counter) do
+    longest = 0
+    i = 0
+    while i < ITERATIONS
+      asked = Process.clock_gettime(Process::CLOCK_MONOTONIC, :nanosecond)
+      %<acquire>s
+      waited = Process.clock_gettime(Process::CLOCK_MONOTONIC, :nanosecond) - asked
+      longest = waited if waited > longest
+      counter.put_int64(0, counter.get_int64(0) + 1)
+      %<release>s
+      i += 1
+    end
+    longest
   end
-  worst[slot] = longest
+RUBY
+
+def loop_of(acquire, release)
+  TOPLEVEL_BINDING.eval(format(LOOP, acquire:, release:), __FILE__, __LINE__)
 end
 
+# Each variant: what the parent makes, what each child opens of it, the
+# loop, and whether the child keeps the hand-off on.
+Variant = Struct.new(:make, :open, :body, :hand_off)
+MUTEX_LOOP = loop_of("lock.lock", "lock.unlock")
 VARIANTS = {
-  "File#flock" => lambda do |path, counter, worst, slot|
-    File.open(path, File::RDWR | File::CREAT) do |file| # each process needs its own open file
-      increment_loop(counter, worst, slot, -> { file.flock(File::LOCK_EX) }, -> { file.flock(File::LOCK_UN) })
-    end
-  end,
-  "ProcessShared::Mutex" => lambda do |mutex, counter, worst, slot|
-    increment_loop(counter, worst, slot, -> { mutex.lock }, -> { mutex.unlock })
-  end,
-  "Semaphore#wait+post" => lambda do |semaphore, counter, worst, slot|
-    increment_loop(counter, worst, slot, -> { semaphore.wait }, -> { semaphore.post })
-  end
+  "File#flock" => Variant.new(->(dir) { File.join(dir, "lock") },
+                              ->(path) { File.open(path, File::RDWR | File::CREAT) }, # one open file per process
+                              loop_of("lock.flock(File::LOCK_EX)", "lock.flock(File::LOCK_UN)"), true),
+  "ProcessShared::Mutex" => Variant.new(->(_) { ProcessShared::Mutex.new }, :itself.to_proc, MUTEX_LOOP, true),
+  "Mutex without hand-off" => Variant.new(->(_) { ProcessShared::Mutex.new }, :itself.to_proc, MUTEX_LOOP, false),
+  "Semaphore#wait+post" => Variant.new(->(_) { ProcessShared::Semaphore.new(1) }, :itself.to_proc,
+                                       loop_of("lock.wait", "lock.post"), true)
 }.freeze
 
 def checked(counter, processes)
@@ -56,38 +72,56 @@ def checked(counter, processes)
   counter.put_int64(0, 0)
 end
 
-# The median wall time of the runs (seconds) and the worst single wait of
-# any of them (ns).
-def measure(processes, lock, counter, variant)
+# One run of `variant` with `processes` children: [seconds, worst wait ns].
+def run_once(variant, made, processes, counter)
   worst = ProcessShared::SharedArray.new(:int64, processes)
-  longest = 0
-  median = Bench.median_of do
-    elapsed = Bench.time_processes(processes) { |slot| variant.call(lock, counter, worst, slot) }
-    checked(counter, processes)
-    longest = [longest, *worst.to_a].max
-    elapsed
+  elapsed = Bench.time_processes(processes) do |slot|
+    ProcessShared::Mutex.send(:hand_off=, false) unless variant.hand_off
+    worst[slot] = variant.body.call(variant.open.call(made), counter)
   end
-  [median, longest]
+  checked(counter, processes)
+  [elapsed, worst.to_a.max]
 ensure
   worst&.close
 end
 
+# { label => [median seconds, worst wait ns] }, the variants alternating.
+def measure(processes, dir, counter)
+  made = VARIANTS.transform_values { |variant| variant.make.call(dir) }
+  samples = VARIANTS.keys.to_h { |label| [label, []] }
+  RUNS.times do
+    VARIANTS.each { |label, variant| samples[label] << run_once(variant, made[label], processes, counter) }
+  end
+  samples.transform_values do |runs|
+    [runs.map(&:first).sort[runs.size / 2], runs.map(&:last).max]
+  end
+end
+
 Bench.banner
-puts "(#{Etc.nprocessors} cores; wall time of #{ITERATIONS} iterations per process, median of " \
-     "#{ENV.fetch('BENCH_RUNS', '3')} runs; worst wait: longest single lock call of any run)"
+puts "(#{Etc.nprocessors} cores; #{ITERATIONS} iterations per process, timed from a start barrier to the " \
+     "last process's end; median of #{RUNS} alternating runs)"
+summary = []
 Dir.mktmpdir do |dir|
-  path = File.join(dir, "lock")
   counter = ProcessShared::SharedMemory.new(:int64)
   PROCESS_COUNTS.each do |processes|
-    locks = { "File#flock" => path, "ProcessShared::Mutex" => ProcessShared::Mutex.new,
-              "Semaphore#wait+post" => ProcessShared::Semaphore.new(1) }
-    costs = {}
-    worst_waits = {}
-    locks.each do |label, lock|
-      costs[label], worst_waits[label] = measure(processes, lock, counter, VARIANTS.fetch(label))
-    end
-    Bench.table("#{processes} processes x #{ITERATIONS} lock/increment/unlock (total wall time)",
-                "File#flock", costs.transform_values { |seconds| seconds * 1000 }, unit: "ms")
-    worst_waits.each { |label, ns| puts format("  worst wait %-22s %9.1f ms", label, ns / 1e6) }
+    results = measure(processes, dir, counter)
+    costs = results.transform_values { |seconds, _| seconds * 1000 }
+    Bench.table("#{processes} processes x #{ITERATIONS} lock/increment/unlock (wall time)",
+                "File#flock", costs, unit: "ms")
+    results.each { |label, (_, ns)| puts format("  worst wait %-24s %9.1f ms", label, ns / 1e6) }
+    summary << [processes, costs, results]
   end
+end
+
+puts "\n== summary (targets: Mutex <= 0.15x flock, Semaphore <= 0.25x, worst wait <= 500 ms, " \
+     "hand-off cost <= 1.10x)"
+puts "| processes | Mutex / flock | Semaphore / flock | Mutex with / without hand-off | " \
+     "worst wait Mutex, Semaphore, flock |"
+puts "|---|---|---|---|---|"
+summary.each do |processes, costs, results|
+  flock = costs.fetch("File#flock")
+  worst = ["ProcessShared::Mutex", "Semaphore#wait+post", "File#flock"].map { |label| results[label].last / 1e6 }
+  puts format("| %d | %.3fx | %.3fx | %.2fx | %.0f, %.0f, %.0f ms |", processes,
+              costs.fetch("ProcessShared::Mutex") / flock, costs.fetch("Semaphore#wait+post") / flock,
+              costs.fetch("ProcessShared::Mutex") / costs.fetch("Mutex without hand-off"), *worst)
 end

@@ -78,31 +78,90 @@ module Bench
   module_function
 
   # Runs `processes` forked children that each call `work` once with their
-  # index (0...processes), all released together, and returns the seconds
-  # from release to the last child's exit. A child that raises makes the
-  # whole measurement fail.
+  # index (0...processes) and returns the seconds from a start barrier to
+  # the moment the last child finished `work`. The clock starts only once
+  # every child is forked and waits at the barrier, and stops at the
+  # children's own stamps (one monotonic clock for all processes), so
+  # neither fork nor exit and reaping are timed: only `work`, run by all at
+  # once. A child that raises makes the whole measurement fail.
   def time_processes(processes, &work)
-    reader, writer = IO.pipe
+    finished = ProcessShared::SharedArray.new(:int64, processes)
+    barrier = StartBarrier.new
     pids = Array.new(processes) do |index|
-      fork do
-        writer.close
-        reader.read(1)
-        work.call(index)
-        exit!(0)
-      rescue Exception => e # rubocop:disable Lint/RescueException
-        warn "bench child failed: #{e.class}: #{e.message}"
-        exit!(1)
-      end
+      fork { barrier.child { finished[index] = work.call(index).then { now_ns } } }
     end
-    reader.close
-    started = Process.clock_gettime(Process::CLOCK_MONOTONIC)
-    writer.write("go" * processes)
-    writer.close
+    started = barrier.release(processes)
     statuses = pids.map { |pid| Process.wait2(pid).last }
-    elapsed = Process.clock_gettime(Process::CLOCK_MONOTONIC) - started
     raise "a benchmark child failed" unless statuses.all?(&:success?)
 
-    elapsed
+    (finished.to_a.max - started) / 1e9
+  ensure
+    barrier&.close
+    finished&.close
+  end
+
+  # The value below which `fraction` of the `sorted` samples lie.
+  def percentile(sorted, fraction)
+    sorted[[(sorted.size * fraction).ceil - 1, 0].max]
+  end
+
+  # The locks the cross-process benchmarks compare, as `label => pair`:
+  # each pair is called in each process and returns [acquire, release]
+  # lambdas there (File#flock needs its own open file in every process;
+  # its file is in `dir`).
+  def lock_pairs(dir)
+    path = File.join(dir, "lock")
+    mutex = ProcessShared::Mutex.new
+    semaphore = ProcessShared::Semaphore.new(1)
+    {
+      "ProcessShared::Mutex" => -> { [-> { mutex.lock }, -> { mutex.unlock }] },
+      "Semaphore#wait+post" => -> { [-> { semaphore.wait }, -> { semaphore.post }] },
+      "File#flock" => lambda do
+        file = File.open(path, File::RDWR | File::CREAT)
+        [-> { file.flock(File::LOCK_EX) }, -> { file.flock(File::LOCK_UN) }]
+      end
+    }
+  end
+
+  # The monotonic clock in nanoseconds (the same clock in every process).
+  def now_ns
+    Process.clock_gettime(Process::CLOCK_MONOTONIC, :nanosecond)
+  end
+
+  # Forked children wait here until the parent starts them all at once,
+  # after every one of them has arrived.
+  class StartBarrier
+    def initialize
+      @ready_reader, @ready_writer = IO.pipe
+      @go_reader, @go_writer = IO.pipe
+    end
+
+    # In a child: arrives, waits for the start, runs the block and exits
+    # (with 1 if it raised).
+    def child
+      [@ready_reader, @go_writer].each(&:close)
+      @ready_writer.write(".")
+      @go_reader.sysread(1)
+      yield
+      exit!(0)
+    rescue Exception => e # rubocop:disable Lint/RescueException
+      warn "bench child failed: #{e.class}: #{e.message}"
+      exit!(1)
+    end
+
+    # In the parent: waits until `processes` children have arrived (or
+    # died), starts them and returns the start time (ns).
+    def release(processes)
+      [@ready_writer, @go_reader].each(&:close)
+      @ready_reader.read(processes)
+      started = Bench.now_ns
+      @go_writer.write("g" * processes)
+      started
+    end
+
+    def close
+      [@ready_reader, @ready_writer, @go_reader, @go_writer].each { |io| io.close unless io.closed? }
+    end
   end
 
   # Seconds the block takes, on the monotonic clock.

@@ -342,4 +342,25 @@ RSpec.describe ProcessShared::Mutex do
       expect_children_to_succeed([holder])
     end
   end
+
+  describe "the hand-off benchmarking knob" do
+    it "is private, and the lock works as before with hand-offs off (children inherit it)" do
+      expect(described_class.respond_to?(:hand_off=)).to be(false)
+      mutex = described_class.new
+      counter = ProcessShared::SharedMemory.new(:int64)
+      pid = fork_child do
+        raise "knob" unless described_class.send(:hand_off=, false) == false
+
+        workers = Array.new(2) do
+          fork_child { 2000.times { mutex.synchronize { counter.put_int64(0, counter.get_int64(0) + 1) } } }
+        end
+        expect_children_to_succeed(workers)
+        raise "lost updates" unless counter.get_int64(0) == 4000
+      end
+      expect_children_to_succeed([pid])
+    ensure
+      counter&.close
+      mutex&.close
+    end
+  end
 end

@@ -18,11 +18,13 @@ module ProcessShared
   # Waits release the GVL and can be interrupted (`Thread#raise`,
   # `Timeout.timeout`, signals) without taking a unit or losing one.
   #
-  # On macOS an anonymous semaphore is a Mach semaphore: the fork hook
-  # ({ForkHook}) gives each child a right to it, {#value} reads a count kept
-  # next to it in shared memory, and it stops working once the process that
-  # created it has exited. A named one (`name:`, `path:`) is futex words in
-  # the named object on both systems, with none of those limits.
+  # The value is a word of shared memory; waiters sleep on a platform
+  # semaphore, which {#post} enters the kernel for only to wake one. On macOS
+  # an anonymous semaphore's is a Mach semaphore: the fork hook ({ForkHook})
+  # gives each child a right to it, and it stops working once the process
+  # that created it has exited. A named one (`name:`, `path:`) sleeps on
+  # futex words in the named object on both systems, with none of those
+  # limits.
   #
   # @example At most two workers of six inside at once
   #   slots = ProcessShared::Semaphore.new(2)

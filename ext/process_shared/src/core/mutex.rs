@@ -14,6 +14,7 @@
 //! | `heir`       | u64     | ticket of a waiter that waited over `FAIR_AFTER`, or 0 |
 //! | `fair_at`    | u64     | monotonic ns before which no unlock hands over again |
 //! | `wake`       | RawSemaphore | the wake-up channel for waiters (`platform`)    |
+//! | `heir_wake`  | RawSemaphore | the heir's own wake-up channel                  |
 //!
 //! # Algorithm
 //!
@@ -48,16 +49,29 @@
 //! `heir` (its ticket, unique to one wait, unless another waiter is heir
 //! already); the next unlock then hands the lock over instead of freeing
 //! it: it stores [`HANDED_OFF`] in the word (which no compare-and-swap from 0
-//! takes) and posts. Only the heir takes the word from `HANDED_OFF`; any
-//! other waiter that consumes the wake-up passes it on. So a waiter whose
-//! slice ended takes it too (and clears `heir`), and so does `try_lock` when
-//! nobody waits any more: an heir that died or left cannot strand the lock
-//! for longer than a slice. As in parking_lot, hand-offs are also spaced by at least
-//! [`HAND_OFF_EVERY`]: a hand-off leaves the lock idle until the woken
+//! takes) and posts `heir_wake`, on which only the heir sleeps: one wake-up,
+//! for the right process, however many others sleep on `wake` (they would
+//! otherwise have to pass it on from one to the next, the lock idle
+//! meanwhile). While there is an heir, an unlock that frees the lock wakes
+//! the heir too, so the heir is never left asleep beside a free lock. Only
+//! the heir takes the word from `HANDED_OFF`; an heir that leaves gives the
+//! hand-off back (and wakes a waiter); a waiter whose slice ended, or that
+//! wakes once the heir is [`HEIR_GRACE`] late, takes it too (and clears
+//! `heir`), and so does `try_lock` when nobody waits any more: an heir that
+//! died asleep cannot strand the lock for longer than a slice.
+//!
+//! As in parking_lot, hand-offs are also spaced by at least
+//! [`HAND_OFF_EVERY`], and by [`HAND_OFF_SPACING`] times as long as the
+//! last one left the lock idle (up to [`HAND_OFF_SPACING_MAX`]): a
+//! hand-off leaves the lock idle until the woken
 //! waiter runs, and with every waiter hungry (more processes than cores)
 //! handing over at every unlock would cost most of the throughput. Waits
 //! are thus bounded by a few milliseconds per hungry process ahead, while
 //! the uncontended path is unchanged.
+//!
+//! Hand-offs can be switched off for a whole process (see
+//! [`set_hand_off`]) to measure what they cost: waiters then never become
+//! heir, and the lock is as unfair as `flock`.
 
 use super::error::{CoreError, CoreResult};
 use super::identity::{current_owner, current_process, thread_part, ProcessIdentity};
@@ -68,7 +82,7 @@ use super::region::SharedRegion;
 use super::spin_wait::SpinWait;
 use super::thread_end::HeldByThreads;
 use crate::platform::{self, RawSemaphore, WaitOutcome};
-use std::sync::atomic::{fence, AtomicU32, AtomicU64, Ordering};
+use std::sync::atomic::{fence, AtomicBool, AtomicU32, AtomicU64, Ordering};
 use std::time::Duration;
 
 /// The owner word while the lock passes from its unlocker to a woken
@@ -82,9 +96,37 @@ pub const FAIR_AFTER: Duration = Duration::from_millis(1);
 /// The least time between two hand-offs of one lock.
 pub const HAND_OFF_EVERY: Duration = Duration::from_millis(1);
 
-/// How long after a hand-off other waiters pass the wake-up on to the heir
-/// before they take the lock themselves (an heir killed in its sleep).
+/// After a hand-off that left the lock idle for a time `t` (until the heir
+/// ran), the next one waits at least `t` times this: hand-offs then keep
+/// the lock idle at most a tenth of the time, however long woken processes
+/// wait for a core.
+pub const HAND_OFF_SPACING: u32 = 9;
+
+/// The most a slow hand-off delays the next one. With many more runnable
+/// processes than cores a woken heir may wait a whole scheduling round
+/// (tens of milliseconds) for a core: a bound of 10 ms let hand-offs keep
+/// the lock idle most of the time with 32 processes on 2 cores.
+pub const HAND_OFF_SPACING_MAX: Duration = Duration::from_millis(100);
+
+/// How long after a hand-off other waiters that wake up leave the lock to
+/// the heir before they take it themselves (an heir killed in its sleep).
 pub const HEIR_GRACE: Duration = Duration::from_millis(10);
+
+/// Whether waiters of this process ask for hand-offs (see [`set_hand_off`]).
+static HAND_OFF: AtomicBool = AtomicBool::new(true);
+
+/// Switches eventual fairness on or off for every lock this process (and
+/// the children it forks later) waits for: a benchmarking knob. Off,
+/// waiters never ask for the lock to be handed over; unlocking is
+/// unchanged either way.
+pub fn set_hand_off(enabled: bool) {
+    HAND_OFF.store(enabled, Ordering::Relaxed);
+}
+
+/// Whether eventual fairness is on in this process (the default).
+pub fn hand_off_enabled() -> bool {
+    HAND_OFF.load(Ordering::Relaxed)
+}
 
 /// Bits of a process key holding the pid (Linux pids stay below 2^22).
 const PID_BITS: u32 = 22;
@@ -127,6 +169,7 @@ struct State {
     heir: AtomicU64,
     fair_at: AtomicU64,
     wake: RawSemaphore,
+    heir_wake: RawSemaphore,
 }
 
 /// What a non-blocking attempt to lock found.
@@ -440,21 +483,23 @@ impl Mutex {
             .owner
             .swap(if hand_off { HANDED_OFF } else { 0 }, Ordering::SeqCst);
         step!("mutex.unlock.released");
-        if hand_off || state.waiters.load(Ordering::SeqCst) > 0 {
-            self.post_unless_pending();
+        if hand_off {
+            post_unless_pending(&state.heir_wake);
+        } else if state.waiters.load(Ordering::SeqCst) > 0 {
+            // Read after freeing the word: pairs with the heir's fence in
+            // `Waiter::claim_heir`, so a new heir either sees the lock free
+            // or is woken here.
+            if state.heir.load(Ordering::SeqCst) == 0 {
+                post_unless_pending(&state.wake);
+            } else {
+                post_unless_pending(&state.heir_wake);
+            }
         }
     }
 
-    /// Wakes a waiter unless a wake-up is pending already, so the
-    /// semaphore's value stays tiny even when a waiter died while counted.
-    /// Where the value cannot be read (Mach), posts anyway: an extra pending
-    /// wake-up only costs a waiter a spurious retry.
-    fn post_unless_pending(&self) {
-        let wake = &self.state().wake;
-        if wake.value().is_none_or(|value| value == 0) {
-            // Cannot overflow where readable: we only post at 0.
-            let _ = wake.post();
-        }
+    /// Wakes a waiter sleeping on `wake` (see [`post_unless_pending`]).
+    fn wake_a_waiter(&self) {
+        post_unless_pending(&self.state().wake);
     }
 
     /// Whether this unlock should hand the lock over to the heir (at most
@@ -486,6 +531,24 @@ impl Mutex {
             return Ok(TryLock::Acquired);
         }
         Ok(self.lock_fast_as(owner))
+    }
+
+    /// Called by the heir that took a hand-off: spaces the next hand-off by
+    /// [`HAND_OFF_SPACING`] times the time the lock stayed idle. Only the
+    /// holder writes `fair_at`.
+    #[cold]
+    fn space_next_hand_off(&self) {
+        let fair_at = &self.state().fair_at;
+        let due = Duration::from_nanos(fair_at.load(Ordering::Relaxed));
+        let now = platform::monotonic_now();
+        let idle = now.saturating_sub(due.saturating_sub(HAND_OFF_EVERY));
+        let next = now + (idle * HAND_OFF_SPACING).min(HAND_OFF_SPACING_MAX);
+        if next > due {
+            fair_at.store(
+                u64::try_from(next.as_nanos()).unwrap_or(u64::MAX),
+                Ordering::Relaxed,
+            );
+        }
     }
 
     /// Whether the last hand-off is older than [`HEIR_GRACE`].
@@ -550,6 +613,17 @@ impl Mutex {
     }
 }
 
+/// Posts `channel` unless a wake-up is pending on it already, so its value
+/// stays tiny even when a waiter died while counted. Where the value cannot
+/// be read (Mach), posts anyway: an extra pending wake-up only costs a
+/// waiter a spurious retry.
+fn post_unless_pending(channel: &RawSemaphore) {
+    if channel.value().is_none_or(|value| value == 0) {
+        // Cannot overflow where readable: we only post at 0.
+        let _ = channel.post();
+    }
+}
+
 /// A thread counted as waiting for a [`Mutex`]; uncounted when dropped.
 pub struct Waiter<'a> {
     mutex: &'a Mutex,
@@ -586,44 +660,28 @@ impl Waiter<'_> {
             return Ok(Some(()));
         }
         loop {
-            if state.heir.load(Ordering::Relaxed) == 0
-                && platform::monotonic_now() >= self.hungry_at
-            {
-                let _ = state.heir.compare_exchange(
-                    0,
-                    self.ticket,
-                    Ordering::Relaxed,
-                    Ordering::Relaxed,
-                );
-                step!("mutex.wait.heir");
+            let heir = self.is_heir() || self.claim_heir();
+            if heir && self.take_free_or_handed_off() {
+                return Ok(Some(()));
             }
-            match state.wake.wait_until(slice_end)? {
-                // A wake-up: the lock was freed, or handed to whoever
-                // consumed the wake-up.
+            let channel = if heir { &state.heir_wake } else { &state.wake };
+            match channel.wait_until(slice_end)? {
+                // A wake-up: the lock was freed, or handed over (to us, when
+                // we are heir).
                 WaitOutcome::Acquired => {
                     fence(Ordering::SeqCst);
                     if self.mutex.try_acquire_as(self.owner) {
                         return Ok(Some(()));
                     }
-                    if state.owner.load(Ordering::Relaxed) == HANDED_OFF {
-                        if state.heir.load(Ordering::Relaxed) == self.ticket {
-                            if self.mutex.try_acquire_from(HANDED_OFF, self.owner) {
-                                return Ok(Some(()));
-                            }
-                        } else if self.mutex.heir_is_late() {
-                            // The heir died or is stuck: the lock is anyone's.
-                            if self.mutex.try_acquire_from(HANDED_OFF, self.owner) {
-                                step!("mutex.wait.late_heir_taken");
-                                state.heir.store(0, Ordering::Relaxed);
-                                return Ok(Some(()));
-                            }
-                        } else {
-                            // Someone else's hand-off: pass the wake-up on,
-                            // and let the heir run.
-                            self.mutex.post_unless_pending();
-                            step!("mutex.wait.passed_on");
-                            std::thread::yield_now();
-                        }
+                    if !heir
+                        && state.owner.load(Ordering::Relaxed) == HANDED_OFF
+                        && self.mutex.heir_is_late()
+                        && self.mutex.try_acquire_from(HANDED_OFF, self.owner)
+                    {
+                        // The heir died or is stuck: the lock is anyone's.
+                        step!("mutex.wait.late_heir_taken");
+                        state.heir.store(0, Ordering::Relaxed);
+                        return Ok(Some(()));
                     }
                 }
                 // Also after a signal: the caller starts a fresh slice after
@@ -641,6 +699,41 @@ impl Waiter<'_> {
                 }
             }
         }
+    }
+
+    fn is_heir(&self) -> bool {
+        self.mutex.state().heir.load(Ordering::Relaxed) == self.ticket
+    }
+
+    /// Becomes the heir if this waiter has waited long enough, nobody else
+    /// is heir and hand-offs are on in this process.
+    fn claim_heir(&self) -> bool {
+        let heir = &self.mutex.state().heir;
+        let claimed = hand_off_enabled()
+            && heir.load(Ordering::Relaxed) == 0
+            && platform::monotonic_now() >= self.hungry_at
+            && heir
+                .compare_exchange(0, self.ticket, Ordering::Relaxed, Ordering::Relaxed)
+                .is_ok();
+        if claimed {
+            step!("mutex.wait.heir");
+        }
+        claimed
+    }
+
+    /// The heir's look at the word before it sleeps: takes the lock if it
+    /// is free or handed over. Fenced, so that an unlock either is seen
+    /// here or sees the heir (and posts `heir_wake`).
+    fn take_free_or_handed_off(&self) -> bool {
+        fence(Ordering::SeqCst);
+        if self.mutex.try_acquire_as(self.owner) {
+            return true;
+        }
+        let handed_over = self.mutex.try_acquire_from(HANDED_OFF, self.owner);
+        if handed_over {
+            self.mutex.space_next_hand_off();
+        }
+        handed_over
     }
 }
 
@@ -661,11 +754,15 @@ impl SharedState for Mutex {
         // initialized in place before any use (futex words in a named
         // object, which any process can reach; see `platform::RawSemaphore`).
         unsafe {
-            let wake = std::ptr::addr_of_mut!((*state).wake);
-            if region.is_named() {
-                RawSemaphore::init_named(wake, 0)?;
-            } else {
-                RawSemaphore::init(wake, 0)?;
+            for channel in [
+                std::ptr::addr_of_mut!((*state).wake),
+                std::ptr::addr_of_mut!((*state).heir_wake),
+            ] {
+                if region.is_named() {
+                    RawSemaphore::init_named(channel, 0)?;
+                } else {
+                    RawSemaphore::init(channel, 0)?;
+                }
             }
         }
         Ok(())
@@ -701,6 +798,7 @@ impl Drop for Mutex {
         // This process is done with the wake-up semaphore (frees the Mach
         // port of an anonymous mutex on macOS; nothing otherwise).
         self.state().wake.release();
+        self.state().heir_wake.release();
     }
 }
 
@@ -708,14 +806,25 @@ impl Drop for Waiter<'_> {
     fn drop(&mut self) {
         // Served or gone: another hungry waiter becomes heir when it next
         // wakes up.
-        let _ = self.mutex.state().heir.compare_exchange(
-            self.ticket,
-            0,
-            Ordering::Relaxed,
-            Ordering::Relaxed,
-        );
+        let state = self.mutex.state();
+        let was_heir = state
+            .heir
+            .compare_exchange(self.ticket, 0, Ordering::Relaxed, Ordering::Relaxed)
+            .is_ok();
         step!("mutex.wait.heir_dropped");
-        self.mutex.state().waiters.fetch_sub(1, Ordering::Relaxed);
+        let waiters = state.waiters.fetch_sub(1, Ordering::Relaxed);
+        if was_heir && !self.mutex.is_owned_by(self.owner) {
+            // An heir that leaves without the lock (a timeout, an
+            // interrupt) gives back a hand-off meant for it, and passes on
+            // the wake-ups that went to it alone.
+            let _ =
+                state
+                    .owner
+                    .compare_exchange(HANDED_OFF, 0, Ordering::Release, Ordering::Relaxed);
+            if waiters > 1 {
+                self.mutex.wake_a_waiter();
+            }
+        }
     }
 }
 
@@ -1160,6 +1269,64 @@ pub(crate) mod tests {
         assert_eq!(mutex.state().heir.load(Ordering::Relaxed), 0);
         assert_eq!(mutex.lock_fast(), TryLock::Acquired);
         mutex.unlock().unwrap();
+    }
+
+    #[test]
+    fn an_heir_that_leaves_without_the_lock_gives_the_hand_off_back() {
+        let mutex = Mutex::new().unwrap();
+        let waiter = mutex.waiter();
+        // Another waiter, asleep on `wake`.
+        mutex.state().waiters.fetch_add(1, Ordering::Relaxed);
+        mutex.state().heir.store(waiter.ticket, Ordering::Relaxed);
+        mutex.state().owner.store(HANDED_OFF, Ordering::Release);
+        drop(waiter);
+        assert_eq!(mutex.state().heir.load(Ordering::Relaxed), 0);
+        assert!(!mutex.is_locked(), "the hand-off was not given back");
+        assert_eq!(
+            mutex.state().wake.value(),
+            Some(1),
+            "the other waiter was not woken"
+        );
+        mutex.state().waiters.fetch_sub(1, Ordering::Relaxed);
+    }
+
+    #[test]
+    fn an_unlock_wakes_the_heir_and_not_the_others_while_there_is_one() {
+        let mutex = Mutex::new().unwrap();
+        lock(&mutex);
+        let waiter = mutex.waiter();
+        mutex.state().heir.store(waiter.ticket, Ordering::Relaxed);
+        // Not yet time for a hand-off: the lock is freed, and the heir woken.
+        mutex.state().fair_at.store(u64::MAX, Ordering::Relaxed);
+        mutex.unlock().unwrap();
+        assert!(!mutex.is_locked());
+        assert_eq!(mutex.state().heir_wake.value(), Some(1));
+        assert_eq!(mutex.state().wake.value(), Some(0));
+        assert_eq!(
+            waiter.wait_until(monotonic_now() + SLICE).unwrap(),
+            Some(())
+        );
+        drop(waiter);
+        assert!(mutex.is_owned());
+        mutex.unlock().unwrap();
+    }
+
+    #[test]
+    fn a_slow_hand_off_spaces_the_next_one_by_nine_times_its_idle_time() {
+        let mutex = Mutex::new().unwrap();
+        let as_ns = |at: Duration| u64::try_from(at.as_nanos()).unwrap();
+        let handed_at = monotonic_now() - Duration::from_millis(2);
+        let fair_at = &mutex.state().fair_at;
+        fair_at.store(as_ns(handed_at + HAND_OFF_EVERY), Ordering::Relaxed);
+        mutex.space_next_hand_off();
+        let next = fair_at.load(Ordering::Relaxed);
+        assert!(next >= as_ns(handed_at + Duration::from_millis(2 + 18)));
+        assert!(next <= as_ns(monotonic_now() + HAND_OFF_SPACING_MAX));
+        // Never closer than it was.
+        let later = next + 1_000_000_000;
+        fair_at.store(later, Ordering::Relaxed);
+        mutex.space_next_hand_off();
+        assert_eq!(fair_at.load(Ordering::Relaxed), later);
     }
 
     #[test]

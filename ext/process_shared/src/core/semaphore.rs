@@ -1,19 +1,44 @@
-//! A counting semaphore in its own shared page (or a named object): the
-//! platform semaphore (the system's in anonymous memory, futex words in a
-//! named object: see `platform::RawSemaphore`), then a count of the threads
-//! waiting on it (for `waiting`; the platform semaphore does its own
-//! wake-ups).
+//! A counting semaphore in its own shared page.
+//!
+//! # Layout
+//!
+//! | field     | type  | meaning                                             |
+//! |-----------|-------|-----------------------------------------------------|
+//! | `wake`    | RawSemaphore | only the waiters' wake-up channel (see `platform::RawSemaphore`) |
+//! | `waiters` | u32   | threads sleeping, or about to sleep, on `wake`      |
+//! | `count`   | u32   | the semaphore's value                               |
+//!
+//! # Algorithm
+//!
+//! The value is the `count` word: `wait` takes a unit with a
+//! compare-and-swap, `post` gives one back with another, and neither makes
+//! a system call unless someone sleeps. As in the `Mutex`, the platform
+//! semaphore only puts waiters to sleep, and `post` wakes one only when
+//! someone waits and no wake-up is pending already: the platform's own
+//! `sem_post` would enter the kernel at every post while any process sleeps,
+//! which with more processes than cores is nearly always. A waiter counts
+//! itself in `waiters`, then retries after every wake-up; both sides order
+//! their write before their read (waiter: count itself, sequentially
+//! consistent fence, try `count`; poster: a sequentially consistent
+//! compare-and-swap on `count`, then read `waiters`), so either the waiter
+//! sees the unit or the poster sees the waiter: no lost wake-up. A waiter
+//! that leaves while units remain and others wait wakes the next one, so
+//! several posts in a row wake as many waiters. Before it sleeps, a busy
+//! `wait` spins briefly as the `Mutex` does.
 
 use super::error::{CoreError, CoreResult};
 use super::named::{self, SharedState};
 use super::park::{wait_until, Park};
 use super::region::SharedRegion;
+use super::spin_wait::SpinWait;
 use crate::platform::{RawSemaphore, WaitOutcome};
-use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::atomic::{fence, AtomicU32, Ordering};
 use std::time::Duration;
 
 /// Where the waiter count lives in the page: after the platform semaphore.
 const WAITERS_OFFSET: usize = std::mem::size_of::<RawSemaphore>().next_multiple_of(4);
+/// Where the value lives: after the waiter count.
+const COUNT_OFFSET: usize = WAITERS_OFFSET + std::mem::size_of::<AtomicU32>();
 
 /// A counting semaphore shared with every process forked after it was made.
 #[derive(Debug)]
@@ -42,17 +67,25 @@ impl Semaphore {
             })
     }
 
-    fn raw(&self) -> &RawSemaphore {
-        // SAFETY: `new` initialized a RawSemaphore at the region's base, and
-        // the region lives as long as `self`.
+    fn wake(&self) -> &RawSemaphore {
+        // SAFETY: `init_state` initialized a RawSemaphore at the region's
+        // base, and the region lives as long as `self`.
         unsafe { &*self.region.base().cast::<RawSemaphore>() }
     }
 
-    fn waiters(&self) -> &AtomicU32 {
+    fn word(&self, offset: usize) -> &AtomicU32 {
         // SAFETY: the region is page-aligned and large enough for an
-        // AtomicU32 at WAITERS_OFFSET (a multiple of 4), zero-filled at
-        // first, and lives as long as `self`.
-        unsafe { &*self.region.base().add(WAITERS_OFFSET).cast::<AtomicU32>() }
+        // AtomicU32 at `offset` (WAITERS_OFFSET or COUNT_OFFSET, multiples
+        // of 4), zero-filled at first, and lives as long as `self`.
+        unsafe { &*self.region.base().add(offset).cast::<AtomicU32>() }
+    }
+
+    fn waiters(&self) -> &AtomicU32 {
+        self.word(WAITERS_OFFSET)
+    }
+
+    fn count(&self) -> &AtomicU32 {
+        self.word(COUNT_OFFSET)
     }
 
     /// How many threads of all processes wait on it now (a waiter killed
@@ -62,58 +95,155 @@ impl Semaphore {
     }
 
     /// Decrements now if the value is positive. Never blocks, no system call.
+    #[inline]
     pub fn try_wait(&self) -> bool {
-        self.raw().try_wait()
+        let count = self.count();
+        let mut value = count.load(Ordering::Relaxed);
+        while value > 0 {
+            match count.compare_exchange_weak(
+                value,
+                value - 1,
+                Ordering::Acquire,
+                Ordering::Relaxed,
+            ) {
+                Ok(_) => return true,
+                Err(now) => value = now,
+            }
+        }
+        false
     }
 
     /// Blocks until decremented, the monotonic `deadline`, or a signal.
     pub fn wait_until(&self, deadline: Duration) -> CoreResult<WaitOutcome> {
-        Ok(self.raw().wait_until(deadline)?)
+        if self.try_wait() {
+            return Ok(WaitOutcome::Acquired);
+        }
+        let _waiter = self.waiter();
+        self.sleep_until(deadline)
     }
 
-    /// Takes one unit, parking until one is available (`Ok(true)`) or the
-    /// monotonic `deadline` passes (`Ok(false)`; `None`: never). A wait the
-    /// parker stops takes nothing.
+    /// Counts the caller as a waiter until the guard is dropped.
+    fn waiter(&self) -> SemaphoreWaiter<'_> {
+        self.waiters().fetch_add(1, Ordering::SeqCst);
+        SemaphoreWaiter { semaphore: self }
+    }
+
+    /// One wait of a counted waiter: sleeps on `wake` (again after a
+    /// wake-up that found the value taken) until it takes a unit, the
+    /// deadline passes or a signal arrives.
+    fn sleep_until(&self, deadline: Duration) -> CoreResult<WaitOutcome> {
+        loop {
+            // Pairs with the compare-and-swap in `post` (see the module
+            // comment).
+            fence(Ordering::SeqCst);
+            if self.try_wait() {
+                return Ok(WaitOutcome::Acquired);
+            }
+            match self.wake().wait_until(deadline)? {
+                WaitOutcome::Acquired => {}
+                outcome => {
+                    return Ok(if self.try_wait() {
+                        WaitOutcome::Acquired
+                    } else {
+                        outcome
+                    })
+                }
+            }
+        }
+    }
+
+    /// Spins briefly (see `spin_wait`) for a unit; `false` when it is time
+    /// to sleep instead. No system call but `sched_yield`.
+    fn spin_acquire(&self) -> bool {
+        let mut spin = SpinWait::default();
+        while spin.spin() {
+            if self.count().load(Ordering::Relaxed) > 0 && self.try_wait() {
+                return true;
+            }
+        }
+        false
+    }
+
+    /// Takes one unit, spinning briefly and then parking until one is
+    /// available (`Ok(true)`) or the monotonic `deadline` passes
+    /// (`Ok(false)`; `None`: never). A wait the parker stops takes nothing.
     pub fn acquire<P: Park>(
         &self,
         park: &mut P,
         deadline: Option<Duration>,
     ) -> Result<bool, P::Error> {
-        if self.try_wait() {
+        if self.try_wait() || self.spin_acquire() {
             return Ok(true);
         }
-        self.waiters().fetch_add(1, Ordering::Relaxed);
+        let _waiter = self.waiter();
         let acquired = wait_until(park, deadline, |slice_end| {
-            Ok(match self.wait_until(slice_end)? {
+            Ok(match self.sleep_until(slice_end)? {
                 WaitOutcome::Acquired => Some(()),
                 WaitOutcome::TimedOut | WaitOutcome::Interrupted => None,
             })
-        });
-        self.waiters().fetch_sub(1, Ordering::Relaxed);
-        Ok(acquired?.is_some())
+        })?;
+        Ok(acquired.is_some())
     }
 
-    /// Increments, waking one waiter.
+    /// Increments, waking one waiter if any sleeps and no wake-up is
+    /// pending. `OutOfRange` at [`Semaphore::MAX_VALUE`].
+    #[inline]
     pub fn post(&self) -> CoreResult<()> {
-        self.raw().post().map_err(|err| {
-            if err.raw_os_error() == Some(libc::EOVERFLOW) {
-                CoreError::OutOfRange(format!(
+        let count = self.count();
+        let mut value = count.load(Ordering::Relaxed);
+        loop {
+            if value >= Self::MAX_VALUE {
+                return Err(CoreError::OutOfRange(format!(
                     "semaphore value would exceed the maximum of {}",
                     Self::MAX_VALUE
-                ))
-            } else {
-                CoreError::Os(err)
+                )));
             }
-        })
+            // Sequentially consistent: pairs with the waiter's fence.
+            match count.compare_exchange_weak(value, value + 1, Ordering::SeqCst, Ordering::Relaxed)
+            {
+                Ok(_) => break,
+                Err(now) => value = now,
+            }
+        }
+        if self.waiters().load(Ordering::SeqCst) > 0 {
+            self.wake_one();
+        }
+        Ok(())
     }
 
-    /// A snapshot of the current value (for a Mach semaphore, the shadow
-    /// count kept next to it). `Unsupported` only if a platform cannot
-    /// report it; none of the supported ones.
+    /// Posts `wake` unless a wake-up is pending already (where the value
+    /// cannot be read, Mach, posts anyway: a spare wake-up only costs a
+    /// waiter a retry).
+    #[cold]
+    fn wake_one(&self) {
+        let wake = self.wake();
+        if wake.value().is_none_or(|value| value == 0) {
+            // Cannot overflow where readable: we only post at 0.
+            let _ = wake.post();
+        }
+    }
+
+    /// A snapshot of the current value. Always `Ok`: the value is a word of
+    /// the shared page on every platform.
     pub fn value(&self) -> CoreResult<u32> {
-        self.raw().value().ok_or(CoreError::Unsupported(
-            "Semaphore#value is not available on macOS: Mach semaphores cannot report their value",
-        ))
+        Ok(self.count().load(Ordering::Relaxed))
+    }
+}
+
+/// A thread counted as waiting on a [`Semaphore`]; uncounted when dropped.
+struct SemaphoreWaiter<'a> {
+    semaphore: &'a Semaphore,
+}
+
+impl Drop for SemaphoreWaiter<'_> {
+    fn drop(&mut self) {
+        let semaphore = self.semaphore;
+        let others = semaphore.waiters().fetch_sub(1, Ordering::SeqCst) - 1;
+        // Several posts while one wake-up was pending: pass the wake-up on
+        // while units remain.
+        if others > 0 && semaphore.count().load(Ordering::SeqCst) > 0 {
+            semaphore.wake_one();
+        }
     }
 }
 
@@ -121,7 +251,7 @@ impl SharedState for Semaphore {
     type Init = u64;
 
     fn state_size(_: &u64) -> usize {
-        WAITERS_OFFSET + std::mem::size_of::<AtomicU32>()
+        COUNT_OFFSET + std::mem::size_of::<AtomicU32>()
     }
 
     fn check_init(initial: &u64) -> CoreResult<()> {
@@ -132,15 +262,19 @@ impl SharedState for Semaphore {
         let initial = Self::checked_initial(initial)?;
         let slot = region.span(0, std::mem::size_of::<RawSemaphore>())?;
         // SAFETY: the span is suitably aligned shared memory large enough for
-        // a RawSemaphore (the zero-filled waiter count follows it), and
-        // nothing else lives in it.
+        // a RawSemaphore (the zero-filled words follow it), and nothing else
+        // lives in it.
         unsafe {
             if region.is_named() {
-                RawSemaphore::init_named(slot.cast(), initial)?;
+                RawSemaphore::init_named(slot.cast(), 0)?;
             } else {
-                RawSemaphore::init(slot.cast(), initial)?;
+                RawSemaphore::init(slot.cast(), 0)?;
             }
         }
+        let count = region.span(COUNT_OFFSET as u64, std::mem::size_of::<AtomicU32>())?;
+        // SAFETY: a 4-aligned span of the region's zero-filled memory that
+        // nothing uses yet.
+        unsafe { (*count.cast::<AtomicU32>()).store(initial, Ordering::Release) };
         Ok(())
     }
 
@@ -155,7 +289,7 @@ impl SharedState for Semaphore {
 
 impl Drop for Semaphore {
     fn drop(&mut self) {
-        self.raw().release();
+        self.wake().release();
     }
 }
 
@@ -209,6 +343,36 @@ mod tests {
     }
 
     #[test]
+    fn posts_in_a_row_wake_as_many_sleeping_waiters() {
+        let sem = std::sync::Arc::new(Semaphore::new(0).unwrap());
+        let waiters: Vec<_> = (0..3)
+            .map(|_| {
+                let sem = sem.clone();
+                std::thread::spawn(move || {
+                    sem.acquire(
+                        &mut Blocking,
+                        Some(monotonic_now() + Duration::from_secs(10)),
+                    )
+                    .unwrap()
+                })
+            })
+            .collect();
+        while sem.waiting() < 3 {
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        for _ in 0..3 {
+            sem.post().unwrap();
+        }
+        assert!(waiters.into_iter().all(|waiter| waiter.join().unwrap()));
+        assert_eq!(sem.value().unwrap(), 0);
+        assert_eq!(sem.waiting(), 0);
+        assert!(
+            sem.wake().value().unwrap() <= 1,
+            "at most one wake-up left pending"
+        );
+    }
+
+    #[test]
     fn acquire_gives_up_at_the_deadline_taking_nothing() {
         let sem = Semaphore::new(0).unwrap();
         let deadline = monotonic_now() + Duration::from_millis(30);
@@ -248,8 +412,8 @@ mod tests {
         let name = unique_name("sem");
         let _unlink = UnlinkOnDrop(name.clone());
         let sem: Semaphore = open_named(&name, 1);
-        assert!(!sem.raw().is_kernel(), "futex words by name");
-        assert!(Semaphore::new(0).unwrap().raw().is_kernel());
+        assert!(!sem.wake().is_kernel(), "futex words by name");
+        assert!(Semaphore::new(0).unwrap().wake().is_kernel());
         // Each child maps the object afresh, as an unrelated process would;
         // its initial value (5) is ignored: the object exists.
         let children: Vec<_> = (0..3)

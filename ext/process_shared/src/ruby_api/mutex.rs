@@ -4,7 +4,7 @@
 use super::args::{optional_timeout, timeout_given};
 use super::blocking::RubyPark;
 use super::errors::{process_error, OrRaise};
-use super::guard::method;
+use super::guard::{function, method};
 use super::handle::{define_handle_class, handle_class, inspect_with, Handle};
 use super::methods::around_block;
 use super::named;
@@ -172,8 +172,22 @@ impl Mutex {
     }
 }
 
+/// `ProcessShared::Mutex.hand_off = enabled`, private: the benchmarking
+/// knob of eventual fairness (`Mutex`, `Monitor`) for this process and the
+/// children it forks afterwards. `PROCESS_SHARED_HAND_OFF=0` in the
+/// environment when the gem loads switches it off too.
+fn set_hand_off(enabled: bool) -> bool {
+    crate::core::mutex::set_hand_off(enabled);
+    enabled
+}
+
 pub fn init(ruby: &Ruby, namespace: RModule) -> Result<(), Error> {
+    if std::env::var_os("PROCESS_SHARED_HAND_OFF").is_some_and(|value| value == "0") {
+        crate::core::mutex::set_hand_off(false);
+    }
     let class = namespace.define_class("Mutex", ruby.class_object())?;
+    class.define_singleton_method("hand_off=", function!(set_hand_off, 1))?;
+    let _: Value = class.funcall("private_class_method", ("hand_off=",))?;
     define_handle_class!(class, Mutex);
     class.define_method("initialize", method!(Mutex::initialize, -1))?;
     class.define_method("lock", method!(Mutex::lock, 0))?;
