@@ -128,6 +128,7 @@ fn intern(name: &str) -> ID {
 /// own data, so it is also safe in a wait with the GVL released (a fiber
 /// cannot switch there); a miss (first call in another fiber) needs the
 /// GVL, which every caller holds when it starts an operation.
+#[inline]
 fn current_fiber_token() -> u64 {
     // SAFETY: reads the running fiber of this native thread; its root
     // fiber object exists after the first call, made with the GVL held.
@@ -136,6 +137,14 @@ fn current_fiber_token() -> u64 {
     if cached == fiber && token != 0 {
         return token;
     }
+    cache_token_of(fiber)
+}
+
+/// The cache miss of [`current_fiber_token`], out of line so that the hit
+/// (every lock operation) keeps a small frame. GVL held.
+#[cold]
+#[inline(never)]
+fn cache_token_of(fiber: VALUE) -> u64 {
     let token = token_of(fiber);
     PIN.with(|pin| pin.pin(fiber));
     LAST.with(|last| last.set((fiber, token)));
