@@ -189,9 +189,7 @@ impl ReadWriteLock {
         let Some(slot) = self.holders.claim(owner) else {
             return Ok(Attempt::Busy);
         };
-        // The slot `claim` finds is the caller's own whenever it holds one
-        // reachable from its home slot (always but after rare slot reuse):
-        // no scan of the table on this path.
+        // `claim` finds the caller's own slot whenever it has one.
         if self.holders.units(slot) > 0 {
             return Err(CoreError::Misuse(
                 "the calling thread holds a read lock; it would wait for itself".into(),

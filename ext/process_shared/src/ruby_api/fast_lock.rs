@@ -22,6 +22,7 @@ use super::fast_path::{fast, slow_name, slow_named};
 use super::handle::HandleClass;
 use super::monitor::Monitor;
 use super::mutex::Mutex;
+use super::owner::current_token_with_gvl;
 use super::read_write_lock::ReadWriteLock;
 use super::semaphore::Semaphore;
 use super::semaphore_mutex::SemaphoreMutex;
@@ -131,6 +132,12 @@ semaphore_class!(Semaphore, CoreSemaphore, "wait", "post");
 semaphore_class!(SemaphoreMutex, CoreSemaphore, "lock", "unlock");
 semaphore_class!(BinarySemaphore, CoreBinarySemaphore, "wait", "post");
 
+/// Who calls, for the holder tables, with the GVL held.
+#[inline]
+fn caller() -> Owner {
+    Owner::with_token(current_token_with_gvl())
+}
+
 impl LockClass for UndoSemaphore {
     type Class = Self;
     const ENTER: &'static [&'static str] = &["wait"];
@@ -138,12 +145,12 @@ impl LockClass for UndoSemaphore {
 
     #[inline]
     fn enter_now(semaphore: &CoreUndoSemaphore) -> bool {
-        semaphore.try_take(Owner::current())
+        semaphore.try_take(caller())
     }
 
     #[inline]
     fn exit_now(semaphore: &CoreUndoSemaphore) -> bool {
-        semaphore.post(Owner::current()).is_ok()
+        semaphore.post(caller()).is_ok()
     }
 }
 
@@ -162,12 +169,12 @@ impl LockClass for ReadSide {
 
     #[inline]
     fn enter_now(lock: &CoreReadWriteLock) -> bool {
-        matches!(lock.try_read(Owner::current()), Ok(Attempt::Acquired))
+        matches!(lock.try_read(caller()), Ok(Attempt::Acquired))
     }
 
     #[inline]
     fn exit_now(lock: &CoreReadWriteLock) -> bool {
-        lock.release_read(Owner::current()).is_ok()
+        lock.release_read(caller()).is_ok()
     }
 }
 
@@ -180,12 +187,12 @@ impl LockClass for WriteSide {
 
     #[inline]
     fn enter_now(lock: &CoreReadWriteLock) -> bool {
-        matches!(lock.try_write(Owner::current()), Ok(Attempt::Acquired))
+        matches!(lock.try_write(caller()), Ok(Attempt::Acquired))
     }
 
     #[inline]
     fn exit_now(lock: &CoreReadWriteLock) -> bool {
-        lock.release_write(Owner::current()).is_ok()
+        lock.release_write(caller()).is_ok()
     }
 }
 
