@@ -86,6 +86,7 @@ const START_MASK: u64 = (1 << START_BITS) - 1;
 pub const TOMBSTONE: u64 = 1 << 63;
 
 /// The key of a process: never zero, never with [`TOMBSTONE`] set.
+#[inline]
 pub fn process_key(process: ProcessIdentity) -> u64 {
     ((u64::from(process.pid) & ((1 << PID_BITS) - 1)) << START_BITS)
         | (process.start_time & START_MASK)

@@ -105,6 +105,7 @@ impl UndoSemaphore {
 
     /// Takes a unit for `owner` if one is free and a slot is: no system
     /// call.
+    #[inline]
     pub fn try_take(&self, owner: Owner) -> bool {
         if self.holders.count() == 0 {
             return false;
@@ -165,6 +166,7 @@ impl UndoSemaphore {
     }
 
     /// Gives back one unit `owner` holds; `Misuse` if it holds none.
+    #[inline]
     pub fn post(&self, owner: Owner) -> CoreResult<()> {
         let slot = self.holders.find(owner).ok_or_else(|| {
             CoreError::Misuse(

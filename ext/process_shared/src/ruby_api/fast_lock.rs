@@ -133,7 +133,7 @@ semaphore_class!(SemaphoreMutex, CoreSemaphore, "lock", "unlock");
 semaphore_class!(BinarySemaphore, CoreBinarySemaphore, "wait", "post");
 
 /// Who calls, for the holder tables, with the GVL held.
-#[inline]
+#[inline(always)]
 fn caller() -> Owner {
     Owner::with_token(current_token_with_gvl())
 }
@@ -143,12 +143,12 @@ impl LockClass for UndoSemaphore {
     const ENTER: &'static [&'static str] = &["wait"];
     const EXIT: &'static [&'static str] = &["post"];
 
-    #[inline]
+    #[inline(always)]
     fn enter_now(semaphore: &CoreUndoSemaphore) -> bool {
         semaphore.try_take(caller())
     }
 
-    #[inline]
+    #[inline(always)]
     fn exit_now(semaphore: &CoreUndoSemaphore) -> bool {
         semaphore.post(caller()).is_ok()
     }
