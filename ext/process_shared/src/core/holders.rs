@@ -434,6 +434,15 @@ impl Holders {
         true
     }
 
+    /// Frees the caller's own slot, which holds nothing (found by
+    /// [`Holders::find`] or [`Holders::claim`]).
+    #[inline]
+    pub fn free_own(&self, slot: usize) {
+        let slot = self.slot(slot);
+        slot.token.store(0, Release);
+        slot.key.store(0, Release);
+    }
+
     /// Frees `owner`'s slot if it holds nothing (the owner's own release).
     #[inline]
     pub fn release_if_empty(&self, slot: usize, owner: Owner) {

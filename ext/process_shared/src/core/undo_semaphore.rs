@@ -105,7 +105,7 @@ impl UndoSemaphore {
 
     /// Takes a unit for `owner` if one is free and a slot is: no system
     /// call.
-    #[inline]
+    #[inline(always)]
     pub fn try_take(&self, owner: Owner) -> bool {
         if self.holders.count() == 0 {
             return false;
@@ -166,19 +166,22 @@ impl UndoSemaphore {
     }
 
     /// Gives back one unit `owner` holds; `Misuse` if it holds none.
-    #[inline]
+    #[inline(always)]
     pub fn post(&self, owner: Owner) -> CoreResult<()> {
         let slot = self.holders.find(owner).ok_or_else(|| {
             CoreError::Misuse(
                 "post of a semaphore with undo: the calling thread holds no unit of it".into(),
             )
         })?;
-        self.holders
+        let held = self
+            .holders
             .transfer(slot, Kind::Give, |count, units| {
                 (units > 0).then(|| count.saturating_add(1))
             })
             .ok_or_else(|| CoreError::Misuse("the calling thread holds no unit".into()))?;
-        self.holders.release_if_empty(slot, owner);
+        if held == 1 {
+            self.holders.free_own(slot);
+        }
         self.holders.notify();
         Ok(())
     }
