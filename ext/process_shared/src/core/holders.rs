@@ -258,18 +258,30 @@ impl Holders {
     }
 
     /// Applies the transfer recorded in `state`, if it is not yet.
+    #[inline(always)]
     fn help(&self, state: u64) {
         let recorded = (state >> 32) as u32;
-        let kind = recorded >> 30;
-        if kind == 0 {
+        if recorded >> 30 == 0 {
             return;
         }
         let slot = self.slot(((recorded >> COUNT_BITS) & ((1 << SLOT_BITS) - 1)) as usize);
+        let word = slot.word.load(SeqCst);
+        // Almost always applied already: pending only while its author is
+        // between its two writes (or died there).
+        if count_of(word).wrapping_add(1) & COUNT_MASK == recorded & COUNT_MASK {
+            Self::apply_pending(slot, recorded, word);
+        }
+    }
+
+    /// Applies the pending transfer `recorded` to `slot`, whose word was
+    /// `word`, unless someone else does first.
+    #[cold]
+    #[inline(never)]
+    fn apply_pending(slot: &Slot, recorded: u32, mut word: u64) {
         let count = recorded & COUNT_MASK;
-        let mut word = slot.word.load(SeqCst);
         while count_of(word).wrapping_add(1) & COUNT_MASK == count {
             let units = units_of(word);
-            let units = match kind {
+            let units = match recorded >> 30 {
                 1 => units.wrapping_add(1),
                 2 => units.saturating_sub(1),
                 _ => 0,
