@@ -13,6 +13,19 @@ use std::time::Duration;
 /// Where the waiter count lives in the page: after the platform semaphore.
 const WAITERS_OFFSET: usize = std::mem::size_of::<RawSemaphore>().next_multiple_of(4);
 
+/// `initial` as a semaphore's value, if it is at most `max`
+/// (`InvalidArgument` otherwise).
+pub fn checked_initial(initial: u64, max: u32) -> CoreResult<u32> {
+    u32::try_from(initial)
+        .ok()
+        .filter(|&value| value <= max)
+        .ok_or_else(|| {
+            CoreError::InvalidArgument(format!(
+                "initial value {initial} is larger than the maximum of {max}"
+            ))
+        })
+}
+
 /// A counting semaphore shared with every process forked after it was made.
 #[derive(Debug)]
 pub struct Semaphore {
@@ -29,15 +42,7 @@ impl Semaphore {
     }
 
     fn checked_initial(initial: u64) -> CoreResult<u32> {
-        u32::try_from(initial)
-            .ok()
-            .filter(|&value| value <= Self::MAX_VALUE)
-            .ok_or_else(|| {
-                CoreError::InvalidArgument(format!(
-                    "initial value {initial} is larger than the maximum of {}",
-                    Self::MAX_VALUE
-                ))
-            })
+        checked_initial(initial, Self::MAX_VALUE)
     }
 
     fn raw(&self) -> &RawSemaphore {

@@ -72,15 +72,7 @@ impl UndoSemaphore {
     }
 
     fn checked_initial(initial: u64) -> CoreResult<u32> {
-        u32::try_from(initial)
-            .ok()
-            .filter(|&value| value <= Self::MAX_VALUE)
-            .ok_or_else(|| {
-                CoreError::InvalidArgument(format!(
-                    "initial value {initial} is larger than the maximum of {}",
-                    Self::MAX_VALUE
-                ))
-            })
+        super::semaphore::checked_initial(initial, Self::MAX_VALUE)
     }
 
     /// Bytes mapped.
@@ -218,22 +210,13 @@ mod tests {
     use crate::core::identity::{current_owner, thread_part};
     use crate::core::park::Blocking;
     use crate::core::region::SharedRegion;
-    use crate::core::test_support::{exit_code, fork_and};
+    use crate::core::test_support::{exit_code, fork_and, fork_holding, me, soon};
     use crate::platform::monotonic_now;
     use std::sync::atomic::{AtomicU64, Ordering};
     use std::sync::Arc;
 
-    fn me() -> Owner {
-        Owner::current()
-    }
-
     fn take(sem: &UndoSemaphore) -> bool {
-        sem.acquire(
-            &mut Blocking,
-            me(),
-            Some(monotonic_now() + Duration::from_secs(10)),
-        )
-        .unwrap()
+        sem.acquire(&mut Blocking, me(), soon()).unwrap()
     }
 
     #[test]
@@ -271,16 +254,9 @@ mod tests {
     #[test]
     fn a_killed_holders_units_come_back_to_a_waiter() {
         let sem = UndoSemaphore::new(3).unwrap();
-        let ready = crate::core::semaphore::Semaphore::new(0).unwrap();
-        let child = fork_and(|| {
+        let child = fork_holding(|| {
             assert!(sem.try_wait(me()) && sem.try_wait(me()) && sem.try_wait(me()));
-            ready.post().unwrap();
-            std::thread::sleep(Duration::from_secs(30));
-            1
         });
-        ready
-            .wait_until(monotonic_now() + Duration::from_secs(10))
-            .unwrap();
         assert_eq!(sem.value(), 0);
         // SAFETY: killing the child we forked.
         unsafe { libc::kill(child, libc::SIGKILL) };
@@ -308,16 +284,9 @@ mod tests {
     #[test]
     fn a_stopped_holder_keeps_its_units() {
         let sem = UndoSemaphore::new(1).unwrap();
-        let ready = crate::core::semaphore::Semaphore::new(0).unwrap();
-        let child = fork_and(|| {
+        let child = fork_holding(|| {
             assert!(sem.try_wait(me()));
-            ready.post().unwrap();
-            std::thread::sleep(Duration::from_secs(30));
-            1
         });
-        ready
-            .wait_until(monotonic_now() + Duration::from_secs(10))
-            .unwrap();
         // SAFETY: stopping, then killing and reaping, the child we forked.
         unsafe { libc::kill(child, libc::SIGSTOP) };
         let deadline = monotonic_now() + Duration::from_millis(350);
