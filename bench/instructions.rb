@@ -5,7 +5,8 @@
 # the same from run to run. Each figure is (instructions of a program doing
 # N operations - instructions of the same program doing none) / N, so it
 # includes the Ruby loop around the operation. Skipped where valgrind is
-# missing.
+# missing. BENCH_ONLY=undo runs only the comparisons whose title contains
+# "undo".
 
 require_relative "support"
 require "open3"
@@ -66,6 +67,12 @@ COMPARISONS = {
                    "SharedArray#increment" => "array.increment(1)" }
 }.freeze
 
+# The issue's speed targets: entry => its largest ratio to the baseline.
+TARGETS = {
+  "undo wait+post" => { "Semaphore(undo: true)#wait+post" => 1.3 },
+  "with_read_lock {}" => { "ReadWriteLock#with_read_lock" => 1.3 }
+}.freeze
+
 def instructions(code, count)
   Dir.mktmpdir do |dir|
     script = File.join(dir, "ops.rb")
@@ -85,8 +92,12 @@ end
 
 Bench.banner
 startup = instructions("nil", 0) # the setup alone, the same for every entry
+only = ENV.fetch("BENCH_ONLY", "") # a part of the titles to run, e.g. "undo"
 COMPARISONS.each do |title, entries|
+  next unless title.include?(only)
+
   baseline = entries.keys.first
   costs = entries.transform_values { |code| (instructions(code, OPERATIONS) - startup).fdiv(OPERATIONS) }
   Bench.table("#{title}: instructions per operation (callgrind)", baseline, costs, unit: "instr")
+  TARGETS.fetch(title, {}).each { |entry, ratio| Bench.target(costs, entry, baseline, ratio) }
 end

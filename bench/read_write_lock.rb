@@ -14,10 +14,11 @@ mutex = Thread::Mutex.new
 lock = ProcessShared::ReadWriteLock.new
 here = binding
 
-Bench.compare("with_read_lock {} (uncontended)", "Thread::Mutex#synchronize",
-              "Thread::Mutex#synchronize" => Bench.looped(here, "mutex.synchronize {}"),
-              "ReadWriteLock#with_read_lock" => Bench.looped(here, "lock.with_read_lock {}"),
-              "ReadWriteLock#with_write_lock" => Bench.looped(here, "lock.with_write_lock {}"))
+uncontended = Bench.compare("with_read_lock {} (uncontended)", "Thread::Mutex#synchronize",
+                            "Thread::Mutex#synchronize" => Bench.looped(here, "mutex.synchronize {}"),
+                            "ReadWriteLock#with_read_lock" => Bench.looped(here, "lock.with_read_lock {}"),
+                            "ReadWriteLock#with_write_lock" => Bench.looped(here, "lock.with_write_lock {}"))
+Bench.target(uncontended, "ReadWriteLock#with_read_lock", "Thread::Mutex#synchronize", 1.3)
 
 def mostly_reading_rwlock(lock, data)
   ITERATIONS.times do |i|
@@ -57,4 +58,5 @@ Dir.mktmpdir do |dir|
   end
   Bench.table("#{processes} processes x #{ITERATIONS} operations, one write in #{WRITE_EVERY} (total wall time)",
               "File#flock", costs.transform_values { |seconds| seconds * 1000 }, unit: "ms")
+  Bench.target(costs, "ProcessShared::ReadWriteLock", "File#flock", 0.5)
 end

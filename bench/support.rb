@@ -61,6 +61,14 @@ module Bench
     table(title, baseline, ips.transform_values { |rate| 1e9 / rate }, unit: "ns/op")
   end
 
+  # Prints whether `entry` of `costs` (as returned by `table` or `compare`)
+  # is within `target` times `baseline`'s cost.
+  def target(costs, entry, baseline, target)
+    ratio = costs.fetch(entry) / costs.fetch(baseline)
+    puts format("  target: %s <= %.2gx %s: %.3gx, %s", entry, target, baseline, ratio,
+                ratio <= target ? "met" : "MISSED")
+  end
+
   # Prints a table of costs (lower is better) with ratios to `baseline`.
   def table(title, baseline, costs, unit:)
     puts "\n== #{title}"

@@ -12,6 +12,7 @@
 //! | `sleepers` | u32           | 1 when a thread may sleep on `wake`                    |
 //! | `waiters`  | u32           | threads waiting now, in all processes (introspection)  |
 //! | `flags`    | u32           | the primitive's own flags                              |
+//! | `reach`    | u32           | the farthest any slot was ever claimed from its home    |
 //! | `slots`    | [Slot; SLOTS] | one per holder: `key`, `token`, `word`                 |
 //!
 //! A slot's `key` is 0 when free, else the holding process's key (pid and
@@ -20,6 +21,16 @@
 //! holder inside that process (its fiber's owner token, see `identity`).
 //! `word` holds the holder's `units` (low 32 bits) and the slot's transfer
 //! `count` (high 32 bits), bumped by every transfer that touched the slot.
+//!
+//! # Finding a holder's slot
+//!
+//! An owner's slot is looked for from its *home* (a hash of key and
+//! token), by linear probing. Slots are freed in any order, so a free slot
+//! does not end a probe: instead `reach` records the farthest from its home
+//! that any slot was ever claimed (it only grows). An owner looks for its
+//! own slot within `reach` of its home before it claims a free one, so it
+//! never holds two slots, and finds its slot with one probe while no slot
+//! was ever claimed away from home (`reach` 0: the uncontended case).
 //!
 //! # Algorithm: transfers
 //!
@@ -44,8 +55,11 @@
 //! token with a new key). A thread that ends has its slots reclaimed the
 //! same way by its own process (`thread_end`).
 //!
-//! Uncontended, a take or a give is a probe of one slot, two
-//! compare-and-swaps and a few loads: no system call.
+//! The holder applies its own transfers with a plain store: nobody else
+//! changes its slot while it lives (only helpers, with the same value).
+//! Uncontended, a take is a probe of one slot, a compare-and-swap of its
+//! key, one of `state` and a store; a give one compare-and-swap and
+//! stores: no system call.
 
 use super::identity::{current_owner, current_process, thread_part, ProcessIdentity};
 use super::kill_step::step;
@@ -73,6 +87,7 @@ const START_MASK: u64 = (1 << START_BITS) - 1;
 pub const TOMBSTONE: u64 = 1 << 63;
 
 /// The key of a process: never zero, never with [`TOMBSTONE`] set.
+#[inline]
 pub fn process_key(process: ProcessIdentity) -> u64 {
     ((u64::from(process.pid) & ((1 << PID_BITS) - 1)) << START_BITS)
         | (process.start_time & START_MASK)
@@ -104,6 +119,16 @@ impl Owner {
         }
     }
 
+    /// The owner `token` names in this process.
+    #[inline]
+    pub fn with_token(token: u64) -> Owner {
+        Owner {
+            key: process_key(current_process()),
+            token,
+        }
+    }
+
+    #[inline]
     fn home(self) -> usize {
         let mixed = (self.key ^ self.token.rotate_left(29)).wrapping_mul(0x9e37_79b9_7f4a_7c15);
         (mixed >> (64 - SLOT_BITS)) as usize
@@ -136,6 +161,7 @@ struct Header {
     sleepers: AtomicU32,
     waiters: AtomicU32,
     flags: AtomicU32,
+    reach: AtomicU32,
 }
 
 #[repr(C)]
@@ -207,6 +233,7 @@ impl Holders {
         &self.layout().header
     }
 
+    #[inline]
     fn slot(&self, index: usize) -> &Slot {
         &self.layout().slots[index % SLOTS]
     }
@@ -232,18 +259,30 @@ impl Holders {
     }
 
     /// Applies the transfer recorded in `state`, if it is not yet.
+    #[inline(always)]
     fn help(&self, state: u64) {
         let recorded = (state >> 32) as u32;
-        let kind = recorded >> 30;
-        if kind == 0 {
+        if recorded >> 30 == 0 {
             return;
         }
         let slot = self.slot(((recorded >> COUNT_BITS) & ((1 << SLOT_BITS) - 1)) as usize);
+        let word = slot.word.load(SeqCst);
+        // Almost always applied already: pending only while its author is
+        // between its two writes (or died there).
+        if count_of(word).wrapping_add(1) & COUNT_MASK == recorded & COUNT_MASK {
+            Self::apply_pending(slot, recorded, word);
+        }
+    }
+
+    /// Applies the pending transfer `recorded` to `slot`, whose word was
+    /// `word`, unless someone else does first.
+    #[cold]
+    #[inline(never)]
+    fn apply_pending(slot: &Slot, recorded: u32, mut word: u64) {
         let count = recorded & COUNT_MASK;
-        let mut word = slot.word.load(SeqCst);
         while count_of(word).wrapping_add(1) & COUNT_MASK == count {
             let units = units_of(word);
-            let units = match kind {
+            let units = match recorded >> 30 {
                 1 => units.wrapping_add(1),
                 2 => units.saturating_sub(1),
                 _ => 0,
@@ -256,15 +295,34 @@ impl Holders {
         }
     }
 
-    /// Moves units between the count and `slot`: `change(count, units)`
-    /// gives the new count (`None`: do nothing, return `None`), `units`
-    /// being what the slot holds now. Returns the units the slot held
-    /// before. Never blocks.
+    /// Moves units between the count and `slot`, the caller's own (see
+    /// [`Holders::claim`]): `change(count, units)` gives the new count
+    /// (`None`: do nothing, return `None`), `units` being what the slot
+    /// holds now. Returns the units the slot held before. Never blocks.
+    #[inline]
     pub fn transfer(
         &self,
         slot: usize,
         kind: Kind,
+        change: impl FnMut(u32, u32) -> Option<u32>,
+    ) -> Option<u32> {
+        self.record(slot, kind, change, |word, _, applied| {
+            // Nobody else moves units in or out of a live holder's slot,
+            // and a helper writes this same value: a store does.
+            word.store(applied, Release);
+        })
+    }
+
+    /// Records a transfer of `kind` into or out of `slot` in `state`
+    /// (helping the one recorded there first), then has `apply(word, held,
+    /// applied)` apply it to the slot's word, which held `held`.
+    #[inline(always)]
+    fn record(
+        &self,
+        slot: usize,
+        kind: Kind,
         mut change: impl FnMut(u32, u32) -> Option<u32>,
+        apply: impl FnOnce(&AtomicU64, u64, u64),
     ) -> Option<u32> {
         let state = &self.header().state;
         let word = &self.slot(slot).word;
@@ -274,12 +332,18 @@ impl Holders {
             step!("holders.transfer.helped");
             let held = word.load(SeqCst);
             let new_count = change(current as u32, units_of(held))?;
-            let recorded = descriptor(kind, slot, count_of(held).wrapping_add(1));
+            let count = count_of(held).wrapping_add(1);
+            let recorded = descriptor(kind, slot, count);
             let next = (u64::from(recorded) << 32) | u64::from(new_count);
             match state.compare_exchange(current, next, SeqCst, SeqCst) {
                 Ok(_) => {
                     step!("holders.transfer.recorded");
-                    self.help(next);
+                    let units = match kind {
+                        Kind::Take => units_of(held).wrapping_add(1),
+                        Kind::Give => units_of(held).saturating_sub(1),
+                        Kind::Reclaim => 0,
+                    };
+                    apply(word, held, (u64::from(count) << 32) | u64::from(units));
                     return Some(units_of(held));
                 }
                 Err(now) => current = now,
@@ -304,53 +368,103 @@ impl Holders {
     }
 
     /// Whether `slot` belongs to `owner`.
+    #[inline]
     pub fn is_owners(&self, slot: usize, owner: Owner) -> bool {
         let slot = self.slot(slot);
         slot.key.load(SeqCst) == owner.key && slot.token.load(SeqCst) == owner.token
     }
 
-    /// `owner`'s slot holding units, if any (probes from its home slot,
-    /// the whole table at worst).
-    pub fn find(&self, owner: Owner) -> Option<usize> {
+    /// `owner`'s slot, if it has one (at its home, or within `reach` of
+    /// it: see the module comment).
+    #[inline]
+    pub fn own_slot(&self, owner: Owner) -> Option<usize> {
         let home = owner.home();
-        (0..SLOTS)
-            .map(|step| (home + step) % SLOTS)
-            .find(|&index| self.is_owners(index, owner) && self.units(index) > 0)
+        if self.is_owners(home, owner) {
+            return Some(home);
+        }
+        self.own_slot_away(owner, home)
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn own_slot_away(&self, owner: Owner, home: usize) -> Option<usize> {
+        let reach = self.header().reach.load(SeqCst) as usize;
+        (1..=reach.min(SLOTS - 1))
+            .map(|distance| (home + distance) % SLOTS)
+            .find(|&index| self.is_owners(index, owner))
+    }
+
+    /// `owner`'s slot holding units, if any.
+    #[inline]
+    pub fn find(&self, owner: Owner) -> Option<usize> {
+        self.own_slot(owner).filter(|&index| self.units(index) > 0)
     }
 
     /// `owner`'s slot, or a free one claimed for it; `None` when the table
-    /// is full. Probes from its home slot: uncontended, one probe.
+    /// is full. Uncontended, one probe of its home slot.
+    #[inline]
     pub fn claim(&self, owner: Owner) -> Option<usize> {
         let home = owner.home();
-        for step in 0..SLOTS {
-            let index = (home + step) % SLOTS;
-            let slot = self.slot(index);
-            let key = slot.key.load(SeqCst);
-            if key == owner.key && slot.token.load(SeqCst) == owner.token {
-                return Some(index);
-            }
-            if key == 0
-                && slot
-                    .key
-                    .compare_exchange(0, owner.key, SeqCst, SeqCst)
-                    .is_ok()
-            {
-                step!("holders.claim.keyed");
-                // Read only with the key, which the CAS published first.
-                slot.token.store(owner.token, Release);
-                return Some(index);
-            }
+        let slot = self.slot(home);
+        let key = slot.key.load(SeqCst);
+        if key == owner.key && slot.token.load(SeqCst) == owner.token {
+            return Some(home);
         }
-        None
+        if key == 0 && self.header().reach.load(SeqCst) == 0 && self.try_key(home, owner) {
+            return Some(home);
+        }
+        self.claim_away(owner, home)
+    }
+
+    /// [`Holders::claim`] once the home slot is not the owner's: its slot
+    /// within `reach`, else the first free one, `reach` growing to cover it.
+    #[cold]
+    #[inline(never)]
+    fn claim_away(&self, owner: Owner, home: usize) -> Option<usize> {
+        if let Some(index) = self.own_slot_away(owner, home) {
+            return Some(index);
+        }
+        let distance = (0..SLOTS).find(|&distance| {
+            let index = (home + distance) % SLOTS;
+            self.slot(index).key.load(SeqCst) == 0 && self.try_key(index, owner)
+        })?;
+        // Before the caller uses the slot, so that its next look finds it.
+        self.header().reach.fetch_max(distance as u32, SeqCst);
+        Some((home + distance) % SLOTS)
+    }
+
+    /// Claims the free slot `index` for `owner`.
+    #[inline]
+    fn try_key(&self, index: usize, owner: Owner) -> bool {
+        let slot = self.slot(index);
+        if slot
+            .key
+            .compare_exchange(0, owner.key, SeqCst, SeqCst)
+            .is_err()
+        {
+            return false;
+        }
+        step!("holders.claim.keyed");
+        // Read only with the key, which the CAS published first.
+        slot.token.store(owner.token, Release);
+        true
+    }
+
+    /// Frees the caller's own slot, which holds nothing (found by
+    /// [`Holders::find`] or [`Holders::claim`]).
+    #[inline]
+    pub fn free_own(&self, slot: usize) {
+        let slot = self.slot(slot);
+        slot.token.store(0, Release);
+        step!("holders.release.token_cleared");
+        slot.key.store(0, Release);
     }
 
     /// Frees `owner`'s slot if it holds nothing (the owner's own release).
+    #[inline]
     pub fn release_if_empty(&self, slot: usize, owner: Owner) {
         if self.units(slot) == 0 && self.is_owners(slot, owner) {
-            let slot = self.slot(slot);
-            slot.token.store(0, Release);
-            step!("holders.release.token_cleared");
-            slot.key.store(0, Release);
+            self.free_own(slot);
         }
     }
 
@@ -380,9 +494,14 @@ impl Holders {
         extra: &impl Fn(usize, u64) -> bool,
     ) -> bool {
         let slot = self.slot(index);
+        let change = |count, units| {
+            (units > 0 && slot.key.load(SeqCst) == key).then(|| release(count, units))
+        };
+        // Another reclaimer may free the slot and a new holder take it
+        // before this one applies: apply only as a helper does.
         let reclaimed = self
-            .transfer(index, Kind::Reclaim, |count, units| {
-                (units > 0 && slot.key.load(SeqCst) == key).then(|| release(count, units))
+            .record(index, Kind::Reclaim, change, |word, held, applied| {
+                let _ = word.compare_exchange(held, applied, SeqCst, SeqCst);
             })
             .is_some();
         step!("holders.reclaim.reclaimed");
@@ -576,6 +695,34 @@ mod tests {
         // Applying twice changes nothing.
         holders.help((u64::from(recorded) << 32) | 3);
         assert_eq!(holders.units(a), 1);
+    }
+
+    /// An owner other than `of` whose home slot is the same.
+    fn same_home_as(of: Owner) -> Owner {
+        (1..)
+            .map(|fiber| owner(0x5_0000_0000 + fiber))
+            .find(|other| other.home() == of.home() && *other != of)
+            .unwrap()
+    }
+
+    #[test]
+    fn an_owner_whose_home_was_freed_keeps_its_one_slot() {
+        let holders = Holders::new(5).unwrap();
+        let me = owner(0x4_0000_0001);
+        let first = same_home_as(me);
+        // `first` sits on the home slot, so `me` takes a unit one further.
+        let home = holders.claim(first).unwrap();
+        let mine = holders.claim(me).unwrap();
+        assert_ne!(mine, home);
+        holders.transfer(mine, Kind::Take, |count, _| count.checked_sub(1));
+        // The home slot comes free while `me` still holds its unit there.
+        holders.release_if_empty(home, first);
+        assert_eq!(holders.key_of(home), 0);
+        assert_eq!(holders.claim(me), Some(mine), "a second slot for one owner");
+        holders.transfer(mine, Kind::Take, |count, _| count.checked_sub(1));
+        assert_eq!(holders.units(mine), 2);
+        assert_eq!(holders.find(me), Some(mine));
+        assert_eq!(holders.key_of(home), 0);
     }
 
     #[test]

@@ -67,6 +67,14 @@ impl ProcessIdentity {
     }
 }
 
+/// [`current_process`] on its first use in a process, out of line.
+#[cold]
+#[inline(never)]
+fn first_use_in_process() -> ProcessIdentity {
+    install();
+    refresh_process()
+}
+
 /// Reads this process's pid and start time (slow: reads `/proc`).
 fn refresh_process() -> ProcessIdentity {
     let pid = platform::current_pid();
@@ -119,11 +127,11 @@ pub fn generation() -> u64 {
 
 /// This process's identity. Two loads when known; read from the system
 /// once per process (after `fork`, on first use in the child).
+#[inline]
 pub fn current_process() -> ProcessIdentity {
     let pid = PID.load(Ordering::Acquire);
     if pid == 0 {
-        install();
-        return refresh_process();
+        return first_use_in_process();
     }
     ProcessIdentity {
         pid,

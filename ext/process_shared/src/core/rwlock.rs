@@ -190,9 +190,7 @@ impl ReadWriteLock {
         let Some(slot) = self.holders.claim(owner) else {
             return Ok(Attempt::Busy);
         };
-        // The slot `claim` finds is the caller's own whenever it holds one
-        // reachable from its home slot (always but after rare slot reuse):
-        // no scan of the table on this path.
+        // `claim` finds the caller's own slot whenever it has one.
         if self.holders.units(slot) > 0 {
             return Err(CoreError::Misuse(
                 "the calling thread holds a read lock; it would wait for itself".into(),
@@ -400,17 +398,9 @@ mod tests {
     use crate::core::identity::{current_owner, thread_part};
     use crate::core::park::Blocking;
     use crate::core::region::SharedRegion;
-    use crate::core::test_support::{exit_code, fork_and};
+    use crate::core::test_support::{exit_code, fork_and, fork_holding, me, soon};
     use crate::platform::monotonic_now;
     use std::sync::Arc;
-
-    fn me() -> Owner {
-        Owner::current()
-    }
-
-    fn soon() -> Option<Duration> {
-        Some(monotonic_now() + Duration::from_secs(10))
-    }
 
     #[test]
     fn many_readers_or_one_writer() {
@@ -511,18 +501,11 @@ mod tests {
     #[test]
     fn dead_readers_are_recovered_for_a_waiting_writer() {
         let lock = ReadWriteLock::new().unwrap();
-        let ready = crate::core::semaphore::Semaphore::new(0).unwrap();
-        let child = fork_and(|| {
+        let child = fork_holding(|| {
             for _ in 0..3 {
                 assert_eq!(lock.try_read(me()).unwrap(), Attempt::Acquired);
             }
-            ready.post().unwrap();
-            std::thread::sleep(Duration::from_secs(30));
-            1
         });
-        ready
-            .wait_until(monotonic_now() + Duration::from_secs(10))
-            .unwrap();
         assert_eq!(lock.read_holds(), 3);
         // SAFETY: killing the child we forked.
         unsafe { libc::kill(child, libc::SIGKILL) };
@@ -536,16 +519,9 @@ mod tests {
     #[test]
     fn a_stopped_reader_keeps_its_hold() {
         let lock = ReadWriteLock::new().unwrap();
-        let ready = crate::core::semaphore::Semaphore::new(0).unwrap();
-        let child = fork_and(|| {
+        let child = fork_holding(|| {
             assert_eq!(lock.try_read(me()).unwrap(), Attempt::Acquired);
-            ready.post().unwrap();
-            std::thread::sleep(Duration::from_secs(30));
-            1
         });
-        ready
-            .wait_until(monotonic_now() + Duration::from_secs(10))
-            .unwrap();
         // SAFETY: stopping, then killing and reaping, the child we forked.
         unsafe { libc::kill(child, libc::SIGSTOP) };
         let deadline = Some(monotonic_now() + Duration::from_millis(350));

@@ -40,6 +40,19 @@ const WAITERS_OFFSET: usize = std::mem::size_of::<RawSemaphore>().next_multiple_
 /// Where the value lives: after the waiter count.
 const COUNT_OFFSET: usize = WAITERS_OFFSET + std::mem::size_of::<AtomicU32>();
 
+/// `initial` as a semaphore's value, if it is at most `max`
+/// (`InvalidArgument` otherwise).
+pub fn checked_initial(initial: u64, max: u32) -> CoreResult<u32> {
+    u32::try_from(initial)
+        .ok()
+        .filter(|&value| value <= max)
+        .ok_or_else(|| {
+            CoreError::InvalidArgument(format!(
+                "initial value {initial} is larger than the maximum of {max}"
+            ))
+        })
+}
+
 /// A counting semaphore shared with every process forked after it was made.
 #[derive(Debug)]
 pub struct Semaphore {
@@ -56,15 +69,7 @@ impl Semaphore {
     }
 
     fn checked_initial(initial: u64) -> CoreResult<u32> {
-        u32::try_from(initial)
-            .ok()
-            .filter(|&value| value <= Self::MAX_VALUE)
-            .ok_or_else(|| {
-                CoreError::InvalidArgument(format!(
-                    "initial value {initial} is larger than the maximum of {}",
-                    Self::MAX_VALUE
-                ))
-            })
+        checked_initial(initial, Self::MAX_VALUE)
     }
 
     fn wake(&self) -> &RawSemaphore {

@@ -93,3 +93,31 @@ impl Drop for UnlinkOnDrop {
         let _ = super::named::Origin::shm(&self.0).map(|origin| origin.unlink());
     }
 }
+
+/// The calling thread as a holder (see `holders`).
+pub fn me() -> super::holders::Owner {
+    super::holders::Owner::current()
+}
+
+/// A deadline ten seconds away: far enough never to be reached by a test
+/// that passes, near enough that a deadlock fails fast.
+pub fn soon() -> Option<std::time::Duration> {
+    Some(crate::platform::monotonic_now() + std::time::Duration::from_secs(10))
+}
+
+/// Forks a child that runs `hold` (taking units or locks), then sleeps
+/// until it is killed; returns its pid once `hold` has run. The caller
+/// kills it and reaps it with [`exit_code`].
+pub fn fork_holding(hold: impl FnOnce()) -> libc::pid_t {
+    let ready = super::semaphore::Semaphore::new(0).expect("semaphore");
+    let child = fork_and(|| {
+        hold();
+        ready.post().expect("post");
+        std::thread::sleep(std::time::Duration::from_secs(30));
+        1
+    });
+    ready
+        .wait_until(crate::platform::monotonic_now() + std::time::Duration::from_secs(10))
+        .expect("the child took its holds");
+    child
+}

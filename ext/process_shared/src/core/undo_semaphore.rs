@@ -72,15 +72,7 @@ impl UndoSemaphore {
     }
 
     fn checked_initial(initial: u64) -> CoreResult<u32> {
-        u32::try_from(initial)
-            .ok()
-            .filter(|&value| value <= Self::MAX_VALUE)
-            .ok_or_else(|| {
-                CoreError::InvalidArgument(format!(
-                    "initial value {initial} is larger than the maximum of {}",
-                    Self::MAX_VALUE
-                ))
-            })
+        super::semaphore::checked_initial(initial, Self::MAX_VALUE)
     }
 
     /// Bytes mapped.
@@ -105,6 +97,7 @@ impl UndoSemaphore {
 
     /// Takes a unit for `owner` if one is free and a slot is: no system
     /// call.
+    #[inline(always)]
     pub fn try_take(&self, owner: Owner) -> bool {
         if self.holders.count() == 0 {
             return false;
@@ -167,19 +160,23 @@ impl UndoSemaphore {
     }
 
     /// Gives back one unit `owner` holds; `Misuse` if it holds none.
+    #[inline(always)]
     pub fn post(&self, owner: Owner) -> CoreResult<()> {
         let slot = self.holders.find(owner).ok_or_else(|| {
             CoreError::Misuse(
                 "post of a semaphore with undo: the calling thread holds no unit of it".into(),
             )
         })?;
-        self.holders
+        let held = self
+            .holders
             .transfer(slot, Kind::Give, |count, units| {
                 (units > 0).then(|| count.saturating_add(1))
             })
             .ok_or_else(|| CoreError::Misuse("the calling thread holds no unit".into()))?;
         step!("undo.post.given");
-        self.holders.release_if_empty(slot, owner);
+        if held == 1 {
+            self.holders.free_own(slot);
+        }
         step!("undo.post.freed");
         self.holders.notify();
         Ok(())
@@ -221,22 +218,13 @@ mod tests {
     use crate::core::identity::{current_owner, thread_part};
     use crate::core::park::Blocking;
     use crate::core::region::SharedRegion;
-    use crate::core::test_support::{exit_code, fork_and};
+    use crate::core::test_support::{exit_code, fork_and, fork_holding, me, soon};
     use crate::platform::monotonic_now;
     use std::sync::atomic::{AtomicU64, Ordering};
     use std::sync::Arc;
 
-    fn me() -> Owner {
-        Owner::current()
-    }
-
     fn take(sem: &UndoSemaphore) -> bool {
-        sem.acquire(
-            &mut Blocking,
-            me(),
-            Some(monotonic_now() + Duration::from_secs(10)),
-        )
-        .unwrap()
+        sem.acquire(&mut Blocking, me(), soon()).unwrap()
     }
 
     #[test]
@@ -274,16 +262,9 @@ mod tests {
     #[test]
     fn a_killed_holders_units_come_back_to_a_waiter() {
         let sem = UndoSemaphore::new(3).unwrap();
-        let ready = crate::core::semaphore::Semaphore::new(0).unwrap();
-        let child = fork_and(|| {
+        let child = fork_holding(|| {
             assert!(sem.try_wait(me()) && sem.try_wait(me()) && sem.try_wait(me()));
-            ready.post().unwrap();
-            std::thread::sleep(Duration::from_secs(30));
-            1
         });
-        ready
-            .wait_until(monotonic_now() + Duration::from_secs(10))
-            .unwrap();
         assert_eq!(sem.value(), 0);
         // SAFETY: killing the child we forked.
         unsafe { libc::kill(child, libc::SIGKILL) };
@@ -311,16 +292,9 @@ mod tests {
     #[test]
     fn a_stopped_holder_keeps_its_units() {
         let sem = UndoSemaphore::new(1).unwrap();
-        let ready = crate::core::semaphore::Semaphore::new(0).unwrap();
-        let child = fork_and(|| {
+        let child = fork_holding(|| {
             assert!(sem.try_wait(me()));
-            ready.post().unwrap();
-            std::thread::sleep(Duration::from_secs(30));
-            1
         });
-        ready
-            .wait_until(monotonic_now() + Duration::from_secs(10))
-            .unwrap();
         // SAFETY: stopping, then killing and reaping, the child we forked.
         unsafe { libc::kill(child, libc::SIGSTOP) };
         let deadline = monotonic_now() + Duration::from_millis(350);

@@ -1,8 +1,11 @@
 //! Hand-written C entry points for the uncontended lock operations:
 //! `lock`/`unlock` and `synchronize` of `Mutex`, `enter`/`exit` and
 //! `synchronize` of `Monitor` (and their aliases), `wait`/`post` and
-//! `synchronize` of `Semaphore` and `BinarySemaphore`, `lock`/`unlock` and
-//! `synchronize` of `SemaphoreMutex` (`Semaphore#to_mtx`).
+//! `synchronize` of `Semaphore`, `BinarySemaphore` and `UndoSemaphore`
+//! (`Semaphore.new(n, undo: true)`), `lock`/`unlock` and `synchronize` of
+//! `SemaphoreMutex` (`Semaphore#to_mtx`), and both sides of
+//! `ReadWriteLock` (`acquire_read_lock`/`release_read_lock`/`with_read_lock`
+//! and their write twins).
 //!
 //! As in [`fast_path`](super::fast_path), magnus's wrappers cost about as
 //! much as the lock itself. Each entry point does only the common case — an
@@ -19,35 +22,59 @@ use super::fast_path::{fast, slow_name, slow_named};
 use super::handle::HandleClass;
 use super::monitor::Monitor;
 use super::mutex::Mutex;
+use super::owner::current_token_with_gvl;
+use super::read_write_lock::ReadWriteLock;
 use super::semaphore::Semaphore;
 use super::semaphore_mutex::SemaphoreMutex;
 use super::typed::wrapped;
+use super::undo_semaphore::UndoSemaphore;
 use crate::core::binary_semaphore::BinarySemaphore as CoreBinarySemaphore;
+use crate::core::holders::Owner;
 use crate::core::mutex::{Mutex as CoreMutex, TryLock};
+use crate::core::rwlock::{Attempt, ReadWriteLock as CoreReadWriteLock};
 use crate::core::semaphore::Semaphore as CoreSemaphore;
+use crate::core::undo_semaphore::UndoSemaphore as CoreUndoSemaphore;
 use magnus::{prelude::*, rb_sys::AsRawValue, Error, RClass, RModule, Ruby};
 use rb_sys::VALUE;
 use std::ffi::c_int;
 
-/// A class with fast entry points: its method names and what the fast part
-/// of each does.
-pub trait LockClass: HandleClass {
+/// What the enter and exit methods of a lock return.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Returns {
+    /// The receiver (`Mutex#lock`, `Semaphore#wait`).
+    Receiver,
+    /// `nil` (`Monitor#enter`).
+    Nil,
+    /// `true` (`ReadWriteLock#acquire_read_lock`).
+    True,
+}
+
+/// A lock with fast entry points, or one side of it (a read-write lock
+/// has two): its class, its method names and what the fast part of each
+/// does.
+pub trait LockClass {
+    /// The Ruby class whose objects hold the lock.
+    type Class: HandleClass;
     /// The methods that take the lock (`lock` or `wait`, then aliases).
     const ENTER: &'static [&'static str];
     /// The methods that give it back (`unlock` or `post`, then aliases).
     const EXIT: &'static [&'static str];
     /// The methods that run a block holding it (`synchronize`, aliases).
     const SYNCHRONIZE: &'static [&'static str] = &["synchronize"];
-    /// Whether the enter and exit methods return self (else nil).
-    const RETURNS_SELF: bool = true;
+    /// What the enter and exit methods return.
+    const RETURNS: Returns = Returns::Receiver;
     /// Takes the lock (a unit) if that needs no wait and no error.
-    fn enter_now(lock: &Self::Resource) -> bool;
+    fn enter_now(lock: &Resource<Self>) -> bool;
     /// Gives it back; `false`, with nothing changed, when the checked
     /// method must do it (and raise).
-    fn exit_now(lock: &Self::Resource) -> bool;
+    fn exit_now(lock: &Resource<Self>) -> bool;
 }
 
+/// What the objects of a lock's class hold.
+type Resource<W> = <<W as LockClass>::Class as HandleClass>::Resource;
+
 impl LockClass for Mutex {
+    type Class = Self;
     const ENTER: &'static [&'static str] = &["lock"];
     const EXIT: &'static [&'static str] = &["unlock"];
 
@@ -63,10 +90,11 @@ impl LockClass for Mutex {
 }
 
 impl LockClass for Monitor {
+    type Class = Self;
     const ENTER: &'static [&'static str] = &["enter", "mon_enter", "lock"];
     const EXIT: &'static [&'static str] = &["exit", "mon_exit", "unlock"];
     const SYNCHRONIZE: &'static [&'static str] = &["synchronize", "mon_synchronize"];
-    const RETURNS_SELF: bool = false;
+    const RETURNS: Returns = Returns::Nil;
 
     #[inline]
     fn enter_now(monitor: &CoreMutex) -> bool {
@@ -83,6 +111,7 @@ impl LockClass for Monitor {
 macro_rules! semaphore_class {
     ($class:ty, $core:ty, $enter:literal, $exit:literal) => {
         impl LockClass for $class {
+            type Class = Self;
             const ENTER: &'static [&'static str] = &[$enter];
             const EXIT: &'static [&'static str] = &[$exit];
 
@@ -103,6 +132,70 @@ semaphore_class!(Semaphore, CoreSemaphore, "wait", "post");
 semaphore_class!(SemaphoreMutex, CoreSemaphore, "lock", "unlock");
 semaphore_class!(BinarySemaphore, CoreBinarySemaphore, "wait", "post");
 
+/// Who calls, for the holder tables, with the GVL held.
+#[inline(always)]
+fn caller() -> Owner {
+    Owner::with_token(current_token_with_gvl())
+}
+
+impl LockClass for UndoSemaphore {
+    type Class = Self;
+    const ENTER: &'static [&'static str] = &["wait"];
+    const EXIT: &'static [&'static str] = &["post"];
+
+    #[inline(always)]
+    fn enter_now(semaphore: &CoreUndoSemaphore) -> bool {
+        semaphore.try_take(caller())
+    }
+
+    #[inline(always)]
+    fn exit_now(semaphore: &CoreUndoSemaphore) -> bool {
+        semaphore.post(caller()).is_ok()
+    }
+}
+
+/// The read side of a `ReadWriteLock`.
+pub struct ReadSide;
+
+/// The write side of a `ReadWriteLock`.
+pub struct WriteSide;
+
+impl LockClass for ReadSide {
+    type Class = ReadWriteLock;
+    const ENTER: &'static [&'static str] = &["acquire_read_lock"];
+    const EXIT: &'static [&'static str] = &["release_read_lock"];
+    const SYNCHRONIZE: &'static [&'static str] = &["with_read_lock"];
+    const RETURNS: Returns = Returns::True;
+
+    #[inline]
+    fn enter_now(lock: &CoreReadWriteLock) -> bool {
+        matches!(lock.try_read(caller()), Ok(Attempt::Acquired))
+    }
+
+    #[inline]
+    fn exit_now(lock: &CoreReadWriteLock) -> bool {
+        lock.release_read(caller()).is_ok()
+    }
+}
+
+impl LockClass for WriteSide {
+    type Class = ReadWriteLock;
+    const ENTER: &'static [&'static str] = &["acquire_write_lock"];
+    const EXIT: &'static [&'static str] = &["release_write_lock"];
+    const SYNCHRONIZE: &'static [&'static str] = &["with_write_lock"];
+    const RETURNS: Returns = Returns::True;
+
+    #[inline]
+    fn enter_now(lock: &CoreReadWriteLock) -> bool {
+        matches!(lock.try_write(caller()), Ok(Attempt::Acquired))
+    }
+
+    #[inline]
+    fn exit_now(lock: &CoreReadWriteLock) -> bool {
+        lock.release_write(caller()).is_ok()
+    }
+}
+
 /// The open lock of `rb_self`, or `None` (another class, closed, never
 /// initialized: the checked method raises the right error).
 ///
@@ -110,9 +203,12 @@ semaphore_class!(BinarySemaphore, CoreBinarySemaphore, "wait", "post");
 /// Called with the GVL held from a method entry point; the reference must
 /// not be used after any call into Ruby.
 #[inline]
-unsafe fn open_lock<'a, W: LockClass + 'a>(rb_self: VALUE) -> Option<&'a W::Resource> {
-    let data = wrapped::<W>(rb_self)?;
-    // SAFETY: `wrapped` found a live W, which the receiver keeps alive for
+unsafe fn open_lock<'a, W: LockClass>(rb_self: VALUE) -> Option<&'a Resource<W>>
+where
+    W::Class: 'a,
+{
+    let data = wrapped::<W::Class>(rb_self)?;
+    // SAFETY: `wrapped` found a live W::Class, which the receiver keeps alive for
     // this call; see the function's contract for `peek`.
     unsafe { data.as_ref().handle().peek() }
 }
@@ -122,7 +218,7 @@ unsafe fn open_lock<'a, W: LockClass + 'a>(rb_self: VALUE) -> Option<&'a W::Reso
 /// # Safety
 /// As [`open_lock`]; `step` calls no Ruby code.
 #[inline(always)]
-unsafe fn step<W: LockClass>(rb_self: VALUE, step: fn(&W::Resource) -> bool) -> bool {
+unsafe fn step<W: LockClass>(rb_self: VALUE, step: fn(&Resource<W>) -> bool) -> bool {
     // SAFETY: see the function's contract; `fast` raises a panic.
     unsafe { fast(|| open_lock::<W>(rb_self).map(step).filter(|&done| done)).is_some() }
 }
@@ -130,10 +226,10 @@ unsafe fn step<W: LockClass>(rb_self: VALUE, step: fn(&W::Resource) -> bool) -> 
 /// What the enter and exit methods of `W` return.
 #[inline]
 fn returned<W: LockClass>(rb_self: VALUE) -> VALUE {
-    if W::RETURNS_SELF {
-        rb_self
-    } else {
-        rb_sys::Qnil as VALUE
+    match W::RETURNS {
+        Returns::Receiver => rb_self,
+        Returns::Nil => rb_sys::Qnil as VALUE,
+        Returns::True => rb_sys::Qtrue as VALUE,
     }
 }
 
@@ -231,7 +327,8 @@ fn replace(class: RClass, names: &[&str], function: EntryPoint0) -> Result<(), E
     Ok(())
 }
 
-/// Installs the entry points of `W`'s class, whose checked methods exist.
+/// Installs the entry points of `W` in `class`, whose checked methods
+/// exist.
 fn install<W: LockClass>(class: RClass) -> Result<(), Error> {
     replace(class, W::ENTER, enter::<W>)?;
     replace(class, W::EXIT, exit::<W>)?;
@@ -245,5 +342,9 @@ pub fn init(namespace: RModule) -> Result<(), Error> {
     install::<Monitor>(namespace.const_get("Monitor")?)?;
     install::<Semaphore>(namespace.const_get("Semaphore")?)?;
     install::<BinarySemaphore>(namespace.const_get("BinarySemaphore")?)?;
-    install::<SemaphoreMutex>(namespace.const_get("SemaphoreMutex")?)
+    install::<SemaphoreMutex>(namespace.const_get("SemaphoreMutex")?)?;
+    install::<UndoSemaphore>(namespace.const_get("UndoSemaphore")?)?;
+    let read_write_lock: RClass = namespace.const_get("ReadWriteLock")?;
+    install::<ReadSide>(read_write_lock)?;
+    install::<WriteSide>(read_write_lock)
 }

@@ -23,7 +23,7 @@ use crate::core::thread_end::{self, HeldByThreads};
 use magnus::{prelude::*, Error, RModule, Ruby};
 use rb_sys::{ID, VALUE};
 use std::cell::Cell;
-use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, Weak};
 
 /// Thread parts stay below 2^30, so that a token is a positive Fixnum.
@@ -81,6 +81,22 @@ impl Drop for PinSlot {
     }
 }
 
+extern "C" {
+    /// libruby's main Ractor while it is the only Ractor there ever was,
+    /// null from the first `Ractor.new` on (`vm_core.h`, Ruby 3.0 and
+    /// later; no binding of rb-sys or libc has it).
+    static ruby_single_main_ractor: *const std::ffi::c_void;
+}
+
+/// The fiber that last asked through [`current_token_with_gvl`] and its
+/// token: one cache for the whole process, so reading it costs no
+/// thread-local lookup. It is read and written only with the GVL held while
+/// the main Ractor is the only one, hence by one thread at a time; its fiber
+/// is pinned through the GC root [`GVL_PIN`] as long as it is cached.
+static GVL_FIBER: AtomicU64 = AtomicU64::new(0);
+static GVL_TOKEN: AtomicU64 = AtomicU64::new(0);
+static GVL_PIN: OnceLock<usize> = OnceLock::new();
+
 thread_local! {
     /// The fiber that last asked on this native thread, and its token.
     static LAST: Cell<(VALUE, u64)> = const { Cell::new((0, 0)) };
@@ -128,6 +144,7 @@ fn intern(name: &str) -> ID {
 /// own data, so it is also safe in a wait with the GVL released (a fiber
 /// cannot switch there); a miss (first call in another fiber) needs the
 /// GVL, which every caller holds when it starts an operation.
+#[inline]
 fn current_fiber_token() -> u64 {
     // SAFETY: reads the running fiber of this native thread; its root
     // fiber object exists after the first call, made with the GVL held.
@@ -136,9 +153,56 @@ fn current_fiber_token() -> u64 {
     if cached == fiber && token != 0 {
         return token;
     }
+    cache_token_of(fiber)
+}
+
+/// The cache miss of [`current_fiber_token`], out of line so that the hit
+/// (every lock operation) keeps a small frame. GVL held.
+#[cold]
+#[inline(never)]
+fn cache_token_of(fiber: VALUE) -> u64 {
     let token = token_of(fiber);
     PIN.with(|pin| pin.pin(fiber));
     LAST.with(|last| last.set((fiber, token)));
+    token
+}
+
+/// The current fiber's token, for a caller holding the GVL (a method's
+/// fast entry point): as [`current_fiber_token`], but while the same fiber
+/// keeps asking it costs `rb_fiber_current`, a compare and no thread-local
+/// lookup. Falls back to the per-thread cache once other Ractors exist
+/// (they run in parallel, each with a lock of its own).
+#[inline]
+pub fn current_token_with_gvl() -> u64 {
+    // SAFETY: a pointer-sized global of libruby, only read.
+    if unsafe { ruby_single_main_ractor }.is_null() {
+        return current_fiber_token();
+    }
+    // SAFETY: as in `current_fiber_token`, GVL held.
+    let fiber = unsafe { rb_sys::rb_fiber_current() };
+    let token = GVL_TOKEN.load(Ordering::Relaxed);
+    if GVL_FIBER.load(Ordering::Relaxed) == fiber && token != 0 {
+        return token;
+    }
+    cache_with_gvl(fiber)
+}
+
+/// The cache miss of [`current_token_with_gvl`]. GVL held, main Ractor.
+#[cold]
+#[inline(never)]
+fn cache_with_gvl(fiber: VALUE) -> u64 {
+    let token = current_fiber_token();
+    // Pinned before it is cached, and cached before anything can collect.
+    let slot = *GVL_PIN.get_or_init(|| {
+        // Kept for ever: never handed back to FREE_SLOTS.
+        let slot = std::mem::ManuallyDrop::new(PinSlot::take());
+        slot.0 as usize
+    });
+    // SAFETY: a registered slot that stays allocated for ever, written
+    // with the GVL held (see `PinSlot::pin`), and only here.
+    unsafe { *(slot as *mut VALUE) = fiber };
+    GVL_FIBER.store(fiber, Ordering::Relaxed);
+    GVL_TOKEN.store(token, Ordering::Relaxed);
     token
 }
 
