@@ -24,10 +24,47 @@ use std::fmt::Display;
 use std::marker::PhantomData;
 use std::sync::atomic::Ordering::SeqCst;
 
+/// `self + delta` for a 64-bit delta, in the cheapest arithmetic of the
+/// type (a 64-bit add and its overflow flag; for narrower types a 64-bit
+/// add that cannot overflow, then a range check), if the sum fits.
+pub trait OffsetBy: Sized {
+    fn offset_by(self, delta: i64) -> Option<Self>;
+}
+
+/// `OffsetBy` for the types narrower than 64 bits: the sum of one of their
+/// values and an `i64` delta always fits in an `i64` but at the extremes,
+/// where `checked_add` says so.
+macro_rules! offset_through_i64 {
+    ($($t:ident)*) => {$(
+        impl OffsetBy for $t {
+            #[inline]
+            fn offset_by(self, delta: i64) -> Option<Self> {
+                i64::from(self).checked_add(delta).and_then(|sum| $t::try_from(sum).ok())
+            }
+        }
+    )*};
+}
+offset_through_i64!(i8 u8 i16 u16 i32 u32);
+
+impl OffsetBy for i64 {
+    #[inline]
+    fn offset_by(self, delta: i64) -> Option<Self> {
+        self.checked_add(delta)
+    }
+}
+
+impl OffsetBy for u64 {
+    #[inline]
+    fn offset_by(self, delta: i64) -> Option<Self> {
+        self.checked_add_signed(delta)
+    }
+}
+
 /// An integer type with a native atomic cell of the same size and
 /// alignment. Deltas and bounds checks go through `i128`, which holds every
-/// value and every sum of two values of every width.
-pub trait AtomicInt: Scalar + Ord + Display + Into<i128> + TryFrom<i128> {
+/// value and every sum of two values of every width (or, for a delta that
+/// fits an `i64`, through [`OffsetBy`]).
+pub trait AtomicInt: Scalar + Ord + Display + Into<i128> + TryFrom<i128> + OffsetBy {
     /// The `std::sync::atomic` type of this width and signedness.
     type Cell: Sync;
     /// The name of the type, for error messages (`"uint8"`).
@@ -237,12 +274,23 @@ impl<'a, T: AtomicInt> AtomicSlot<'a, T> {
         }
     }
 
-    /// As [`add`](Self::add), but `None` when out of range (nothing
-    /// changed), with no error to build: for the C fast paths.
-    pub fn try_add(&self, delta: i128) -> Option<T> {
+    /// As [`add`](Self::add) for a 64-bit delta, but `None` when out of
+    /// range (nothing changed), with no error to build: for the C fast
+    /// paths.
+    ///
+    /// A compare-and-swap loop, not one `lock xadd`: an add that overflows
+    /// must leave the value as it was, and no process may ever see a
+    /// wrapped value. Checking the value read beforehand would not make a
+    /// `fetch_add` safe: between that read and the add, another process
+    /// may `store`/`swap`/`compare_and_set` a value next to the limit (or
+    /// many may add at once), and the add would then wrap in shared memory
+    /// for everyone to see. Both are one locked instruction; the loop adds a
+    /// plain load and a compare.
+    #[inline]
+    pub fn try_add(&self, delta: i64) -> Option<T> {
         let mut current = self.load();
         loop {
-            let new = current.checked_offset(delta)?;
+            let new = current.offset_by(delta)?;
             match T::compare_exchange_weak(self.cell, current, new) {
                 Ok(_) => return Some(new),
                 Err(actual) => current = actual,

@@ -3,14 +3,25 @@
 
 /// The position of element `index` among `count` elements, or `None`
 /// outside `-count...count`.
-#[inline]
+#[inline(always)]
 pub fn resolve(index: i64, count: usize) -> Option<usize> {
-    let position = if index < 0 {
-        count.checked_sub(usize::try_from(index.unsigned_abs()).ok()?)?
-    } else {
-        usize::try_from(index).ok()?
-    };
-    (position < count).then_some(position)
+    // One unsigned compare for the common case, a non-negative index in
+    // range (a negative index is huge as a u64).
+    if (index as u64) < count as u64 {
+        return Some(index as usize);
+    }
+    from_the_end(index, count)
+}
+
+/// `resolve` past its one compare: the position of a negative index
+/// (`None` for any other, and outside `-count...count`). Inlined: a call
+/// would make the callers' fast paths save registers.
+#[inline]
+pub fn from_the_end(index: i64, count: usize) -> Option<usize> {
+    if index >= 0 {
+        return None;
+    }
+    count.checked_sub(usize::try_from(index.unsigned_abs()).ok()?)
 }
 
 /// The byte offset of element `index` (negative from the end) among

@@ -7,7 +7,7 @@ use crate::core::scalar::{scalar_types, Scalar};
 use magnus::rb_sys::FromRawValue;
 use magnus::{prelude::*, Error, Float, Integer, Ruby, Value};
 use rb_sys::stable_api::{get_default, StableApiDefinition};
-use rb_sys::VALUE;
+use rb_sys::{ruby_value_type, VALUE};
 use std::time::Duration;
 
 fn integer(ruby: &Ruby, value: Value, what: &str) -> Result<Integer, Error> {
@@ -200,6 +200,14 @@ macro_rules! integer_scalar {
     };
 }
 
+/// The layout of a heap Float (Ruby's `struct RFloat`, which rb-sys does
+/// not export): the object header, then the value.
+#[repr(C)]
+struct HeapFloat {
+    basic: rb_sys::RBasic,
+    float_value: f64,
+}
+
 /// A Fixnum or a Float as an `f64`, without any Ruby call that can raise.
 #[inline]
 fn fast_float(value: VALUE) -> Option<f64> {
@@ -207,9 +215,19 @@ fn fast_float(value: VALUE) -> Option<f64> {
     if api.fixnum_p(value) {
         return Some(api.fix2long(value) as f64);
     }
-    // SAFETY: `float_type_p` accepts any VALUE; `num2dbl` of a Float only
-    // reads it (it raises only for non-numerics, excluded here).
-    unsafe { api.float_type_p(value).then(|| api.num2dbl(value)) }
+    if api.flonum_p(value) {
+        // SAFETY: `num2dbl` of a flonum decodes its bits (no call).
+        return Some(unsafe { api.num2dbl(value) });
+    }
+    // A heap Float's value is read in place: `num2dbl` would keep a call
+    // to `rb_num2dbl` for other objects, which makes every entry point
+    // that inlines this save registers.
+    // SAFETY: `builtin_type` reads the header of a heap object (not a
+    // special constant); a T_FLOAT object is an RFloat.
+    unsafe {
+        (!api.special_const_p(value) && api.builtin_type(value) == ruby_value_type::RUBY_T_FLOAT)
+            .then(|| (*(value as *const HeapFloat)).float_value)
+    }
 }
 
 /// A Float or an Integer as an `f64`, `TypeError` for anything else.

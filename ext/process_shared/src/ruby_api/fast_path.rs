@@ -17,12 +17,10 @@ use super::atomic_integer::AtomicInteger;
 use super::convert::RubyScalar;
 use super::guard;
 use super::shared_memory::{Memory, SharedMemory};
-use super::typed::wrapped;
 use crate::core::atomic::{with_integer_type, AtomicInt, AtomicSlot, SharedCounter};
-use crate::core::index;
-use crate::core::scalar::{scalar_types, with_scalar_type, TypeName};
+use crate::core::scalar::{scalar_types, with_scalar_type, Scalar, ScalarType, TypeName};
 use magnus::error::ErrorType;
-use magnus::{prelude::*, rb_sys::AsRawValue, Error, RClass, Ruby};
+use magnus::{prelude::*, rb_sys::AsRawValue, Error, RClass, Ruby, TypedData};
 use rb_sys::stable_api::{get_default, StableApiDefinition};
 use rb_sys::{ID, VALUE};
 use std::any::Any;
@@ -35,22 +33,49 @@ pub fn slow_name(name: &str) -> String {
     format!("__checked_{name}")
 }
 
+/// The `T` that `rb_self`, the receiver of a method of T's class, wraps,
+/// for the entry points (`None` only for a null data pointer, which the
+/// checked method then reports).
+///
+/// No check of the object's kind: Ruby calls a method of a class only on
+/// an instance of it or of a subclass (its method cache is keyed on the
+/// receiver's class, and `UnboundMethod#bind`/`define_method` refuse any
+/// other receiver), and every instance comes from the class's allocation
+/// function, which only C code can change: a typed data object of T's data
+/// type whose data pointer magnus's allocator set. The checked methods
+/// still check (`This<T>`), and so do debug builds here.
+///
+/// # Safety
+/// `rb_self` is the receiver of a method of T's class (or of a subclass),
+/// called with the GVL held; the reference must not be used after any call
+/// into Ruby.
+#[inline(always)]
+pub(super) unsafe fn receiver<'a, T: TypedData>(rb_self: VALUE) -> Option<&'a T> {
+    debug_assert!(super::typed::wrapped::<T>(rb_self).is_some());
+    // SAFETY: a typed data object of T's data type (see the contract), so
+    // its data pointer is a `*mut T` (or null), alive while `rb_self` is.
+    unsafe {
+        get_default()
+            .rtypeddata_get_data(rb_self)
+            .cast::<T>()
+            .as_ref()
+    }
+}
+
 /// The open memory of `rb_self`, or `None` (not a SharedMemory, closed,
 /// never initialized: the slow path raises the right error).
 ///
 /// # Safety
 /// Called with the GVL held from a method entry point; the reference must
 /// not be used after any call into Ruby.
-#[inline]
+#[inline(always)]
 unsafe fn open_memory<'a>(rb_self: VALUE) -> Option<&'a Memory> {
-    let data = wrapped::<SharedMemory>(rb_self)?;
-    // SAFETY: `wrapped` found a live SharedMemory, which the receiver keeps
-    // alive for this call; see the function's contract for `peek`.
-    unsafe { data.as_ref().handle.peek() }
+    // SAFETY: the function's contract, for `receiver` and `peek`.
+    unsafe { receiver::<SharedMemory>(rb_self)?.handle.peek() }
 }
 
 /// A non-negative Fixnum, as a byte offset.
-#[inline]
+#[inline(always)]
 fn fixnum_offset(offset: VALUE) -> Option<u64> {
     let api = get_default();
     if !api.fixnum_p(offset) {
@@ -59,15 +84,22 @@ fn fixnum_offset(offset: VALUE) -> Option<u64> {
     u64::try_from(api.fix2long(offset)).ok()
 }
 
-/// The byte offset of element `index` of `memory` (negative from the end),
-/// if it is a Fixnum inside the array.
-#[inline]
-fn element_offset(memory: &Memory, index: VALUE) -> Option<u64> {
+/// The value of a Fixnum.
+#[inline(always)]
+fn fixnum(value: VALUE) -> Option<i64> {
     let api = get_default();
-    if !api.fixnum_p(index) {
-        return None;
-    }
-    index::element_offset(api.fix2long(index), memory.count, memory.scalar.size())
+    api.fixnum_p(value).then(|| api.fix2long(value))
+}
+
+/// The address of element `index` of `memory` (negative from the end), if
+/// it is a Fixnum inside the array.
+///
+/// # Safety
+/// `T` is the element type (see [`Memory::element_from_start`]).
+#[inline(always)]
+unsafe fn element_at<T: Scalar>(memory: &Memory, index: VALUE) -> Option<*mut T> {
+    // SAFETY: the contract.
+    unsafe { memory.element::<T>(fixnum(index)?) }
 }
 
 /// Runs the fast part of an entry point: its result, or `None` for the
@@ -157,6 +189,77 @@ unsafe fn slow_accessor(rb_self: VALUE, prefix: &str, name: usize, args: &[VALUE
     unsafe { slow(rb_self, method, args) }
 }
 
+// The slow paths of the entry points below take the entry point's own
+// arguments, in the same registers, so that the entry point ends with a
+// jump to them: no array in its frame, no register to save. They are
+// `extern "C"` (a Rust panic cannot unwind out of them, so no landing pad
+// follows the call and prevents the jump).
+
+/// The slow path of `get::<T, NAME>`.
+///
+/// # Safety
+/// As [`slow`].
+#[cold]
+#[inline(never)]
+unsafe extern "C" fn slow_get<const NAME: usize>(rb_self: VALUE, offset: VALUE) -> VALUE {
+    // SAFETY: as `slow_accessor`.
+    unsafe { slow_accessor(rb_self, "get", NAME, &[offset]) }
+}
+
+/// The slow path of `put::<T, NAME>`.
+///
+/// # Safety
+/// As [`slow`].
+#[cold]
+#[inline(never)]
+unsafe extern "C" fn slow_put<const NAME: usize>(
+    rb_self: VALUE,
+    offset: VALUE,
+    value: VALUE,
+) -> VALUE {
+    // SAFETY: as `slow_accessor`.
+    unsafe { slow_accessor(rb_self, "put", NAME, &[offset, value]) }
+}
+
+/// The slow path of `element`.
+///
+/// # Safety
+/// As [`slow`].
+#[cold]
+#[inline(never)]
+unsafe extern "C" fn slow_element(rb_self: VALUE, index: VALUE) -> VALUE {
+    // SAFETY: as `slow_named`.
+    unsafe { slow_named(rb_self, "[]", &[index]) }
+}
+
+/// The slow path of `set_element`.
+///
+/// # Safety
+/// As [`slow`].
+#[cold]
+#[inline(never)]
+unsafe extern "C" fn slow_set_element(rb_self: VALUE, index: VALUE, value: VALUE) -> VALUE {
+    // SAFETY: as `slow_named`.
+    unsafe { slow_named(rb_self, "[]=", &[index, value]) }
+}
+
+/// The slow path of `counter_add` and `element_add`: the checked
+/// `increment` (`NEGATE`: `decrement`) with the same arguments.
+///
+/// # Safety
+/// As [`slow`]; `argv` points at `argc` VALUEs.
+#[cold]
+#[inline(never)]
+unsafe extern "C" fn slow_add<const NEGATE: bool>(
+    argc: c_int,
+    argv: *const VALUE,
+    rb_self: VALUE,
+) -> VALUE {
+    let name = if NEGATE { "decrement" } else { "increment" };
+    // SAFETY: the caller's contract; nothing is held.
+    unsafe { slow_named(rb_self, name, arguments(argc, argv)) }
+}
+
 /// As [`slow_accessor`], for a method named by a static string.
 ///
 /// # Safety
@@ -183,7 +286,7 @@ unsafe extern "C" fn get<T: RubyScalar, const NAME: usize>(rb_self: VALUE, offse
     match read {
         Some(value) => value.to_ruby(),
         // SAFETY: nothing is held that needs dropping.
-        None => unsafe { slow_accessor(rb_self, "get", NAME, &[offset]) },
+        None => unsafe { slow_get::<NAME>(rb_self, offset) },
     }
 }
 
@@ -203,50 +306,185 @@ unsafe extern "C" fn put<T: RubyScalar, const NAME: usize>(
     match written {
         Some(()) => rb_self,
         // SAFETY: nothing is held that needs dropping.
-        None => unsafe { slow_accessor(rb_self, "put", NAME, &[offset, value]) },
+        None => unsafe { slow_put::<NAME>(rb_self, offset, value) },
     }
 }
 
-fn read_element<T: RubyScalar>(memory: &Memory, at: u64) -> Option<VALUE> {
-    memory.region.read::<T>(at).ok().map(T::to_ruby)
+/// Element `at` as Ruby sees it.
+///
+/// # Safety
+/// `at` is the address of an element of the open memory, of type `T`.
+#[inline(always)]
+unsafe fn read_element<T: RubyScalar>(at: *mut T) -> VALUE {
+    // SAFETY: inside the mapping and aligned for T (the contract); other
+    // processes may write it concurrently, which a volatile read of a plain
+    // integer or float tolerates.
+    unsafe { at.read_volatile() }.to_ruby()
 }
 
-fn write_element<T: RubyScalar>(memory: &Memory, at: u64, value: VALUE) -> Option<()> {
-    memory.region.write(at, T::from_fast(value)?).ok()
+/// The fast element methods of one element type, chosen once when the
+/// array is made (see [`Memory::new`]): `[]`, `[]=`, `increment` and
+/// `decrement` jump straight to the code for the array's type instead of
+/// dispatching on it at every call.
+#[derive(Clone, Copy)]
+pub struct ElementMethods {
+    get: ElementGet,
+    set: ElementSet,
+    increment: ElementAdd,
+    decrement: ElementAdd,
 }
 
-/// `SharedArray#[](index)`.
+/// `[]` for one element type: receiver, index, the receiver's open memory.
+type ElementGet = unsafe extern "C" fn(VALUE, VALUE, *const Memory) -> VALUE;
+/// `[]=` for one element type: receiver, index, value, open memory.
+type ElementSet = unsafe extern "C" fn(VALUE, VALUE, VALUE, *const Memory) -> VALUE;
+/// `increment`/`decrement` for one element type: `argc`, `argv`, receiver,
+/// open memory.
+type ElementAdd = unsafe extern "C" fn(c_int, *const VALUE, VALUE, *const Memory) -> VALUE;
+
+impl ElementMethods {
+    /// The methods for elements of type `scalar`.
+    pub fn of(scalar: ScalarType) -> ElementMethods {
+        let floats: (ElementAdd, ElementAdd) = (not_integer::<false>, not_integer::<true>);
+        let (increment, decrement) = with_integer_type!(scalar, adders(), else floats);
+        let (get, set) = with_scalar_type!(scalar, accessors());
+        ElementMethods {
+            get,
+            set,
+            increment,
+            decrement,
+        }
+    }
+}
+
+/// `[]` and `[]=` for elements of type `T`.
+fn accessors<T: RubyScalar>() -> (ElementGet, ElementSet) {
+    (get_element::<T>, set_element::<T>)
+}
+
+/// `increment` and `decrement` for elements of type `T`.
+fn adders<T: AtomicInt + RubyScalar>() -> (ElementAdd, ElementAdd) {
+    (add_to_element::<T, false>, add_to_element::<T, true>)
+}
+
+/// `SharedArray#[](index)`: jumps to the method of the array's type.
 unsafe extern "C" fn element(rb_self: VALUE, index: VALUE) -> VALUE {
-    // SAFETY: as in `get`. (`to_ruby` may allocate, which runs no Ruby
-    // code that could close the memory.)
-    let read = unsafe {
-        fast(|| {
-            let memory = open_memory(rb_self)?;
-            let at = element_offset(memory, index)?;
-            with_scalar_type!(memory.scalar, read_element(memory, at))
-        })
-    };
-    match read {
-        Some(value) => value,
+    // SAFETY: as in `get`.
+    match unsafe { fast(|| open_memory(rb_self)) } {
+        // SAFETY: the memory's own method, given its memory.
+        Some(memory) => unsafe { (memory.methods().get)(rb_self, index, memory) },
         // SAFETY: nothing is held that needs dropping.
-        None => unsafe { slow_named(rb_self, "[]", &[index]) },
+        None => unsafe { slow_element(rb_self, index) },
     }
 }
 
-/// `SharedArray#[]=(index, value)`: returns the value.
-unsafe extern "C" fn set_element(rb_self: VALUE, index: VALUE, value: VALUE) -> VALUE {
+/// `SharedArray#[]=(index, value)`: jumps to the method of the array's
+/// type.
+unsafe extern "C" fn set_element_entry(rb_self: VALUE, index: VALUE, value: VALUE) -> VALUE {
     // SAFETY: as in `get`.
-    let written = unsafe {
-        fast(|| {
-            let memory = open_memory(rb_self)?;
-            let at = element_offset(memory, index)?;
-            with_scalar_type!(memory.scalar, write_element(memory, at, value))
-        })
-    };
-    match written {
-        Some(()) => value,
+    match unsafe { fast(|| open_memory(rb_self)) } {
+        // SAFETY: the memory's own method, given its memory.
+        Some(memory) => unsafe { (memory.methods().set)(rb_self, index, value, memory) },
         // SAFETY: nothing is held that needs dropping.
-        None => unsafe { slow_named(rb_self, "[]=", &[index, value]) },
+        None => unsafe { slow_set_element(rb_self, index, value) },
+    }
+}
+
+/// `[]` of an array of `T`. A negative index takes [`get_element_from_end`]
+/// (so this function stays a straight line).
+///
+/// # Safety
+/// As an entry point; `memory` is the open memory of `rb_self`, an array
+/// of `T`.
+unsafe extern "C" fn get_element<T: RubyScalar>(
+    rb_self: VALUE,
+    index: VALUE,
+    memory: *const Memory,
+) -> VALUE {
+    let Some(position) = fixnum(index) else {
+        // SAFETY: nothing is held that needs dropping.
+        return unsafe { slow_element(rb_self, index) };
+    };
+    // SAFETY: `memory` is alive for the call and holds `T`s (the contract).
+    match unsafe { (*memory).element_from_start::<T>(position) } {
+        // SAFETY: an element of type T. (`to_ruby` may allocate, which
+        // runs no Ruby code that could close the memory; it cannot panic.)
+        Some(at) => unsafe { read_element(at) },
+        // SAFETY: the contract.
+        None => unsafe { get_element_from_end::<T>(rb_self, index, memory) },
+    }
+}
+
+/// `[]` of an array of `T` for a negative index (or out of range).
+///
+/// # Safety
+/// As [`get_element`].
+#[cold]
+#[inline(never)]
+unsafe extern "C" fn get_element_from_end<T: RubyScalar>(
+    rb_self: VALUE,
+    index: VALUE,
+    memory: *const Memory,
+) -> VALUE {
+    // SAFETY: as in `get_element`.
+    match unsafe { element_at::<T>(&*memory, index) } {
+        // SAFETY: as in `get_element`.
+        Some(at) => unsafe { read_element(at) },
+        // SAFETY: nothing is held that needs dropping.
+        None => unsafe { slow_element(rb_self, index) },
+    }
+}
+
+/// `[]=` of an array of `T`: returns the value. A negative index takes
+/// [`set_element_from_end`].
+///
+/// # Safety
+/// As [`get_element`].
+unsafe extern "C" fn set_element<T: RubyScalar>(
+    rb_self: VALUE,
+    index: VALUE,
+    value: VALUE,
+    memory: *const Memory,
+) -> VALUE {
+    let (Some(position), Some(new)) = (fixnum(index), T::from_fast(value)) else {
+        // SAFETY: nothing is held that needs dropping.
+        return unsafe { slow_set_element(rb_self, index, value) };
+    };
+    // SAFETY: as in `get_element`.
+    match unsafe { (*memory).element_from_start::<T>(position) } {
+        Some(at) => {
+            // SAFETY: an element of type T, inside the mapping and aligned;
+            // a volatile write tolerates concurrent readers and writers.
+            unsafe { at.write_volatile(new) };
+            value
+        }
+        // SAFETY: the contract.
+        None => unsafe { set_element_from_end::<T>(rb_self, index, value, memory) },
+    }
+}
+
+/// `[]=` of an array of `T` for a negative index (or out of range).
+///
+/// # Safety
+/// As [`get_element`].
+#[cold]
+#[inline(never)]
+unsafe extern "C" fn set_element_from_end<T: RubyScalar>(
+    rb_self: VALUE,
+    index: VALUE,
+    value: VALUE,
+    memory: *const Memory,
+) -> VALUE {
+    // SAFETY: as in `get_element`.
+    let at = unsafe { element_at::<T>(&*memory, index) };
+    match (at, T::from_fast(value)) {
+        (Some(at), Some(new)) => {
+            // SAFETY: as in `set_element`.
+            unsafe { at.write_volatile(new) };
+            value
+        }
+        // SAFETY: nothing is held that needs dropping.
+        _ => unsafe { slow_set_element(rb_self, index, value) },
     }
 }
 
@@ -355,7 +593,7 @@ pub fn init_shared_memory(class: RClass) -> Result<(), Error> {
 /// Installs the fast `[]`/`[]=` over `SharedArray`'s checked ones.
 pub fn init_shared_array(class: RClass) -> Result<(), Error> {
     define1(class, "[]", element)?;
-    define2(class, "[]=", set_element)
+    define2(class, "[]=", set_element_entry)
 }
 
 // Atomic counters: `AtomicInteger#increment`/`#decrement`/`#value` and
@@ -374,61 +612,58 @@ unsafe fn arguments<'a>(argc: c_int, argv: *const VALUE) -> &'a [VALUE] {
     }
 }
 
-/// The optional delta at `args[at]`: 1 when absent, a Fixnum's value, or
-/// `None` (a Bignum, anything else, too many arguments).
-#[inline]
-fn fixnum_delta(args: &[VALUE], at: usize, negate: bool) -> Option<i128> {
-    let delta = match args.len() {
-        len if len == at => 1,
-        len if len == at + 1 => {
-            let api = get_default();
-            if !api.fixnum_p(args[at]) {
-                return None;
-            }
-            api.fix2long(args[at])
-        }
-        _ => return None,
+/// The optional delta of `increment(delta = 1)` (`argc` arguments, the
+/// delta at `argv[at]`; `NEGATE`: `decrement`'s): 1 when absent, a
+/// Fixnum's value, or `None` (a Bignum, anything else, too many
+/// arguments). A Fixnum's negation cannot overflow (|delta| <= 2^62).
+///
+/// # Safety
+/// `argv` points at `argc` VALUEs (as Ruby passes them).
+#[inline(always)]
+unsafe fn fixnum_delta<const NEGATE: bool>(
+    argc: c_int,
+    argv: *const VALUE,
+    at: c_int,
+) -> Option<i64> {
+    let delta = if argc == at {
+        1
+    } else if argc == at + 1 {
+        // SAFETY: argv holds argc > at values (the contract).
+        fixnum(unsafe { *argv.add(at as usize) })?
+    } else {
+        return None;
     };
-    let delta = i128::from(delta);
-    Some(if negate { -delta } else { delta })
+    Some(if NEGATE { -delta } else { delta })
 }
 
 /// The open counter of `rb_self`, or `None` (the slow path raises).
 ///
 /// # Safety
 /// As [`open_memory`].
-#[inline]
+#[inline(always)]
 unsafe fn open_counter<'a>(rb_self: VALUE) -> Option<&'a SharedCounter> {
-    let data = wrapped::<AtomicInteger>(rb_self)?;
     // SAFETY: as in `open_memory`.
-    unsafe { data.as_ref().handle.peek() }
+    unsafe { receiver::<AtomicInteger>(rb_self)?.handle.peek() }
 }
 
-/// `AtomicInteger#increment(delta = 1)` (`NEGATE`: `#decrement`).
+/// `AtomicInteger#increment(delta = 1)` (`NEGATE`: `#decrement`): one
+/// compare-and-swap (see `AtomicSlot::try_add` for why not `lock xadd`).
 unsafe extern "C" fn counter_add<const NEGATE: bool>(
     argc: c_int,
     argv: *const VALUE,
     rb_self: VALUE,
 ) -> VALUE {
-    // SAFETY: Ruby passes `argc` values at `argv`.
-    let args = unsafe { arguments(argc, argv) };
-    // SAFETY: as in `get`.
+    // SAFETY: as in `get`; Ruby passes `argc` values at `argv`.
     let added = unsafe {
         fast(|| {
-            let (counter, delta) = (open_counter(rb_self)?, fixnum_delta(args, 0, NEGATE)?);
-            counter.slot().try_add(delta)
+            let delta = fixnum_delta::<NEGATE>(argc, argv, 0)?;
+            open_counter(rb_self)?.slot().try_add(delta)
         })
     };
     match added {
         Some(value) => value.to_ruby(),
         // SAFETY: nothing is held that needs dropping.
-        None => unsafe {
-            slow_named(
-                rb_self,
-                if NEGATE { "decrement" } else { "increment" },
-                args,
-            )
-        },
+        None => unsafe { slow_add::<NEGATE>(argc, argv, rb_self) },
     }
 }
 
@@ -443,44 +678,75 @@ unsafe extern "C" fn counter_value(rb_self: VALUE) -> VALUE {
     }
 }
 
-/// Adds to the element at `at`.
-fn add_to_element<T: AtomicInt + RubyScalar>(
-    memory: &Memory,
-    at: u64,
-    delta: i128,
-) -> Option<VALUE> {
-    let slot = AtomicSlot::<T>::in_region(&memory.region, at).ok()?;
-    slot.try_add(delta).map(RubyScalar::to_ruby)
-}
-
-/// `SharedArray#increment(index, delta = 1)` (`NEGATE`: `#decrement`).
+/// `SharedArray#increment(index, delta = 1)` (`NEGATE`: `#decrement`):
+/// jumps to the method of the array's type.
 unsafe extern "C" fn element_add<const NEGATE: bool>(
     argc: c_int,
     argv: *const VALUE,
     rb_self: VALUE,
 ) -> VALUE {
-    // SAFETY: Ruby passes `argc` values at `argv`.
-    let args = unsafe { arguments(argc, argv) };
     // SAFETY: as in `get`.
+    match unsafe { fast(|| open_memory(rb_self)) } {
+        Some(memory) => {
+            let methods = memory.methods();
+            let add = if NEGATE {
+                methods.decrement
+            } else {
+                methods.increment
+            };
+            // SAFETY: the memory's own method, given Ruby's arguments and
+            // its memory.
+            unsafe { add(argc, argv, rb_self, memory) }
+        }
+        // SAFETY: nothing is held that needs dropping.
+        None => unsafe { slow_add::<NEGATE>(argc, argv, rb_self) },
+    }
+}
+
+/// `increment` (`NEGATE`: `decrement`) of an array of `T`.
+///
+/// # Safety
+/// As [`get_element`]; Ruby passes `argc` values at `argv`.
+unsafe extern "C" fn add_to_element<T: AtomicInt + RubyScalar, const NEGATE: bool>(
+    argc: c_int,
+    argv: *const VALUE,
+    rb_self: VALUE,
+    memory: *const Memory,
+) -> VALUE {
+    // SAFETY: as in `get_element`; argv holds argc >= 1 values where read.
     let added = unsafe {
         fast(|| {
-            let memory = open_memory(rb_self)?;
-            let at = element_offset(memory, *args.first()?)?;
-            let delta = fixnum_delta(args, 1, NEGATE)?;
-            with_integer_type!(memory.scalar, add_to_element(memory, at, delta), else None)
+            if argc < 1 {
+                return None;
+            }
+            let delta = fixnum_delta::<NEGATE>(argc, argv, 1)?;
+            // `memory` holds `T`s (the contract).
+            let at = element_at::<T>(&*memory, *argv)?;
+            // `element_at` returns the address of an element inside the
+            // mapping (which outlives this call), naturally aligned.
+            AtomicSlot::<T>::at(at).try_add(delta)
         })
     };
     match added {
-        Some(value) => value,
+        Some(value) => value.to_ruby(),
         // SAFETY: nothing is held that needs dropping.
-        None => unsafe {
-            slow_named(
-                rb_self,
-                if NEGATE { "decrement" } else { "increment" },
-                args,
-            )
-        },
+        None => unsafe { slow_add::<NEGATE>(argc, argv, rb_self) },
     }
+}
+
+/// `increment`/`decrement` of a `:float`/`:double` array: the checked
+/// method raises.
+///
+/// # Safety
+/// As [`add_to_element`].
+unsafe extern "C" fn not_integer<const NEGATE: bool>(
+    argc: c_int,
+    argv: *const VALUE,
+    rb_self: VALUE,
+    _: *const Memory,
+) -> VALUE {
+    // SAFETY: the contract.
+    unsafe { slow_add::<NEGATE>(argc, argv, rb_self) }
 }
 
 /// Installs the fast `increment`/`up`, `decrement`/`down` and `value` over

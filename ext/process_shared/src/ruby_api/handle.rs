@@ -6,7 +6,8 @@ use super::errors::{closed_error, type_error};
 use super::typed::This;
 use crate::core::CoreResult;
 use magnus::{Error, Ruby, TypedData};
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
+use std::ptr::NonNull;
 use std::sync::Arc;
 
 enum State<T> {
@@ -17,12 +18,22 @@ enum State<T> {
 
 /// A Ruby object's hold on a shared resource.
 pub struct Handle<T> {
+    /// The resource of `State::Open`'s `Arc` while the state is open, else
+    /// `None`: what [`peek`](Self::peek) reads, one load instead of a
+    /// borrow flag, a state tag and the `Arc`.
+    open: Cell<Option<NonNull<T>>>,
     state: RefCell<State<T>>,
 }
+
+// SAFETY: `open` only caches a pointer into the `Arc<T>` that `state`
+// owns, so the handle may move to another thread exactly when that `Arc`
+// may (T: Send + Sync), as the RefCell alone did.
+unsafe impl<T: Send + Sync> Send for Handle<T> {}
 
 impl<T> Default for Handle<T> {
     fn default() -> Self {
         Handle {
+            open: Cell::new(None),
             state: RefCell::new(State::Uninitialized),
         }
     }
@@ -43,6 +54,7 @@ impl<T> Handle<T> {
         if !matches!(*state, State::Uninitialized) {
             return Err(type_error(ruby, "object already initialized"));
         }
+        self.open.set(Some(NonNull::from(&*resource)));
         *state = State::Open(resource);
         Ok(())
     }
@@ -69,24 +81,24 @@ impl<T> Handle<T> {
     }
 
     /// The open resource, with neither a reference count nor a borrow
-    /// guard: for the C entry points of `fast_path`.
+    /// guard: for the C entry points of `fast_path` and `fast_lock`.
     ///
     /// # Safety
     /// The caller holds the GVL and calls no Ruby code while it uses the
     /// reference (only Ruby code can close the handle).
+    #[inline(always)]
     pub unsafe fn peek(&self) -> Option<&T> {
-        // SAFETY: no `borrow_mut` can happen while the reference is used:
-        // that needs Ruby code to run (see the contract).
-        match unsafe { self.state.try_borrow_unguarded() } {
-            Ok(State::Open(resource)) => Some(resource),
-            _ => None,
-        }
+        // SAFETY: `open` points into the `Arc` that `state` holds while it
+        // is open (set with it in `adopt`, cleared before it is dropped in
+        // `close`); only Ruby code can close the handle (see the contract).
+        self.open.get().map(|resource| unsafe { resource.as_ref() })
     }
 
     /// Drops this process's hold; idempotent. The memory is unmapped once no
     /// blocked thread uses it any more.
     pub fn close(&self) {
         if let Ok(mut state) = self.state.try_borrow_mut() {
+            self.open.set(None);
             *state = State::Closed;
         }
     }

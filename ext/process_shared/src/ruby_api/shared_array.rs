@@ -16,7 +16,7 @@ use magnus::{prelude::*, Error, Integer, RArray, RClass, RModule, Ruby, Value};
 pub(super) fn shape(ruby: &Ruby, array: &SharedMemory) -> Result<(ScalarType, usize), Error> {
     array
         .handle
-        .with(ruby, |memory| (memory.scalar, memory.count))
+        .with(ruby, |memory| (memory.scalar(), memory.count()))
 }
 
 /// The byte offset of element `index` (negative counts from the end), or
@@ -65,7 +65,7 @@ fn all_elements<T: RubyScalar>(ruby: &Ruby, array: &SharedMemory) -> Result<RArr
     let values: Vec<T> = array
         .handle
         .with(ruby, |memory| {
-            (0..memory.count)
+            (0..memory.count())
                 .map(|index| memory.region.read::<T>((index * T::SIZE) as u64))
                 .collect::<Result<Vec<T>, _>>()
         })?

@@ -6,11 +6,12 @@
 
 use super::convert::{self, RubyScalar};
 use super::errors::{argument_error, index_error, type_error, OrRaise};
-use super::fast_path;
+use super::fast_path::{self, ElementMethods};
 use super::guard::method;
 use super::handle::{define_handle_class, handle_class};
 use super::named;
 use super::typed::This;
+use crate::core::index;
 use crate::core::named::{HasRegion, Layout};
 use crate::core::object_record::{self, RecordError};
 use crate::core::region::SharedRegion;
@@ -24,12 +25,88 @@ use std::mem::MaybeUninit;
 use std::os::raw::c_long;
 use std::sync::Arc;
 
-/// A region together with how Ruby asked for it (`new(:int, 4)`).
+/// A region together with how Ruby asked for it (`new(:int, 4)`): `count`
+/// elements of type `scalar`, which always fit in the region (checked by
+/// [`Memory::new`]; the fields are private so that nothing else can break
+/// it), so that [`element`](Memory::element) needs one compare.
 pub struct Memory {
     pub region: SharedRegion,
     pub type_name: &'static str,
-    pub scalar: ScalarType,
-    pub count: usize,
+    scalar: ScalarType,
+    count: usize,
+    /// The fast element methods of `scalar`.
+    methods: ElementMethods,
+}
+
+impl Memory {
+    /// `count` elements of `scalar` in `region`, or `None` if they do not
+    /// fit in it.
+    pub fn new(
+        region: SharedRegion,
+        type_name: &'static str,
+        scalar: ScalarType,
+        count: usize,
+    ) -> Option<Memory> {
+        let bytes = count.checked_mul(scalar.size())?;
+        (bytes <= region.len()).then_some(Memory {
+            region,
+            type_name,
+            scalar,
+            count,
+            methods: ElementMethods::of(scalar),
+        })
+    }
+
+    /// The fast element methods of the element type.
+    #[inline(always)]
+    pub fn methods(&self) -> ElementMethods {
+        self.methods
+    }
+
+    /// The element type.
+    #[inline(always)]
+    pub fn scalar(&self) -> ScalarType {
+        self.scalar
+    }
+
+    /// The number of elements.
+    #[inline(always)]
+    pub fn count(&self) -> usize {
+        self.count
+    }
+
+    /// The address of element `index`, a non-negative index below the
+    /// count (`None` for any other, negative ones included): the one
+    /// bounds check of an element, an unsigned compare. Naturally aligned,
+    /// as the region starts on a page or after a named object's 128-byte
+    /// header.
+    ///
+    /// # Safety
+    /// `T` is the element type (`scalar`): the one the array's
+    /// [`ElementMethods`] were made for.
+    #[inline(always)]
+    pub unsafe fn element_from_start<T: Scalar>(&self, index: i64) -> Option<*mut T> {
+        debug_assert!(T::TYPE == self.scalar);
+        if index as u64 >= self.count as u64 {
+            return None;
+        }
+        // SAFETY: 0 <= index < count and count * size <= len (`new`, and T
+        // is the element type), so the element's bytes lie inside the
+        // mapping, which lives as long as `self`.
+        Some(unsafe { self.region.base().add(index as usize * T::SIZE) }.cast())
+    }
+
+    /// The address of element `index` (negative counts from the end), if
+    /// it is inside `-count...count`.
+    ///
+    /// # Safety
+    /// As [`element_from_start`](Self::element_from_start).
+    #[inline]
+    pub unsafe fn element<T: Scalar>(&self, index: i64) -> Option<*mut T> {
+        let position = index::resolve(index, self.count)?;
+        // SAFETY: the contract; 0 <= position < count.
+        unsafe { self.element_from_start(position as i64) }
+    }
 }
 
 handle_class!(SharedMemory, "ProcessShared::SharedMemory", Memory);
@@ -155,15 +232,10 @@ impl SharedMemory {
             size,
         };
         let region = named::open_region(ruby, naming.as_ref(), &layout)?;
-        rb_self.handle.open(
-            ruby,
-            Memory {
-                region,
-                type_name,
-                scalar,
-                count,
-            },
-        )
+        let memory = Memory::new(region, type_name, scalar, count).ok_or_else(|| {
+            argument_error(ruby, format!("count {count} does not fit the region"))
+        })?;
+        rb_self.handle.open(ruby, memory)
     }
 
     fn size(ruby: &Ruby, rb_self: This<Self>) -> Result<usize, Error> {
