@@ -61,7 +61,9 @@
 //! key, one of `state` and a store; a give one compare-and-swap and
 //! stores: no system call.
 
-use super::identity::{current_owner, current_process, thread_part, ProcessIdentity};
+use super::identity::{
+    current_holder_key, current_owner, current_process, thread_part, ProcessIdentity,
+};
 use super::kill_step::step;
 use super::region::SharedRegion;
 use crate::platform::{self, WaitOutcome};
@@ -123,7 +125,7 @@ impl Owner {
     #[inline]
     pub fn with_token(token: u64) -> Owner {
         Owner {
-            key: process_key(current_process()),
+            key: current_holder_key(),
             token,
         }
     }

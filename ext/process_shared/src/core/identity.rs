@@ -47,6 +47,10 @@ static GENERATION: AtomicU64 = AtomicU64::new(1);
 /// and start time (valid whenever `PID` is not 0).
 static PID: AtomicU32 = AtomicU32::new(0);
 static START_TIME: AtomicU64 = AtomicU64::new(0);
+/// This process's holder-table key (`holders::process_key`), kept with
+/// `PID` (0 while unknown) so that the undo semaphore's and read-write
+/// lock's fast paths read one word instead of packing two.
+static HOLDER_KEY: AtomicU64 = AtomicU64::new(0);
 
 thread_local! {
     static TOKEN: Cell<(u64, u64)> = const { Cell::new((0, 0)) };
@@ -80,9 +84,11 @@ fn refresh_process() -> ProcessIdentity {
     let pid = platform::current_pid();
     let start_time = platform::process_start_time(pid).unwrap_or(0);
     START_TIME.store(start_time, Ordering::Relaxed);
+    let identity = ProcessIdentity { pid, start_time };
+    HOLDER_KEY.store(super::holders::process_key(identity), Ordering::Relaxed);
     // Publishes the start time with the pid (see `current_process`).
     PID.store(pid, Ordering::Release);
-    ProcessIdentity { pid, start_time }
+    identity
 }
 
 extern "C" fn after_fork_handler() {
@@ -92,6 +98,7 @@ extern "C" fn after_fork_handler() {
 /// Marks the identity stale in a new child. Atomics only: async-signal-safe.
 fn forget_process() {
     PID.store(0, Ordering::Relaxed);
+    HOLDER_KEY.store(0, Ordering::Relaxed);
     GENERATION.fetch_add(1, Ordering::Relaxed);
 }
 
@@ -117,6 +124,24 @@ pub fn after_fork_in_child() {
     if pid != 0 && pid != platform::current_pid() {
         forget_process();
     }
+}
+
+/// This process's key in holder tables (`holders::process_key` of
+/// [`current_process`]): one load when known.
+#[inline]
+pub fn current_holder_key() -> u64 {
+    let key = HOLDER_KEY.load(Ordering::Relaxed);
+    if key != 0 {
+        return key;
+    }
+    holder_key_on_first_use()
+}
+
+/// [`current_holder_key`] while the identity is unknown, out of line.
+#[cold]
+#[inline(never)]
+fn holder_key_on_first_use() -> u64 {
+    super::holders::process_key(current_process())
 }
 
 /// A number that changes in the child of every fork (and nowhere else):
@@ -299,10 +324,15 @@ mod tests {
         if pid == 0 {
             // Nothing was read in the handler: the pid is still unknown.
             let _ = shared.write::<u32>(0, PID.load(Ordering::Relaxed));
+            // The cached holder key was forgotten too: asked first, it is
+            // the child's.
+            let key = current_holder_key();
             let me = current_process();
             let _ = shared.write::<u32>(4, me.pid);
             let read_now = platform::process_start_time(me.pid);
-            let _ = shared.write::<u64>(8, u64::from(read_now == Some(me.start_time)));
+            let own_key = key == crate::core::holders::process_key(me);
+            let fresh = read_now == Some(me.start_time) && own_key;
+            let _ = shared.write::<u64>(8, u64::from(fresh));
             // SAFETY: ends the child without running the test harness.
             unsafe { libc::_exit(0) };
         }
@@ -311,8 +341,16 @@ mod tests {
         unsafe { libc::waitpid(pid, &mut status, 0) };
         assert_eq!(shared.read::<u32>(0).unwrap(), 0);
         assert_eq!(shared.read::<u32>(4).unwrap(), pid as u32);
-        assert_eq!(shared.read::<u64>(8).unwrap(), 1, "a stale start time");
+        assert_eq!(
+            shared.read::<u64>(8).unwrap(),
+            1,
+            "a stale start time or key"
+        );
         assert_eq!(current_process(), parent);
+        assert_eq!(
+            current_holder_key(),
+            crate::core::holders::process_key(parent)
+        );
     }
 
     #[test]

@@ -162,7 +162,9 @@ impl UndoSemaphore {
     /// Gives back one unit `owner` holds; `Misuse` if it holds none.
     #[inline(always)]
     pub fn post(&self, owner: Owner) -> CoreResult<()> {
-        let slot = self.holders.find(owner).ok_or_else(|| {
+        // Its own slot, even empty: the transfer below refuses a slot
+        // holding nothing, and reads the units with the word it changes.
+        let slot = self.holders.own_slot(owner).ok_or_else(|| {
             CoreError::Misuse(
                 "post of a semaphore with undo: the calling thread holds no unit of it".into(),
             )

@@ -180,9 +180,10 @@ pub fn current_token_with_gvl() -> u64 {
     }
     // SAFETY: as in `current_fiber_token`, GVL held.
     let fiber = unsafe { rb_sys::rb_fiber_current() };
-    let token = GVL_TOKEN.load(Ordering::Relaxed);
-    if GVL_FIBER.load(Ordering::Relaxed) == fiber && token != 0 {
-        return token;
+    // A fiber is never 0, so an empty cache never matches; and the token
+    // is stored with its fiber, with the GVL held.
+    if GVL_FIBER.load(Ordering::Relaxed) == fiber {
+        return GVL_TOKEN.load(Ordering::Relaxed);
     }
     cache_with_gvl(fiber)
 }
@@ -201,8 +202,8 @@ fn cache_with_gvl(fiber: VALUE) -> u64 {
     // SAFETY: a registered slot that stays allocated for ever, written
     // with the GVL held (see `PinSlot::pin`), and only here.
     unsafe { *(slot as *mut VALUE) = fiber };
-    GVL_FIBER.store(fiber, Ordering::Relaxed);
     GVL_TOKEN.store(token, Ordering::Relaxed);
+    GVL_FIBER.store(fiber, Ordering::Relaxed);
     token
 }
 
