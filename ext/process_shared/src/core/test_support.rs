@@ -32,16 +32,7 @@ pub fn fork_and(child: impl FnOnce() -> i32) -> libc::pid_t {
 
 /// Reaps a child forked by [`fork_and`]: its exit code, or -1 if a signal
 /// ended it.
-pub fn exit_code(pid: libc::pid_t) -> i32 {
-    let mut status = 0;
-    // SAFETY: reaping a child we forked.
-    unsafe { libc::waitpid(pid, &mut status, 0) };
-    if libc::WIFEXITED(status) {
-        libc::WEXITSTATUS(status)
-    } else {
-        -1
-    }
-}
+pub use crate::platform::test_support::exit_code;
 
 /// A name no other test (or run) uses, within the name length limit.
 pub fn unique_name(tag: &str) -> String {

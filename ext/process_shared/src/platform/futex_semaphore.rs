@@ -152,6 +152,7 @@ mod tests {
     //! runs over `__ulock_wait`.
     use super::*;
     use crate::platform::map_shared;
+    use crate::platform::test_support::{exit_code, fork_and};
 
     /// A semaphore with `value` in a fresh shared page (leaked: tests are
     /// short, and forked children may still use it).
@@ -167,29 +168,6 @@ mod tests {
 
     fn soon() -> Duration {
         monotonic_now() + Duration::from_secs(10)
-    }
-
-    fn fork_and(child: impl FnOnce() -> i32) -> libc::pid_t {
-        // SAFETY: the child runs `child` and `_exit`s without returning
-        // into the test harness.
-        let pid = unsafe { libc::fork() };
-        if pid == 0 {
-            let code = std::panic::catch_unwind(std::panic::AssertUnwindSafe(child)).unwrap_or(99);
-            // SAFETY: ends the child at once.
-            unsafe { libc::_exit(code) };
-        }
-        pid
-    }
-
-    fn exit_code(pid: libc::pid_t) -> i32 {
-        let mut status = 0;
-        // SAFETY: reaping a child we forked.
-        unsafe { libc::waitpid(pid, &mut status, 0) };
-        if libc::WIFEXITED(status) {
-            libc::WEXITSTATUS(status)
-        } else {
-            -1
-        }
     }
 
     /// Waits (at most 10 s) until `sleepers` reads `n`.

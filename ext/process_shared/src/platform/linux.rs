@@ -324,33 +324,8 @@ pub fn random_bytes(buf: &mut [u8]) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::platform::test_support::{exit_code, fork_and};
     use crate::platform::{map_shared, monotonic_now};
-
-    /// Forks a child that runs `child` and `_exit`s with its result (99 on
-    /// panic); returns the pid.
-    fn fork_and(child: impl FnOnce() -> i32) -> libc::pid_t {
-        // SAFETY: the child runs `child` and `_exit`s without returning
-        // into the test harness.
-        let pid = unsafe { libc::fork() };
-        if pid == 0 {
-            let code = std::panic::catch_unwind(std::panic::AssertUnwindSafe(child)).unwrap_or(99);
-            // SAFETY: ends the child at once.
-            unsafe { libc::_exit(code) };
-        }
-        pid
-    }
-
-    /// The exit code of a child (-1 if a signal ended it), reaped.
-    fn exit_code(pid: libc::pid_t) -> i32 {
-        let mut status = 0;
-        // SAFETY: reaping a child we forked.
-        unsafe { libc::waitpid(pid, &mut status, 0) };
-        if libc::WIFEXITED(status) {
-            libc::WEXITSTATUS(status)
-        } else {
-            -1
-        }
-    }
 
     fn stat_line(state: &str, threads: u64, start: u64) -> String {
         // Fields 4..19 are zeros; field 20 is num_threads, 21 itrealvalue,

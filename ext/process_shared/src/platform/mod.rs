@@ -27,6 +27,8 @@ pub mod mach;
 pub mod named;
 mod posix;
 mod semaphore;
+#[cfg(test)]
+pub(crate) mod test_support;
 pub use posix::{current_pid, map_shared, monotonic_now, no_such_process, page_size, unmap};
 pub use semaphore::RawSemaphore;
 
