@@ -79,16 +79,11 @@ module ProcessShared
     #   Whether {#close} was called on this object in this process.
     #   @return [Boolean]
 
-    # The object's state, for people; never raises (also after {#close}).
-    # @return [String] e.g. `#<ProcessShared::Barrier 2/4 waiting>`
-    def inspect
-      return "#<#{self.class} closed>" if closed?
+    # @!method inspect
+    #   The state, e.g. `#<ProcessShared::Barrier 2/4 waiting>`; `closed` after {#close},
+    #   `uninitialized` on an object never initialized. Never raises.
+    #   @return [String]
 
-      state = broken? ? "broken" : "#{n_waiting}/#{parties} waiting"
-      "#<#{self.class} #{state}>"
-    rescue StandardError
-      "#<#{self.class} uninitialized>"
-    end
     # Same as {#inspect}.
     # @return [String]
     alias to_s inspect

@@ -52,15 +52,11 @@ module ProcessShared
     #   Whether {#close} was called on this object in this process.
     #   @return [Boolean]
 
-    # The object's state, for people; never raises (also after {#close}).
-    # @return [String] e.g. `#<ProcessShared::CountDownLatch count 2>`
-    def inspect
-      return "#<#{self.class} closed>" if closed?
+    # @!method inspect
+    #   The state, e.g. `#<ProcessShared::CountDownLatch count 2>`; `closed` after {#close},
+    #   `uninitialized` on an object never initialized. Never raises.
+    #   @return [String]
 
-      "#<#{self.class} count #{count}>"
-    rescue StandardError
-      "#<#{self.class} uninitialized>"
-    end
     # Same as {#inspect}.
     # @return [String]
     alias to_s inspect

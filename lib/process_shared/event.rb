@@ -58,15 +58,11 @@ module ProcessShared
     #   Whether {#close} was called on this object in this process.
     #   @return [Boolean]
 
-    # The object's state, for people; never raises (also after {#close}).
-    # @return [String] e.g. `#<ProcessShared::Event set>`
-    def inspect
-      return "#<#{self.class} closed>" if closed?
+    # @!method inspect
+    #   The state, e.g. `#<ProcessShared::Event set>`; `closed` after {#close},
+    #   `uninitialized` on an object never initialized. Never raises.
+    #   @return [String]
 
-      "#<#{self.class} #{set? ? 'set' : 'unset'}>"
-    rescue StandardError
-      "#<#{self.class} uninitialized>"
-    end
     # Same as {#inspect}.
     # @return [String]
     alias to_s inspect

@@ -259,6 +259,19 @@ pub enum Step {
     StateInitialized,
 }
 
+impl Step {
+    /// Every step, in the order an opener that creates the name takes them.
+    #[cfg(test)]
+    pub const ALL: [Step; 6] = [
+        Step::NameCreated,
+        Step::ModeSet,
+        Step::Sized,
+        Step::Claimed,
+        Step::HeaderWritten,
+        Step::StateInitialized,
+    ];
+}
+
 /// What the binding supplies to [`open`].
 pub struct Hooks<'a> {
     /// Called while another process initializes the object; sleeps a short
@@ -1077,15 +1090,7 @@ mod tests {
     /// initializes, applying its own initial value once.
     #[test]
     fn a_creator_killed_at_any_step_leaves_a_usable_name() {
-        let steps = [
-            Step::NameCreated,
-            Step::ModeSet,
-            Step::Sized,
-            Step::Claimed,
-            Step::HeaderWritten,
-            Step::StateInitialized,
-        ];
-        for step in steps {
+        for step in Step::ALL {
             let origin = Origin::shm(&unique("d")).unwrap();
             let _cleanup = Cleanup(origin.clone());
             let child_spec = spec(&origin, Create::Exclusive);

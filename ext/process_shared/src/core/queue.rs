@@ -1110,15 +1110,7 @@ mod tests {
         /// the next opener initializes, with its own ring size and max.
         #[test]
         fn a_creator_killed_at_any_step_leaves_a_usable_queue() {
-            let steps = [
-                Step::NameCreated,
-                Step::ModeSet,
-                Step::Sized,
-                Step::Claimed,
-                Step::HeaderWritten,
-                Step::StateInitialized,
-            ];
-            for step in steps {
+            for step in Step::ALL {
                 let named = Named::new(&format!("k{step:?}"));
                 let child = fork_and(|| {
                     let _ = named.open(Create::Exclusive, (128, Some(1)), &mut |reached| {

@@ -6,7 +6,7 @@ use super::blocking::RubyPark;
 use super::convert;
 use super::errors::broken_barrier_error;
 use super::guard::method;
-use super::handle::{define_handle_class, handle_class};
+use super::handle::{define_handle_class, handle_class, inspect_with};
 use super::named;
 use super::typed::This;
 use crate::core::barrier::{Barrier as CoreBarrier, Wait};
@@ -16,6 +16,16 @@ use magnus::{prelude::*, scan_args::scan_args, Error, RModule, Ruby, Value};
 handle_class!(Barrier, "ProcessShared::Barrier", CoreBarrier);
 
 impl Barrier {
+    fn inspect(ruby: &Ruby, rb_self: This<Self>) -> String {
+        inspect_with(ruby, rb_self, |barrier| {
+            if barrier.is_broken() {
+                "broken".to_string()
+            } else {
+                format!("{}/{} waiting", barrier.n_waiting(), barrier.parties())
+            }
+        })
+    }
+
     /// `new(parties, name: nil, path: nil, create: true, mode: 0o600)`.
     fn initialize(ruby: &Ruby, rb_self: This<Self>, args: &[Value]) -> Result<(), Error> {
         named::initialize(ruby, rb_self, args, |args| {
@@ -62,6 +72,7 @@ impl Barrier {
 pub fn init(ruby: &Ruby, namespace: RModule) -> Result<(), Error> {
     let class = namespace.define_class("Barrier", ruby.class_object())?;
     define_handle_class!(class, Barrier);
+    class.define_method("inspect", method!(Barrier::inspect, 0))?;
     class.define_method("initialize", method!(Barrier::initialize, -1))?;
     class.define_method("wait", method!(Barrier::wait, -1))?;
     class.define_method("parties", method!(Barrier::parties, 0))?;

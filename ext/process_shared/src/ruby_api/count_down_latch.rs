@@ -4,7 +4,7 @@
 use super::args::{initial_value, optional_timeout};
 use super::blocking::RubyPark;
 use super::guard::method;
-use super::handle::{define_handle_class, handle_class};
+use super::handle::{define_handle_class, handle_class, inspect_with};
 use super::named;
 use super::typed::This;
 use crate::core::latch::CountDownLatch as CoreLatch;
@@ -14,6 +14,10 @@ use magnus::{prelude::*, Error, RModule, Ruby, Value};
 handle_class!(CountDownLatch, "ProcessShared::CountDownLatch", CoreLatch);
 
 impl CountDownLatch {
+    fn inspect(ruby: &Ruby, rb_self: This<Self>) -> String {
+        inspect_with(ruby, rb_self, |latch| format!("count {}", latch.count()))
+    }
+
     /// `new(count = 1, name: nil, path: nil, create: true, mode: 0o600)`.
     fn initialize(ruby: &Ruby, rb_self: This<Self>, args: &[Value]) -> Result<(), Error> {
         named::initialize(ruby, rb_self, args, |args| initial_value(ruby, args))
@@ -40,6 +44,7 @@ impl CountDownLatch {
 pub fn init(ruby: &Ruby, namespace: RModule) -> Result<(), Error> {
     let class = namespace.define_class("CountDownLatch", ruby.class_object())?;
     define_handle_class!(class, CountDownLatch);
+    class.define_method("inspect", method!(CountDownLatch::inspect, 0))?;
     class.define_method("initialize", method!(CountDownLatch::initialize, -1))?;
     class.define_method("count_down", method!(CountDownLatch::count_down, 0))?;
     class.define_method("count", method!(CountDownLatch::count, 0))?;

@@ -4,7 +4,7 @@
 use super::args::optional_timeout;
 use super::blocking::RubyPark;
 use super::guard::method;
-use super::handle::{define_handle_class, handle_class};
+use super::handle::{define_handle_class, handle_class, inspect_with};
 use super::named;
 use super::typed::This;
 use crate::core::event::Event as CoreEvent;
@@ -14,6 +14,12 @@ use magnus::{prelude::*, Error, RModule, Ruby, Value};
 handle_class!(Event, "ProcessShared::Event", CoreEvent);
 
 impl Event {
+    fn inspect(ruby: &Ruby, rb_self: This<Self>) -> String {
+        inspect_with(ruby, rb_self, |event| {
+            (if event.is_set() { "set" } else { "unset" }).to_string()
+        })
+    }
+
     fn initialize(ruby: &Ruby, rb_self: This<Self>, args: &[Value]) -> Result<(), Error> {
         named::initialize(ruby, rb_self, args, named::no_arguments)
     }
@@ -52,6 +58,7 @@ impl Event {
 pub fn init(ruby: &Ruby, namespace: RModule) -> Result<(), Error> {
     let class = namespace.define_class("Event", ruby.class_object())?;
     define_handle_class!(class, Event);
+    class.define_method("inspect", method!(Event::inspect, 0))?;
     class.define_method("initialize", method!(Event::initialize, -1))?;
     class.define_method("set", method!(Event::set, 0))?;
     class.define_method("try?", method!(Event::try_set, 0))?;
