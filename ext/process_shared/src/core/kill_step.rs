@@ -302,7 +302,7 @@ mod harness {
     /// Every step name of every operation the kill tests cover.
     fn covered() -> Vec<&'static str> {
         use crate::core::{
-            barrier, binary_semaphore, condvar, mutex, rwlock, undo_semaphore, waiter_slots,
+            barrier, binary_semaphore, condvar, mutex, queue, rwlock, undo_semaphore, waiter_slots,
         };
         [
             undo_semaphore::kill_steps::STEPS,
@@ -312,6 +312,7 @@ mod harness {
             condvar::kill_steps::STEPS,
             waiter_slots::kill_steps::STEPS,
             barrier::kill_steps::STEPS,
+            queue::kill_steps::STEPS,
         ]
         .into_iter()
         .flatten()
