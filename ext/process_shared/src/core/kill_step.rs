@@ -192,6 +192,15 @@ mod harness {
             Reached::No
         }
 
+        /// Whether it is stopped at its step (a live holder, frozen), as
+        /// [`Child::outcome`] or [`Child::settled`] found it; no longer once
+        /// let go on.
+        pub fn is_stopped(&self) -> bool {
+            self.status
+                .get()
+                .is_some_and(|status| libc::WIFSTOPPED(status))
+        }
+
         /// Lets a stopped child go on and waits for its operation to end
         /// normally.
         pub fn resume(&self) {

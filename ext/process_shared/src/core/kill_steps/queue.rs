@@ -86,7 +86,7 @@ fn made(steps: &[&str], published: &str, plan: Plan, reached: Reached) -> bool {
 /// finishes once resumed.
 fn settle(queue: &Queue, child: &Child, plan: Plan) -> Reached {
     let reached = child.outcome();
-    if reached == Reached::Yes && plan.death == Death::Stop {
+    if child.is_stopped() {
         if queue.lock.owner_pid() == Some(child.pid as u32) {
             let (len, closed) = (queue.len(), queue.is_closed());
             let popped = queue.pop(&mut Blocking, false, in_ms(20)).unwrap();
