@@ -111,7 +111,8 @@ fn on_element<T: AtomicInt, R>(
 }
 
 /// Calls `$op::<T>(ruby, array, offset, args…)` for element `$index` of
-/// `$array`, `T` its integer type; `TypeError` for a float array.
+/// `$array`, `T` its integer type; `TypeError` for a float array (the
+/// arguments are not evaluated then).
 macro_rules! on_integer_element {
     ($ruby:expr, $array:expr, $index:expr, $op:ident($($arg:expr),* $(,)?)) => {{
         let (scalar, offset) = locate($ruby, &$array, $index)?;
@@ -141,8 +142,10 @@ fn add_method(
     negate: bool,
 ) -> Result<Value, Error> {
     let args = scan_args::<(Value,), (Option<Value>,), (), (), (), ()>(args)?;
+    // Not `on_integer_element!`: the delta is checked before the type.
+    let (scalar, offset) = locate(ruby, &rb_self, args.required.0)?;
     let delta = signed_delta(ruby, args.optional.0, negate)?;
-    on_integer_element!(ruby, rb_self, args.required.0, add(delta))
+    with_integer_type!(scalar, add(ruby, &rb_self, offset, delta), else Err(not_integer(ruby, scalar)))
 }
 
 /// `increment(index, delta = 1)`: the element's new value.
