@@ -345,7 +345,10 @@ impl Mutex {
         self.lock_fast_as(current_owner())
     }
 
-    fn lock_fast_as(&self, owner: u64) -> TryLock {
+    /// [`Mutex::lock_fast`] for the caller whose owner token is `owner`
+    /// (read by a caller that has it at hand more cheaply).
+    #[inline]
+    pub fn lock_fast_as(&self, owner: u64) -> TryLock {
         if self.is_owned_by(owner) {
             TryLock::AlreadyOwned
         } else if self.try_acquire_as(owner) {
@@ -446,13 +449,24 @@ impl Mutex {
 
     /// Releases a lock the calling thread holds, whatever its depth.
     pub fn unlock(&self) -> CoreResult<()> {
-        self.check_owner()?;
+        self.unlock_as(current_owner())
+    }
+
+    /// [`Mutex::unlock`] for the caller whose owner token is `owner`.
+    #[inline]
+    pub fn unlock_as(&self, owner: u64) -> CoreResult<()> {
+        self.check_owner_as(owner)?;
         self.release();
         Ok(())
     }
 
     fn check_owner(&self) -> CoreResult<()> {
-        if self.is_owned() {
+        self.check_owner_as(current_owner())
+    }
+
+    #[inline]
+    fn check_owner_as(&self, owner: u64) -> CoreResult<()> {
+        if self.is_owned_by(owner) {
             Ok(())
         } else if self.is_locked() {
             Err(CoreError::Misuse(
@@ -525,7 +539,12 @@ impl Mutex {
     /// caller holds the lock (`Acquired`), else as [`Mutex::lock_fast`].
     /// Asks who the caller is once.
     pub fn enter_fast(&self) -> CoreResult<TryLock> {
-        let owner = current_owner();
+        self.enter_fast_as(current_owner())
+    }
+
+    /// [`Mutex::enter_fast`] for the caller whose owner token is `owner`.
+    #[inline]
+    pub fn enter_fast_as(&self, owner: u64) -> CoreResult<TryLock> {
         if self.is_owned_by(owner) {
             self.deepen()?;
             return Ok(TryLock::Acquired);
@@ -581,7 +600,13 @@ impl Mutex {
     /// Reentrant exit (`Monitor#exit`): one level up, releasing the lock
     /// when the outermost entry exits. `Misuse` unless the caller holds it.
     pub fn exit_once(&self) -> CoreResult<()> {
-        if !self.is_owned() {
+        self.exit_once_as(current_owner())
+    }
+
+    /// [`Mutex::exit_once`] for the caller whose owner token is `owner`.
+    #[inline]
+    pub fn exit_once_as(&self, owner: u64) -> CoreResult<()> {
+        if !self.is_owned_by(owner) {
             return Err(CoreError::Misuse(
                 "current thread of this process does not own the monitor".into(),
             ));

@@ -80,12 +80,12 @@ impl LockClass for Mutex {
 
     #[inline]
     fn enter_now(mutex: &CoreMutex) -> bool {
-        mutex.lock_fast() == TryLock::Acquired
+        mutex.lock_fast_as(current_token_with_gvl()) == TryLock::Acquired
     }
 
     #[inline]
     fn exit_now(mutex: &CoreMutex) -> bool {
-        mutex.unlock().is_ok()
+        mutex.unlock_as(current_token_with_gvl()).is_ok()
     }
 }
 
@@ -98,12 +98,15 @@ impl LockClass for Monitor {
 
     #[inline]
     fn enter_now(monitor: &CoreMutex) -> bool {
-        matches!(monitor.enter_fast(), Ok(TryLock::Acquired))
+        matches!(
+            monitor.enter_fast_as(current_token_with_gvl()),
+            Ok(TryLock::Acquired)
+        )
     }
 
     #[inline]
     fn exit_now(monitor: &CoreMutex) -> bool {
-        monitor.exit_once().is_ok()
+        monitor.exit_once_as(current_token_with_gvl()).is_ok()
     }
 }
 

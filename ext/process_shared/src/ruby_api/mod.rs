@@ -26,6 +26,7 @@ mod owner;
 mod queue;
 mod queue_codec;
 mod read_write_lock;
+mod running_ec;
 mod semaphore;
 mod semaphore_mutex;
 mod shared_array;

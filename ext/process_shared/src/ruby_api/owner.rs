@@ -8,16 +8,22 @@
 //! object (an id without `@`, invisible from Ruby), its thread part in one
 //! of the `Thread` object: both die with their objects. Looking them up
 //! costs a hash lookup, so each native thread caches the last fiber that
-//! asked and its token; while the same fiber keeps asking, a token costs
-//! one call to `rb_fiber_current` and a compare.
+//! asked and its token, under a key naming the running fiber: the address
+//! of its execution context where `running_ec` can read it (three
+//! instructions, x86-64 Linux), else the `Fiber` object that
+//! `rb_fiber_current` returns (a call into libruby). While the same fiber
+//! keeps asking, a token costs reading the key and a compare.
 //!
-//! The cache compares addresses, and a fiber's address is reused once the
+//! The cache compares addresses, and both addresses are reused once the
 //! fiber is garbage-collected: so the cached fiber is pinned (marked, and
 //! never moved by `GC.compact`) through a slot of this native thread that is
-//! registered as a GC root, and it cannot be freed while it is cached. A
-//! native thread that exits gives its slot back for the next native thread.
+//! registered as a GC root, and it cannot be freed while it is cached. Its
+//! execution context lives inside the fiber (see `running_ec`), so no other
+//! fiber can have the cached key while the entry stands. A native thread
+//! that exits gives its slot back for the next native thread.
 
 use super::guard::function;
+use super::running_ec;
 use crate::core::identity;
 use crate::core::thread_end::{self, HeldByThreads};
 use magnus::{prelude::*, Error, RModule, Ruby};
@@ -88,19 +94,37 @@ extern "C" {
     static ruby_single_main_ractor: *const std::ffi::c_void;
 }
 
-/// The fiber that last asked through [`current_token_with_gvl`] and its
-/// token: one cache for the whole process, so reading it costs no
-/// thread-local lookup. It is read and written only with the GVL held while
-/// the main Ractor is the only one, hence by one thread at a time; its fiber
-/// is pinned through the GC root [`GVL_PIN`] as long as it is cached.
-static GVL_FIBER: AtomicU64 = AtomicU64::new(0);
+/// The key (see [`running_fiber_key`]) of the fiber that last asked
+/// through [`current_token_with_gvl`] and its token: one cache for the
+/// whole process, so reading it costs no thread-local lookup. It is read
+/// and written only with the GVL held while the main Ractor is the only
+/// one, hence by one thread at a time; its fiber is pinned through the GC
+/// root [`GVL_PIN`] as long as it is cached.
+static GVL_KEY: AtomicU64 = AtomicU64::new(0);
 static GVL_TOKEN: AtomicU64 = AtomicU64::new(0);
 static GVL_PIN: OnceLock<usize> = OnceLock::new();
 
 thread_local! {
-    /// The fiber that last asked on this native thread, and its token.
-    static LAST: Cell<(VALUE, u64)> = const { Cell::new((0, 0)) };
+    /// The key of the fiber that last asked on this native thread, and its
+    /// token.
+    static LAST: Cell<(u64, u64)> = const { Cell::new((0, 0)) };
     static PIN: PinSlot = PinSlot::take();
+}
+
+/// A key naming the running fiber, never 0: its execution context's address
+/// (`running_ec`), else its `Fiber` object (`rb_fiber_current`). Which of
+/// the two is fixed at load, before any token is cached, so keys of both
+/// kinds never meet in a cache. Equal keys name the same fiber as long as a
+/// cache pins the fiber it read the key from (see the module comment).
+#[inline(always)]
+fn running_fiber_key() -> u64 {
+    let ec = running_ec::running();
+    if ec != 0 {
+        return ec as u64;
+    }
+    // SAFETY: reads the running fiber of this native thread; its root
+    // fiber object exists after the first call, made with the GVL held.
+    unsafe { rb_sys::rb_fiber_current() as u64 }
 }
 
 /// Makes owner tokens name fibers, and defines
@@ -128,6 +152,7 @@ pub fn release_at_thread_end<T: HeldByThreads + 'static>(object: &Arc<T>) {
 
 /// Makes owner tokens name fibers. Called once, with the GVL, at load.
 fn install() {
+    running_ec::install();
     IDS.get_or_init(|| Ids {
         fiber_token: intern("__process_shared_owner_token"),
         thread_part: intern("__process_shared_thread_part"),
@@ -146,30 +171,33 @@ fn intern(name: &str) -> ID {
 /// GVL, which every caller holds when it starts an operation.
 #[inline]
 fn current_fiber_token() -> u64 {
-    // SAFETY: reads the running fiber of this native thread; its root
-    // fiber object exists after the first call, made with the GVL held.
-    let fiber = unsafe { rb_sys::rb_fiber_current() };
+    let key = running_fiber_key();
     let (cached, token) = LAST.with(Cell::get);
-    if cached == fiber && token != 0 {
+    if cached == key && token != 0 {
         return token;
     }
-    cache_token_of(fiber)
+    cache_token_of(key)
 }
 
 /// The cache miss of [`current_fiber_token`], out of line so that the hit
-/// (every lock operation) keeps a small frame. GVL held.
+/// (every lock operation) keeps a small frame. GVL held; `key` is the
+/// running fiber's.
 #[cold]
 #[inline(never)]
-fn cache_token_of(fiber: VALUE) -> u64 {
+fn cache_token_of(key: u64) -> u64 {
+    // SAFETY: as in `running_fiber_key`; the same fiber as `key` (no fiber
+    // switch in between).
+    let fiber = unsafe { rb_sys::rb_fiber_current() };
     let token = token_of(fiber);
+    // Pinned before it is cached: `key` names it from now on.
     PIN.with(|pin| pin.pin(fiber));
-    LAST.with(|last| last.set((fiber, token)));
+    LAST.with(|last| last.set((key, token)));
     token
 }
 
 /// The current fiber's token, for a caller holding the GVL (a method's
 /// fast entry point): as [`current_fiber_token`], but while the same fiber
-/// keeps asking it costs `rb_fiber_current`, a compare and no thread-local
+/// keeps asking it costs reading the key, a compare and no thread-local
 /// lookup. Falls back to the per-thread cache once other Ractors exist
 /// (they run in parallel, each with a lock of its own).
 #[inline]
@@ -178,20 +206,22 @@ pub fn current_token_with_gvl() -> u64 {
     if unsafe { ruby_single_main_ractor }.is_null() {
         return current_fiber_token();
     }
-    // SAFETY: as in `current_fiber_token`, GVL held.
-    let fiber = unsafe { rb_sys::rb_fiber_current() };
-    // A fiber is never 0, so an empty cache never matches; and the token
-    // is stored with its fiber, with the GVL held.
-    if GVL_FIBER.load(Ordering::Relaxed) == fiber {
+    let key = running_fiber_key();
+    // A key is never 0, so an empty cache never matches; and the token
+    // is stored with its key, with the GVL held.
+    if GVL_KEY.load(Ordering::Relaxed) == key {
         return GVL_TOKEN.load(Ordering::Relaxed);
     }
-    cache_with_gvl(fiber)
+    cache_with_gvl(key)
 }
 
-/// The cache miss of [`current_token_with_gvl`]. GVL held, main Ractor.
+/// The cache miss of [`current_token_with_gvl`]. GVL held, main Ractor;
+/// `key` is the running fiber's.
 #[cold]
 #[inline(never)]
-fn cache_with_gvl(fiber: VALUE) -> u64 {
+fn cache_with_gvl(key: u64) -> u64 {
+    // SAFETY: as in `cache_token_of`.
+    let fiber = unsafe { rb_sys::rb_fiber_current() };
     let token = current_fiber_token();
     // Pinned before it is cached, and cached before anything can collect.
     let slot = *GVL_PIN.get_or_init(|| {
@@ -203,7 +233,7 @@ fn cache_with_gvl(fiber: VALUE) -> u64 {
     // with the GVL held (see `PinSlot::pin`), and only here.
     unsafe { *(slot as *mut VALUE) = fiber };
     GVL_TOKEN.store(token, Ordering::Relaxed);
-    GVL_FIBER.store(fiber, Ordering::Relaxed);
+    GVL_KEY.store(key, Ordering::Relaxed);
     token
 }
 
