@@ -487,4 +487,29 @@ mod tests {
         assert_eq!(exit_code(child), 0);
         assert_eq!(sem.value().unwrap(), 0);
     }
+
+    #[test]
+    fn waiting_stops_counting_a_waiter_killed_in_its_sleep() {
+        let sem = Semaphore::new(0).unwrap();
+        let child = fork_and(|| {
+            let deadline = monotonic_now() + Duration::from_secs(20);
+            i32::from(!sem.acquire(&mut Blocking, Some(deadline)).unwrap())
+        });
+        let give_up = monotonic_now() + Duration::from_secs(10);
+        while sem.waiting() == 0 {
+            assert!(monotonic_now() < give_up, "the child never waited");
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        assert_eq!(sem.waiting(), 1);
+        // SAFETY: killing and reaping the child we forked.
+        unsafe { libc::kill(child, libc::SIGKILL) };
+        assert_eq!(exit_code(child), -1);
+        assert_eq!(sem.waiting(), 0);
+        // The dead waiter's count costs at most one pending wake-up.
+        for _ in 0..100 {
+            sem.post().unwrap();
+            assert!(sem.try_wait());
+        }
+        assert!(sem.wake().value().is_none_or(|value| value <= 1));
+    }
 }
