@@ -100,6 +100,75 @@ RSpec.describe "introspection" do
     end
   end
 
+  # A waiter SIGKILLed in its wait must stop being counted: `waiting` says
+  # who waits now, and a dead process waits for nothing.
+  describe "a waiter killed while it waits" do
+    # Forks a child that blocks in `wait`, checks that `waiting` (by
+    # default `object.waiting`) counts it, SIGKILLs it, and expects
+    # `waiting` back at 0 within a few seconds (polled).
+    def expect_uncounted_after_kill(object, waiting: -> { object.waiting }, &wait)
+      pid = fork_child(&wait)
+      eventually(message: "the child counted as waiting") { waiting.call == 1 }
+      Process.kill(:KILL, pid)
+      expect(wait_child(pid).termsig).to eq(Signal.list.fetch("KILL"))
+      eventually(timeout: 5, message: "waiting back at 0 after the kill") { waiting.call.zero? }
+      expect(waiting.call).to eq(0)
+    end
+
+    it "is no longer counted by a Mutex" do
+      mutex = ProcessShared::Mutex.new
+      mutex.lock
+      expect_uncounted_after_kill(mutex) { mutex.lock }
+      expect(mutex.inspect).to eq("#<ProcessShared::Mutex locked by #{Process.pid}, 0 waiting>")
+      mutex.unlock
+    end
+
+    it "is no longer counted by a Monitor" do
+      monitor = ProcessShared::Monitor.new
+      monitor.enter
+      expect_uncounted_after_kill(monitor) { monitor.enter }
+      monitor.exit
+    end
+
+    it "is no longer counted by a Semaphore" do
+      semaphore = ProcessShared::Semaphore.new(0)
+      expect_uncounted_after_kill(semaphore) { semaphore.wait }
+      expect(semaphore.inspect).to eq("#<ProcessShared::Semaphore value 0, 0 waiting>")
+    end
+
+    it "is no longer counted by a Semaphore with undo: true" do
+      semaphore = ProcessShared::Semaphore.new(0, undo: true)
+      expect_uncounted_after_kill(semaphore) { semaphore.wait }
+    end
+
+    it "is no longer counted by a ConditionVariable" do
+      condition = ProcessShared::ConditionVariable.new
+      mutex = ProcessShared::Mutex.new
+      expect_uncounted_after_kill(condition) { mutex.synchronize { condition.wait(mutex) } }
+      expect(mutex.try_lock).to be true
+    end
+
+    it "is no longer counted by a ReadWriteLock" do
+      lock = ProcessShared::ReadWriteLock.new
+      lock.acquire_write_lock
+      expect_uncounted_after_kill(lock) { lock.acquire_read_lock }
+      expect(lock.has_waiters?).to be false
+      lock.release_write_lock
+    end
+
+    it "is no longer counted by a Queue" do
+      queue = ProcessShared::Queue.new
+      expect_uncounted_after_kill(queue) { queue.pop }
+      expect(queue.num_waiting).to eq(0)
+    end
+
+    it "is no longer counted in a BinarySemaphore's inspect" do
+      semaphore = ProcessShared::BinarySemaphore.new(0)
+      in_inspect = -> { Integer(semaphore.inspect[/(\d+) waiting/, 1]) }
+      expect_uncounted_after_kill(semaphore, waiting: in_inspect) { semaphore.wait }
+    end
+  end
+
   describe "inspect of every class" do
     let(:objects) do
       memory = ProcessShared::SharedMemory.new(:int32, 4)

@@ -66,7 +66,7 @@ module ProcessShared
 
     # @!method waiting
     #   How many threads, of all processes, are waiting on this condition
-    #   now (a snapshot; a waiter killed while waiting stays counted).
+    #   now (a snapshot; a waiter whose process died is no longer counted).
     #   @return [Integer]
     #   @raise [ClosedError] after {#close}
 

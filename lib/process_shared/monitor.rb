@@ -160,7 +160,8 @@ module ProcessShared
 
     # @!method waiting
     #   How many threads, of all processes, are blocked waiting to enter
-    #   the monitor now (a snapshot; a waiter killed while waiting stays counted).
+    #   the monitor now (a snapshot; a waiter whose process died is no
+    #   longer counted).
     #   @return [Integer]
     #   @raise [ClosedError] after {#close}
 

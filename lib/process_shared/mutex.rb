@@ -133,7 +133,8 @@ module ProcessShared
 
     # @!method waiting
     #   How many threads, of all processes, are blocked waiting for the
-    #   lock now (a snapshot; a waiter killed while waiting stays counted).
+    #   lock now (a snapshot; a waiter whose process died is no longer
+    #   counted).
     #   @return [Integer]
     #   @raise [ClosedError] after {#close}
 

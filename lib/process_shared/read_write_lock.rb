@@ -128,7 +128,7 @@ module ProcessShared
 
     # @!method waiting
     #   How many threads of all processes wait for the lock now (a waiter
-    #   killed while waiting stays counted).
+    #   whose process died is no longer counted).
     #   @return [Integer]
     #   @raise [ClosedError] after {#close}
 

@@ -123,8 +123,8 @@ module ProcessShared
 
     # @!method waiting
     #   How many threads, of all processes, are blocked in {#wait} or a
-    #   timed {#try_wait} now (a snapshot; a waiter killed while waiting
-    #   stays counted).
+    #   timed {#try_wait} now (a snapshot; a waiter whose process died is
+    #   no longer counted).
     #   @return [Integer]
     #   @raise [ClosedError] after {#close}
 

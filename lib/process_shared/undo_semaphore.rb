@@ -86,7 +86,7 @@ module ProcessShared
 
     # @!method waiting
     #   How many threads of all processes wait in {#wait} or {#try_wait}
-    #   now (a waiter killed while waiting stays counted).
+    #   now (a waiter whose process died is no longer counted).
     #   @return [Integer]
     #   @raise [ClosedError] after {#close}
 

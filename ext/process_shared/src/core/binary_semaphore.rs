@@ -5,7 +5,7 @@
 //! | field     | type | meaning                                                  |
 //! |-----------|------|----------------------------------------------------------|
 //! | `value`   | u32  | 1: available; 0: taken; 2: taken, and a thread may sleep on it. Also the futex word |
-//! | `waiters` | u32  | threads waiting (for `waiting`; never read to decide a wake-up) |
+//! | `waiters` | WaiterSlots | who waits, by process (for `waiting`; never read to decide a wake-up) |
 //!
 //! # Algorithm
 //!
@@ -25,6 +25,7 @@ use super::kill_step::step;
 use super::named::{self, SharedState};
 use super::park::{wait_until, Park};
 use super::region::SharedRegion;
+use super::waiter_slots::{Registration, WaiterSlots};
 use crate::platform::{self, WaitOutcome};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
@@ -37,7 +38,7 @@ const SLEEPERS: u32 = 2;
 #[repr(C)]
 struct State {
     value: AtomicU32,
-    waiters: AtomicU32,
+    waiters: WaiterSlots,
 }
 
 /// A binary semaphore shared with every process forked after it was made.
@@ -84,9 +85,10 @@ impl BinarySemaphore {
 
     /// Counts the caller as a waiter until the guard is dropped.
     pub fn waiter(&self) -> Waiter<'_> {
-        self.state().waiters.fetch_add(1, Ordering::Relaxed);
-        step!("binary.wait.counted");
-        Waiter { semaphore: self }
+        Waiter {
+            semaphore: self,
+            _registration: self.state().waiters.register(0),
+        }
     }
 
     /// Raises the value from 0 to 1 and wakes one waiter if one may sleep.
@@ -122,16 +124,19 @@ impl BinarySemaphore {
         u32::from(self.state().value.load(Ordering::Acquire) == AVAILABLE)
     }
 
-    /// How many threads of all processes wait for it now (a waiter killed
-    /// while waiting stays counted).
+    /// How many threads of all processes wait for it now; a waiter whose
+    /// process died is no longer counted. Reads `/proc` once per waiter:
+    /// introspection only.
     pub fn waiting(&self) -> u32 {
-        self.state().waiters.load(Ordering::Relaxed)
+        self.state().waiters.count(0)
     }
 }
 
 /// A thread counted as waiting on a [`BinarySemaphore`].
 pub struct Waiter<'a> {
     semaphore: &'a BinarySemaphore,
+    /// Its slot in the table `waiting` counts.
+    _registration: Registration<'a>,
 }
 
 impl Waiter<'_> {
@@ -163,15 +168,6 @@ impl Waiter<'_> {
                 WaitOutcome::TimedOut | WaitOutcome::Interrupted => return Ok(None),
             }
         }
-    }
-}
-
-impl Drop for Waiter<'_> {
-    fn drop(&mut self) {
-        self.semaphore
-            .state()
-            .waiters
-            .fetch_sub(1, Ordering::Relaxed);
     }
 }
 
@@ -315,7 +311,7 @@ mod tests {
         // SAFETY: killing and reaping the child we forked.
         unsafe { libc::kill(child, libc::SIGKILL) };
         assert_eq!(exit_code(child), -1);
-        assert_eq!(semaphore.waiting(), 1, "the dead waiter stays counted");
+        assert_eq!(semaphore.waiting(), 0, "the dead waiter is not counted");
         // One post wakes (nobody); from then on no post finds a sleeper's
         // mark, so none makes the futex_wake system call.
         semaphore.post().unwrap();

@@ -7,6 +7,7 @@
 //! | `sequence` | u32  | bumped by every signal and broadcast; the futex word |
 //! | `waiters`  | u32  | threads between "ticket taken" and "done waiting"  |
 //! | `sleeping` | u64  | 0, or `1 << 32` ORed with the ticket of the last thread that went to sleep |
+//! | `waiting`  | WaiterSlots | who waits, by process: what `waiting` counts |
 //!
 //! # Algorithm
 //!
@@ -28,7 +29,9 @@
 //! woke them all, and clears the mark, unless the mark was set after the
 //! signal's own bump (by a waiter that the signal does not concern). A
 //! waiter that died asleep thus costs one more system call, not one per
-//! signal for ever.
+//! signal for ever. `waiting` does not read `waiters` either: each ticket
+//! also registers in the `waiting` table (see `waiter_slots`), and the
+//! slots of dead processes are reaped when it is counted.
 
 use super::error::CoreResult;
 use super::kill_step::step;
@@ -36,6 +39,7 @@ use super::mutex::Mutex;
 use super::named::{self, SharedState};
 use super::park::{wait_until, Park};
 use super::region::SharedRegion;
+use super::waiter_slots::{Registration, WaiterSlots};
 use crate::platform::{self, WaitOutcome};
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::time::Duration;
@@ -45,6 +49,7 @@ struct State {
     sequence: AtomicU32,
     waiters: AtomicU32,
     sleeping: AtomicU64,
+    waiting: WaiterSlots,
 }
 
 /// A condition variable shared with every process forked after it was made.
@@ -75,6 +80,7 @@ impl CondVar {
         Ticket {
             condvar: self,
             sequence: state.sequence.load(Ordering::SeqCst),
+            _registration: state.waiting.register(0),
         }
     }
 
@@ -138,9 +144,11 @@ impl CondVar {
         }
     }
 
-    /// How many threads are counted as waiting (dead waiters included).
+    /// How many threads of all processes wait on it now; a waiter whose
+    /// process died is no longer counted. Reads `/proc` once per waiter:
+    /// introspection only.
     pub fn waiting(&self) -> u32 {
-        self.state().waiters.load(Ordering::Relaxed)
+        self.state().waiting.count(0)
     }
 }
 
@@ -148,6 +156,8 @@ impl CondVar {
 pub struct Ticket<'a> {
     condvar: &'a CondVar,
     sequence: u32,
+    /// Its slot in the table `waiting` counts.
+    _registration: Registration<'a>,
 }
 
 impl Ticket<'_> {
@@ -338,7 +348,8 @@ mod tests {
         // SAFETY: killing and reaping the child we forked.
         unsafe { libc::kill(child, libc::SIGKILL) };
         assert_eq!(exit_code(child), -1);
-        assert_eq!(condvar.waiting(), 1, "the dead waiter stays counted");
+        assert_eq!(condvar.state().waiters.load(Ordering::SeqCst), 1);
+        assert_eq!(condvar.waiting(), 0, "the dead waiter is not counted");
         // The first signal wakes (nobody) and clears the mark; no later one
         // finds it, so none makes the futex_wake system call.
         condvar.signal();

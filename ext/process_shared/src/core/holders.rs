@@ -10,10 +10,10 @@
 //! | `state`    | u64           | low 32 bits: the primitive's count; high 32: the last transfer |
 //! | `wake`     | u32           | futex word, bumped to wake sleepers                    |
 //! | `sleepers` | u32           | 1 when a thread may sleep on `wake`                    |
-//! | `waiters`  | u32           | threads waiting now, in all processes (introspection)  |
 //! | `flags`    | u32           | the primitive's own flags                              |
 //! | `reach`    | u32           | the farthest any slot was ever claimed from its home    |
 //! | `slots`    | [Slot; SLOTS] | one per holder: `key`, `token`, `word`                 |
+//! | `waiting`  | WaiterSlots   | who waits, by process (introspection; see `waiter_slots`) |
 //!
 //! A slot's `key` is 0 when free, else the holding process's key (pid and
 //! start time, as the `Mutex` owner word), with [`TOMBSTONE`] set while a
@@ -66,6 +66,7 @@ use super::identity::{
 };
 use super::kill_step::step;
 use super::region::SharedRegion;
+use super::waiter_slots::{Registration, WaiterSlots};
 use crate::platform::{self, WaitOutcome};
 use std::sync::atomic::{
     AtomicU32, AtomicU64,
@@ -161,7 +162,6 @@ struct Header {
     state: AtomicU64,
     wake: AtomicU32,
     sleepers: AtomicU32,
-    waiters: AtomicU32,
     flags: AtomicU32,
     reach: AtomicU32,
 }
@@ -170,6 +170,7 @@ struct Header {
 struct Layout {
     header: Header,
     slots: [Slot; SLOTS],
+    waiting: WaiterSlots,
 }
 
 fn units_of(word: u64) -> u32 {
@@ -250,9 +251,11 @@ impl Holders {
         &self.header().flags
     }
 
-    /// Threads waiting now, in all processes.
+    /// Threads waiting now, in all processes; a waiter whose process died
+    /// is no longer counted. Reads `/proc` once per waiter: introspection
+    /// only.
     pub fn waiting(&self) -> u32 {
-        self.header().waiters.load(SeqCst)
+        self.layout().waiting.count(0)
     }
 
     /// Units held in `slot`.
@@ -602,9 +605,9 @@ impl Holders {
 
     /// Counts the caller as waiting until the guard is dropped.
     pub fn waiter(&self) -> WaiterGuard<'_> {
-        self.header().waiters.fetch_add(1, SeqCst);
-        step!("holders.waiter.counted");
-        WaiterGuard { holders: self }
+        WaiterGuard {
+            _registration: self.layout().waiting.register(0),
+        }
     }
 
     /// One slice of a wait: tries `attempt`, announces a sleeper, tries
@@ -636,13 +639,7 @@ impl Holders {
 
 /// A thread counted in [`Holders::waiting`]; uncounted when dropped.
 pub struct WaiterGuard<'a> {
-    holders: &'a Holders,
-}
-
-impl Drop for WaiterGuard<'_> {
-    fn drop(&mut self) {
-        self.holders.header().waiters.fetch_sub(1, SeqCst);
-    }
+    _registration: Registration<'a>,
 }
 
 #[cfg(test)]

@@ -15,6 +15,7 @@
 //! | `fair_at`    | u64     | monotonic ns before which no unlock hands over again |
 //! | `wake`       | RawSemaphore | the wake-up channel for waiters (`platform`)    |
 //! | `heir_wake`  | RawSemaphore | the heir's own wake-up channel                  |
+//! | `waiting`    | WaiterSlots  | who waits, by process: what `waiting` counts    |
 //!
 //! # Algorithm
 //!
@@ -40,6 +41,12 @@
 //! either the waiter sees the lock free or the unlocker sees the waiter and
 //! wakes someone: no lost wake-up. Uncontended `lock` is one
 //! compare-and-swap and `unlock` one swap, with no system call.
+//!
+//! `waiters` stays one too high for ever once a waiter dies counted, which
+//! costs at most one pending wake-up. So `waiting` does not read it: a
+//! waiter also registers in the `waiting` table (see `waiter_slots`), once
+//! per wait, off the fast path, and `waiting` counts that table after
+//! reaping the slots of processes that are gone.
 //!
 //! # Eventual fairness
 //!
@@ -81,6 +88,7 @@ use super::park::{wait_then_reacquire, wait_until, Park};
 use super::region::SharedRegion;
 use super::spin_wait::SpinWait;
 use super::thread_end::HeldByThreads;
+use super::waiter_slots::{Registration, WaiterSlots};
 use crate::platform::{self, RawSemaphore, WaitOutcome};
 use std::sync::atomic::{fence, AtomicBool, AtomicU32, AtomicU64, Ordering};
 use std::time::Duration;
@@ -170,6 +178,7 @@ struct State {
     fair_at: AtomicU64,
     wake: RawSemaphore,
     heir_wake: RawSemaphore,
+    waiting: WaiterSlots,
 }
 
 /// What a non-blocking attempt to lock found.
@@ -230,10 +239,11 @@ impl Mutex {
         (owner != 0 && owner != HANDED_OFF).then(|| pid_of(owner))
     }
 
-    /// How many threads, of all processes, wait for the lock now (a waiter
-    /// killed while waiting stays counted).
+    /// How many threads, of all processes, wait for the lock now; a waiter
+    /// whose process died is no longer counted. Reads `/proc` once per
+    /// waiter: introspection only.
     pub fn waiting(&self) -> u32 {
-        self.state().waiters.load(Ordering::Relaxed)
+        self.state().waiting.count(0)
     }
 
     /// Whether another fiber of the calling thread (same process) holds the
@@ -437,9 +447,11 @@ impl Mutex {
     /// Counts the caller as a waiter until the returned guard is dropped;
     /// the guard's `wait_until` does the waiting.
     pub fn waiter(&self) -> Waiter<'_> {
-        self.state().waiters.fetch_add(1, Ordering::Relaxed);
+        let state = self.state();
+        state.waiters.fetch_add(1, Ordering::Relaxed);
         step!("mutex.wait.counted");
         Waiter {
+            _registration: state.waiting.register(0),
             mutex: self,
             owner: current_owner(),
             ticket: next_ticket(),
@@ -658,6 +670,8 @@ pub struct Waiter<'a> {
     ticket: u64,
     /// When this waiter starts asking for the lock to be handed over.
     hungry_at: Duration,
+    /// Its slot in `waiting`: dropped after `Drop::drop` uncounted it.
+    _registration: Registration<'a>,
 }
 
 /// A ticket no other wait of any process has at the same time: the pid and
@@ -1000,6 +1014,27 @@ pub(crate) mod tests {
         assert_eq!(mutex.waiting(), 0);
     }
 
+    #[test]
+    fn waiting_stops_counting_a_waiter_killed_in_its_sleep() {
+        let mutex = Mutex::new().unwrap();
+        assert_eq!(mutex.lock_fast(), TryLock::Acquired);
+        let child = fork_and(|| {
+            lock(&mutex);
+            0
+        });
+        let give_up = monotonic_now() + Duration::from_secs(10);
+        while mutex.waiting() == 0 {
+            assert!(monotonic_now() < give_up, "the child never waited");
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        assert_eq!(mutex.waiting(), 1);
+        // SAFETY: killing and reaping the child we forked.
+        unsafe { libc::kill(child, libc::SIGKILL) };
+        assert_eq!(exit_code(child), -1);
+        assert_eq!(mutex.waiting(), 0);
+        mutex.unlock().unwrap();
+    }
+
     fn waiters(mutex: &Mutex) -> u32 {
         mutex.state().waiters.load(Ordering::Relaxed)
     }
@@ -1250,6 +1285,7 @@ pub(crate) mod tests {
         unsafe { libc::kill(child, libc::SIGKILL) };
         assert_eq!(exit_code(child), -1);
         assert_eq!(waiters(&mutex), 1, "the dead waiter stays counted");
+        assert_eq!(mutex.waiting(), 0, "waiting counts the living");
         mutex.unlock().unwrap();
         for _ in 0..1_000 {
             lock(&mutex);

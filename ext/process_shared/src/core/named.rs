@@ -49,7 +49,7 @@ pub const MAX_NAME_LEN: usize = 24;
 /// Bytes before the class's state; a multiple of every alignment we need.
 pub const HEADER_LEN: usize = 128;
 /// Bumped whenever the header or any class's state layout changes.
-pub const LAYOUT_VERSION: u32 = 2;
+pub const LAYOUT_VERSION: u32 = 3;
 /// The value of `state` once the object is initialized.
 pub const READY: u32 = 0x5245_4459;
 /// The mode of objects created without `mode:`.

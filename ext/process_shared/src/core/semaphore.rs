@@ -7,6 +7,7 @@
 //! | `wake`    | RawSemaphore | only the waiters' wake-up channel (see `platform::RawSemaphore`) |
 //! | `waiters` | u32   | threads sleeping, or about to sleep, on `wake`      |
 //! | `count`   | u32   | the semaphore's value                               |
+//! | `waiting` | WaiterSlots | who waits, by process: what `waiting` counts  |
 //!
 //! # Algorithm
 //!
@@ -25,12 +26,18 @@
 //! that leaves while units remain and others wait wakes the next one, so
 //! several posts in a row wake as many waiters. Before it sleeps, a busy
 //! `wait` spins briefly as the `Mutex` does.
+//!
+//! A waiter killed while counted keeps `waiters` one too high for ever,
+//! which costs at most one pending wake-up; `waiting` counts the `waiting`
+//! table instead, where each sleeper also registers, off the fast path
+//! (see `waiter_slots`), and the slots of dead processes are reaped.
 
 use super::error::{CoreError, CoreResult};
 use super::named::{self, SharedState};
 use super::park::{wait_until, Park};
 use super::region::SharedRegion;
 use super::spin_wait::SpinWait;
+use super::waiter_slots::{Registration, WaiterSlots};
 use crate::platform::{RawSemaphore, WaitOutcome};
 use std::sync::atomic::{fence, AtomicU32, Ordering};
 use std::time::Duration;
@@ -39,6 +46,8 @@ use std::time::Duration;
 const WAITERS_OFFSET: usize = std::mem::size_of::<RawSemaphore>().next_multiple_of(4);
 /// Where the value lives: after the waiter count.
 const COUNT_OFFSET: usize = WAITERS_OFFSET + std::mem::size_of::<AtomicU32>();
+/// Where the table of who waits lives: after the value.
+const SLOTS_OFFSET: usize = (COUNT_OFFSET + std::mem::size_of::<AtomicU32>()).next_multiple_of(8);
 
 /// `initial` as a semaphore's value, if it is at most `max`
 /// (`InvalidArgument` otherwise).
@@ -93,10 +102,18 @@ impl Semaphore {
         self.word(COUNT_OFFSET)
     }
 
-    /// How many threads of all processes wait on it now (a waiter killed
-    /// while waiting stays counted).
+    fn slots(&self) -> &WaiterSlots {
+        // SAFETY: the region is page- or header-aligned and `state_size`
+        // bytes long, so a WaiterSlots (atomics, valid when zero) fits at the
+        // 8-aligned SLOTS_OFFSET; it lives as long as `self`.
+        unsafe { &*self.region.base().add(SLOTS_OFFSET).cast::<WaiterSlots>() }
+    }
+
+    /// How many threads of all processes wait on it now; a waiter whose
+    /// process died is no longer counted. Reads `/proc` once per waiter:
+    /// introspection only.
     pub fn waiting(&self) -> u32 {
-        self.waiters().load(Ordering::Relaxed)
+        self.slots().count(0)
     }
 
     /// Decrements now if the value is positive. Never blocks, no system call.
@@ -130,7 +147,10 @@ impl Semaphore {
     /// Counts the caller as a waiter until the guard is dropped.
     fn waiter(&self) -> SemaphoreWaiter<'_> {
         self.waiters().fetch_add(1, Ordering::SeqCst);
-        SemaphoreWaiter { semaphore: self }
+        SemaphoreWaiter {
+            semaphore: self,
+            _registration: self.slots().register(0),
+        }
     }
 
     /// One wait of a counted waiter: sleeps on `wake` (again after a
@@ -238,6 +258,8 @@ impl Semaphore {
 /// A thread counted as waiting on a [`Semaphore`]; uncounted when dropped.
 struct SemaphoreWaiter<'a> {
     semaphore: &'a Semaphore,
+    /// Its slot in the table `waiting` counts.
+    _registration: Registration<'a>,
 }
 
 impl Drop for SemaphoreWaiter<'_> {
@@ -256,7 +278,7 @@ impl SharedState for Semaphore {
     type Init = u64;
 
     fn state_size(_: &u64) -> usize {
-        COUNT_OFFSET + std::mem::size_of::<AtomicU32>()
+        SLOTS_OFFSET + std::mem::size_of::<WaiterSlots>()
     }
 
     fn check_init(initial: &u64) -> CoreResult<()> {
@@ -464,5 +486,30 @@ mod tests {
         sem.post().unwrap();
         assert_eq!(exit_code(child), 0);
         assert_eq!(sem.value().unwrap(), 0);
+    }
+
+    #[test]
+    fn waiting_stops_counting_a_waiter_killed_in_its_sleep() {
+        let sem = Semaphore::new(0).unwrap();
+        let child = fork_and(|| {
+            let deadline = monotonic_now() + Duration::from_secs(20);
+            i32::from(!sem.acquire(&mut Blocking, Some(deadline)).unwrap())
+        });
+        let give_up = monotonic_now() + Duration::from_secs(10);
+        while sem.waiting() == 0 {
+            assert!(monotonic_now() < give_up, "the child never waited");
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        assert_eq!(sem.waiting(), 1);
+        // SAFETY: killing and reaping the child we forked.
+        unsafe { libc::kill(child, libc::SIGKILL) };
+        assert_eq!(exit_code(child), -1);
+        assert_eq!(sem.waiting(), 0);
+        // The dead waiter's count costs at most one pending wake-up.
+        for _ in 0..100 {
+            sem.post().unwrap();
+            assert!(sem.try_wait());
+        }
+        assert!(sem.wake().value().is_none_or(|value| value <= 1));
     }
 }

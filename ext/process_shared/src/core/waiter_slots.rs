@@ -60,11 +60,19 @@ impl WaiterSlots {
     pub fn register(&self, kind: usize) -> Registration<'_> {
         let kind = kind & 1;
         let key = process_key(kind);
-        let slot = (0..SLOTS).find(|&index| {
-            self.slots[index]
-                .compare_exchange(0, key, Ordering::SeqCst, Ordering::Relaxed)
-                .is_ok()
-        });
+        // From a slot that depends on the process, and skipping taken slots
+        // with a load: waiters of many processes do not all fight over the
+        // first cache line.
+        let start = (key >> 32) as usize;
+        let slot = (0..SLOTS)
+            .map(|offset| (start + offset) % SLOTS)
+            .find(|&index| {
+                let slot = &self.slots[index];
+                slot.load(Ordering::Relaxed) == 0
+                    && slot
+                        .compare_exchange(0, key, Ordering::SeqCst, Ordering::Relaxed)
+                        .is_ok()
+            });
         match slot {
             Some(index) => {
                 step!("waiters.register.claimed");

@@ -34,8 +34,10 @@ const TAKE_OVER: &[&str] = &[
 /// Steps of a lock that sleeps until the holder unlocks.
 const CONTENDED: &[&str] = &[
     "mutex.wait.counted",
+    "waiters.register.claimed",
     "mutex.lock.taken",
     "mutex.wait.heir_dropped",
+    "waiters.leave.unmarked",
 ];
 
 /// Steps of a waiter that makes itself the heir.
@@ -100,6 +102,7 @@ fn check_recovered(mutex: &Mutex, plan: Plan, died_holding: bool) {
         state.wake.value().is_none_or(|value| value <= 1),
         "{plan:?}"
     );
+    assert_eq!(mutex.waiting(), 0, "{plan:?}: a dead waiter counted");
 }
 
 /// The child is stopped: it keeps the lock if it holds it, and once
@@ -121,6 +124,7 @@ fn check_live_holder_keeps_the_lock(mutex: &Mutex, child: &Child, plan: Plan) {
     assert!(!mutex.previous_owner_died(), "{plan:?}");
     mutex.unlock().unwrap();
     assert_eq!(mutex.state().owner.load(SeqCst), 0, "{plan:?}");
+    assert_eq!(mutex.waiting(), 0, "{plan:?}");
 }
 
 /// Locks `mutex`, then forks a child that waits for it (then unlocks),

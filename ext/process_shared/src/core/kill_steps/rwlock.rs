@@ -33,10 +33,11 @@ const WRITE_ROUND_TRIP: &[&str] = &[
 /// Steps of a writer that waits for a reader to leave, then unlocks.
 const WRITER_WAITING: &[&str] = &[
     "rw.write.claimed",
-    "holders.waiter.counted",
+    "waiters.register.claimed",
     "rw.write_wait.claimed",
     "rw.write_wait.named",
     "holders.sleep.marked",
+    "waiters.leave.unmarked",
     "rw.write.released",
 ];
 
@@ -44,7 +45,7 @@ const WRITER_WAITING: &[&str] = &[
 const READER_WAITING: &[&str] = &[
     "rw.read.claimed",
     "holders.release.token_cleared",
-    "holders.waiter.counted",
+    "waiters.register.claimed",
     "holders.sleep.marked",
     "rw.read.released",
 ];
@@ -146,6 +147,7 @@ fn check_recovered(lock: &ReadWriteLock, plan: Plan, writer_died_holding: bool) 
         !lock.holders.sleepers_marked(),
         "{plan:?}: unlock would wake"
     );
+    assert_eq!(lock.waiting(), 0, "{plan:?}: a dead waiter counted");
 }
 
 /// The child is stopped: looking for dead holders changes nothing, a
@@ -169,6 +171,7 @@ fn check_live_holder_keeps_its_hold(lock: &ReadWriteLock, child: &Child, plan: P
     assert_eq!((lock.read_holds(), lock.is_write_locked()), (0, false));
     assert_eq!(lock.holders.count(), 0, "{plan:?}");
     assert!(lock.holders.all_slots_free(), "{plan:?}");
+    assert_eq!(lock.waiting(), 0, "{plan:?}");
 }
 
 /// Waits for the child's outcome, then checks the lock (`died_holding`:
