@@ -29,9 +29,13 @@ RSpec.describe "the precompiled platform gem", :slow do
   before(:context) do
     # From the checkout, as a release would be built: `rake compile` has
     # usually built the extension already, so this only packs it.
+    # rake's package tasks never refresh a staging directory left by an
+    # earlier build, which then lacks the files added since: start clean.
+    staging = File.join(root, "pkg", "process_shared-#{ProcessShared::VERSION}-#{Gem::Platform.local}")
+    FileUtils.rm_rf([staging, "#{staging}.gem"])
     env = { "CARGO_TARGET_DIR" => File.join(root, "target") }
     run_command(env, RbConfig.ruby, "-S", "rake", "native", "gem", chdir: root, timeout: 300)
-    @gem_file = File.join(root, "pkg", "process_shared-#{ProcessShared::VERSION}-#{Gem::Platform.local}.gem")
+    @gem_file = "#{staging}.gem"
     @dir = Dir.mktmpdir("process_shared-native-gem-")
     @gem_home = File.join(@dir, "gems")
     FileUtils.mkdir_p(@gem_home)
