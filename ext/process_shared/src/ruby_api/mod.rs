@@ -40,6 +40,7 @@ use magnus::{Error, Ruby};
 /// Defines `ProcessShared` and every native class under it.
 pub fn init(ruby: &Ruby) -> Result<(), Error> {
     crate::core::identity::install();
+    crate::core::atomic::detect_write_prefetch();
     let namespace = ruby.define_module("ProcessShared")?;
     errors::init(ruby, namespace)?;
     guard::init(ruby, namespace)?;
