@@ -12,7 +12,8 @@
 # (from the children's start barrier to the last one's end) and the median
 # CPU time of the 4 children together; the ratios are medians of the ratios
 # measured within one round. BENCH_RUNS sets the rounds (default 9),
-# BENCH_ITERATIONS the increments per process.
+# BENCH_ITERATIONS the increments per process. PROCESS_SHARED_WRITE_PREFETCH=0
+# runs the atomic adds without their write prefetch, for comparison.
 
 require_relative "support"
 require "raindrops"
