@@ -16,10 +16,22 @@
 # and stops when the last child has finished its loop (see
 # Bench.time_processes): no fork, exit or reaping in it. Every variant runs
 # the same loop body, with its lock calls written in (no block or lambda
-# call) and each lock call timed with two clock reads. The variants
-# alternate run by run, so a loaded machine slows them alike; each figure is
-# the median of BENCH_RUNS runs (default 3). BENCH_ITERATIONS and
-# BENCH_PROCESSES (comma-separated) change the sizes.
+# call). The worst waits come from separate runs of the same loop with each
+# lock call timed by two clock reads: those reads cost more than an
+# uncontended lock and unlock together, so the timed runs would measure the
+# clock as much as the lock. The variants alternate run by run, so a loaded
+# machine slows them alike; each time is the median of BENCH_RUNS runs
+# (default 3), each worst wait the worst of as many timed runs.
+# BENCH_ITERATIONS and BENCH_PROCESSES (comma-separated) change the sizes.
+#
+# The "one process alone" row is the floor: a single process runs the same
+# Mutex loop for all the iterations (processes x BENCH_ITERATIONS), so
+# nothing ever waits. A lock that cost nothing under contention would take
+# about that long (less only if the processes' work outside the lock
+# overlapped on the cores), so "floor / flock" is the best ratio any lock
+# could reach with this loop on this machine, and "Mutex / floor" what
+# contention and oversubscription add. Only on a quiet machine: under other
+# load one process gets a smaller share of the cores than many do.
 
 require_relative "support"
 require "tmpdir"
@@ -28,13 +40,26 @@ ITERATIONS = Integer(ENV.fetch("BENCH_ITERATIONS", "20000"))
 PROCESS_COUNTS = ENV.fetch("BENCH_PROCESSES", "2,4,16,32").split(",").map { |count| Integer(count) }
 RUNS = Integer(ENV.fetch("BENCH_RUNS", "3"))
 
-# The loop every variant runs, with its lock calls written in: returns the
-# longest single lock call in ns.
+# The loop every variant runs, with its lock calls written in.
 LOOP = <<~RUBY
-  ->(lock, counter) do
+  ->(lock, counter, iterations) do
+    i = 0
+    while i < iterations
+      %<acquire>s
+      counter.put_int64(0, counter.get_int64(0) + 1)
+      %<release>s
+      i += 1
+    end
+    0
+  end
+RUBY
+
+# The same loop with each lock call timed: returns the longest in ns.
+TIMED_LOOP = <<~RUBY
+  ->(lock, counter, iterations) do
     longest = 0
     i = 0
-    while i < ITERATIONS
+    while i < iterations
       asked = Process.clock_gettime(Process::CLOCK_MONOTONIC, :nanosecond)
       %<acquire>s
       waited = Process.clock_gettime(Process::CLOCK_MONOTONIC, :nanosecond) - asked
@@ -47,13 +72,17 @@ LOOP = <<~RUBY
   end
 RUBY
 
+# { plain: loop, timed: loop that times each lock call }
 def loop_of(acquire, release)
-  TOPLEVEL_BINDING.eval(format(LOOP, acquire:, release:), __FILE__, __LINE__)
+  { plain: LOOP, timed: TIMED_LOOP }.transform_values do |template|
+    TOPLEVEL_BINDING.eval(format(template, acquire:, release:), __FILE__, __LINE__)
+  end
 end
 
 # Each variant: what the parent makes, what each child opens of it, the
-# loop, and whether the child keeps the hand-off on.
-Variant = Struct.new(:make, :open, :body, :hand_off)
+# loop, whether the child keeps the hand-off on, and whether one process
+# runs every process's iterations alone.
+Variant = Struct.new(:make, :open, :body, :hand_off, :alone)
 MUTEX_LOOP = loop_of("lock.lock", "lock.unlock")
 VARIANTS = {
   "File#flock" => Variant.new(->(dir) { File.join(dir, "lock") },
@@ -62,7 +91,8 @@ VARIANTS = {
   "ProcessShared::Mutex" => Variant.new(->(_) { ProcessShared::Mutex.new }, :itself.to_proc, MUTEX_LOOP, true),
   "Mutex without hand-off" => Variant.new(->(_) { ProcessShared::Mutex.new }, :itself.to_proc, MUTEX_LOOP, false),
   "Semaphore#wait+post" => Variant.new(->(_) { ProcessShared::Semaphore.new(1) }, :itself.to_proc,
-                                       loop_of("lock.wait", "lock.post"), true)
+                                       loop_of("lock.wait", "lock.post"), true),
+  "one process alone" => Variant.new(->(_) { ProcessShared::Mutex.new }, :itself.to_proc, MUTEX_LOOP, true, true)
 }.freeze
 
 def checked(counter, processes)
@@ -72,12 +102,15 @@ def checked(counter, processes)
   counter.put_int64(0, 0)
 end
 
-# One run of `variant` with `processes` children: [seconds, worst wait ns].
-def run_once(variant, made, processes, counter)
-  worst = ProcessShared::SharedArray.new(:int64, processes)
-  elapsed = Bench.time_processes(processes) do |slot|
+# One run of `variant` with `processes` children (or one child doing all
+# their iterations) and the loop `kind` (:plain or :timed): [seconds,
+# worst wait ns].
+def run_once(variant, made, processes, counter, kind)
+  children, iterations = variant.alone ? [1, processes * ITERATIONS] : [processes, ITERATIONS]
+  worst = ProcessShared::SharedArray.new(:int64, children)
+  elapsed = Bench.time_processes(children) do |slot|
     ProcessShared::Mutex.send(:hand_off=, false) unless variant.hand_off
-    worst[slot] = variant.body.call(variant.open.call(made), counter)
+    worst[slot] = variant.body.fetch(kind).call(variant.open.call(made), counter, iterations)
   end
   checked(counter, processes)
   [elapsed, worst.to_a.max]
@@ -85,16 +118,19 @@ ensure
   worst&.close
 end
 
-# { label => [median seconds, worst wait ns] }, the variants alternating.
+# { label => [median seconds of the plain runs, worst wait ns of the timed
+# runs] }, the variants alternating.
 def measure(processes, dir, counter)
   made = VARIANTS.transform_values { |variant| variant.make.call(dir) }
-  samples = VARIANTS.keys.to_h { |label| [label, []] }
+  times = VARIANTS.keys.to_h { |label| [label, []] }
+  worst = VARIANTS.keys.to_h { |label| [label, 0] }
   RUNS.times do
-    VARIANTS.each { |label, variant| samples[label] << run_once(variant, made[label], processes, counter) }
+    VARIANTS.each do |label, variant|
+      times[label] << run_once(variant, made[label], processes, counter, :plain).first
+      worst[label] = [worst[label], run_once(variant, made[label], processes, counter, :timed).last].max
+    end
   end
-  samples.transform_values do |runs|
-    [runs.map(&:first).sort[runs.size / 2], runs.map(&:last).max]
-  end
+  times.to_h { |label, runs| [label, [runs.sort[runs.size / 2], worst[label]]] }
 end
 
 Bench.banner
@@ -114,14 +150,16 @@ Dir.mktmpdir do |dir|
 end
 
 puts "\n== summary (targets: Mutex <= 0.15x flock, Semaphore <= 0.25x, worst wait <= 500 ms, " \
-     "hand-off cost <= 1.10x)"
+     "hand-off cost <= 1.10x; floor: one process alone doing every iteration)"
 puts "| processes | Mutex / flock | Semaphore / flock | Mutex with / without hand-off | " \
-     "worst wait Mutex, Semaphore, flock |"
-puts "|---|---|---|---|---|"
+     "worst wait Mutex, Semaphore, flock | floor / flock | Mutex / floor |"
+puts "|---|---|---|---|---|---|---|"
 summary.each do |processes, costs, results|
   flock = costs.fetch("File#flock")
+  mutex = costs.fetch("ProcessShared::Mutex")
+  floor = costs.fetch("one process alone")
   worst = ["ProcessShared::Mutex", "Semaphore#wait+post", "File#flock"].map { |label| results[label].last / 1e6 }
-  puts format("| %d | %.3fx | %.3fx | %.2fx | %.0f, %.0f, %.0f ms |", processes,
-              costs.fetch("ProcessShared::Mutex") / flock, costs.fetch("Semaphore#wait+post") / flock,
-              costs.fetch("ProcessShared::Mutex") / costs.fetch("Mutex without hand-off"), *worst)
+  puts format("| %d | %.3fx | %.3fx | %.2fx | %.0f, %.0f, %.0f ms | %.3fx | %.2fx |", processes,
+              mutex / flock, costs.fetch("Semaphore#wait+post") / flock,
+              mutex / costs.fetch("Mutex without hand-off"), *worst, floor / flock, mutex / floor)
 end

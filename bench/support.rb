@@ -49,22 +49,79 @@ module Bench
     RUBY
   end
 
-  # Runs each entry with benchmark-ips and prints a table: iterations per
-  # second, nanoseconds per iteration and the time ratio to `baseline`.
+  # Rounds of measurement (BENCH_ROUNDS): every round measures every
+  # entry once, starting with a different entry each round.
+  def rounds
+    Integer(ENV.fetch("BENCH_ROUNDS", "5"))
+  end
+
+  # Costs per entry (ns/op, the median over the rounds) that also carry
+  # each entry's time ratio to the baseline measured in the same rounds.
+  class Costs < Hash
+    attr_accessor :ratios
+  end
+
+  # Runs the entries with benchmark-ips in alternating rounds and prints a
+  # table: nanoseconds per iteration (median of the rounds) and the time
+  # ratio to `baseline`, the median of the ratios within each round (so a
+  # machine that slows down for a few seconds slows both sides of a ratio
+  # alike), with the spread of those ratios.
   def compare(title, baseline, entries)
     banner
+    samples = Hash.new { |hash, label| hash[label] = [] }
+    rounds.times do |round|
+      order = entries.to_a.rotate(round % entries.size)
+      measure_round(order).each { |label, cost| samples[label] << cost }
+    end
+    paired_table(title, baseline, samples)
+  end
+
+  # One benchmark-ips pass over `entries` (in that order): label => ns/op.
+  def measure_round(entries)
+    slice = [ips_time * 2 / rounds, 0.2].max
     report = Benchmark.ips(quiet: true) do |x|
-      x.config(time: ips_time, warmup: [ips_time / 2, 0.5].max)
+      x.config(time: slice, warmup: [slice / 2, 0.1].max)
       entries.each { |label, block| x.report(label, &block) }
     end
-    ips = report.entries.to_h { |entry| [entry.label, entry.ips] }
-    table(title, baseline, ips.transform_values { |rate| 1e9 / rate }, unit: "ns/op")
+    report.entries.to_h { |entry| [entry.label, 1e9 / entry.ips] }
+  end
+
+  def paired_table(title, baseline, samples)
+    costs = Costs.new
+    costs.ratios = {}
+    samples.each do |label, series|
+      costs[label] = median(series)
+      costs.ratios[label] = median(series.zip(samples.fetch(baseline)).map { |cost, base| cost / base })
+    end
+    print_paired(title, baseline, costs, samples)
+    costs
+  end
+
+  def print_paired(title, baseline, costs, samples)
+    puts "\n== #{title} (median of #{rounds} alternating rounds)"
+    width = costs.keys.map(&:length).max
+    costs.each do |label, cost|
+      ratios = samples.fetch(label).zip(samples.fetch(baseline)).map { |value, base| value / base }
+      spread = label == baseline ? "(baseline)" : format("(rounds %.3g-%.3gx)", ratios.min, ratios.max)
+      puts format("  %-#{width}s  %12.1f ns/op  %7.3gx %s", label, cost, costs.ratios.fetch(label), spread)
+    end
+  end
+
+  def median(values)
+    sorted = values.sort
+    middle = sorted.size / 2
+    sorted.size.odd? ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2.0
   end
 
   # Prints whether `entry` of `costs` (as returned by `table` or `compare`)
-  # is within `target` times `baseline`'s cost.
+  # is within `target` times `baseline`'s cost (for `compare`'s costs, the
+  # median of the ratios paired within each round).
   def target(costs, entry, baseline, target)
-    ratio = costs.fetch(entry) / costs.fetch(baseline)
+    ratio = if costs.is_a?(Costs)
+              costs.ratios.fetch(entry) / costs.ratios.fetch(baseline)
+            else
+              costs.fetch(entry) / costs.fetch(baseline)
+            end
     puts format("  target: %s <= %.2gx %s: %.3gx, %s", entry, target, baseline, ratio,
                 ratio <= target ? "met" : "MISSED")
   end

@@ -113,10 +113,12 @@ RSpec.configure do |config|
   config.order = :random
   Kernel.srand config.seed
 
-  # No example may hang CI: a deadlock fails after this many seconds.
+  # No example may hang CI: a deadlock fails after this many seconds, or
+  # after its own `deadline:` (metadata) where that is longer: an example
+  # that compiles the crate on a loaded 2-core machine.
   example_deadline = Integer(ENV.fetch("PROCESS_SHARED_EXAMPLE_DEADLINE", "120"))
   config.around do |example|
-    Timeout.timeout(example_deadline) { example.run }
+    Timeout.timeout([example_deadline, example.metadata.fetch(:deadline, 0)].max) { example.run }
   ensure
     reap_forked_children
   end

@@ -192,6 +192,15 @@ mod harness {
             Reached::No
         }
 
+        /// Whether it is stopped at its step (a live holder, frozen), as
+        /// [`Child::outcome`] or [`Child::settled`] found it; no longer once
+        /// let go on.
+        pub fn is_stopped(&self) -> bool {
+            self.status
+                .get()
+                .is_some_and(|status| libc::WIFSTOPPED(status))
+        }
+
         /// Lets a stopped child go on and waits for its operation to end
         /// normally.
         pub fn resume(&self) {
@@ -302,7 +311,7 @@ mod harness {
     /// Every step name of every operation the kill tests cover.
     fn covered() -> Vec<&'static str> {
         use crate::core::{
-            barrier, binary_semaphore, condvar, mutex, rwlock, undo_semaphore, waiter_slots,
+            barrier, binary_semaphore, condvar, mutex, queue, rwlock, undo_semaphore, waiter_slots,
         };
         [
             undo_semaphore::kill_steps::STEPS,
@@ -312,6 +321,7 @@ mod harness {
             condvar::kill_steps::STEPS,
             waiter_slots::kill_steps::STEPS,
             barrier::kill_steps::STEPS,
+            queue::kill_steps::STEPS,
         ]
         .into_iter()
         .flatten()

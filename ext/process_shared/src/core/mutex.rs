@@ -1246,25 +1246,32 @@ pub(crate) mod tests {
         let mutex = Arc::new(Mutex::new().unwrap());
         lock(&mutex);
         let other = Arc::clone(&mutex);
+        let (go, wait_for_go) = std::sync::mpsc::channel::<()>();
         let waiter = std::thread::spawn(move || {
             lock(&other);
+            // Holds the lock until the test has looked at it (or failed).
+            let _ = wait_for_go.recv();
             other.unlock().is_ok()
         });
-        let give_up = monotonic_now() + Duration::from_secs(10);
+        let give_up = monotonic_now() + Duration::from_secs(20);
         while waiters(&mutex) == 0 {
             assert!(monotonic_now() < give_up, "the waiter never waited");
             std::thread::sleep(Duration::from_millis(1));
         }
-        // Woken without the lock after FAIR_AFTER, the waiter becomes heir.
-        std::thread::sleep(FAIR_AFTER * 2);
-        mutex.state().wake.post().unwrap();
+        // Woken without the lock once FAIR_AFTER has passed, the waiter
+        // becomes heir: wake it until it has.
         while mutex.state().heir.load(Ordering::Relaxed) == 0 {
             assert!(monotonic_now() < give_up, "the waiter never became heir");
+            post_unless_pending(&mutex.state().wake);
             std::thread::sleep(Duration::from_millis(1));
         }
+        assert_eq!(mutex.state().fair_at.load(Ordering::Relaxed), 0);
         mutex.unlock().unwrap();
-        // Handed over: the unlocker cannot take it back at once.
+        // Handed over (only a hand-off sets `fair_at`): whether or not the
+        // heir has taken it yet, the unlocker cannot take it back.
+        assert_ne!(mutex.state().fair_at.load(Ordering::Relaxed), 0);
         assert_eq!(mutex.lock_fast(), TryLock::Busy);
+        go.send(()).unwrap();
         assert!(waiter.join().unwrap());
         assert_eq!(mutex.state().heir.load(Ordering::Relaxed), 0);
         assert_eq!(mutex.lock_fast(), TryLock::Acquired);

@@ -51,6 +51,7 @@
 //! is reaped from the slots when another waiter's slice ends.
 
 use super::error::{CoreError, CoreResult};
+use super::kill_step::step;
 use super::mutex::{self, Mutex};
 use super::named::{self, SharedState};
 use super::park::{self, Park};
@@ -110,32 +111,6 @@ impl Cursor {
 
     fn pack(self) -> u64 {
         (u64::from(self.items) << 32) | u64::from(self.position)
-    }
-}
-
-/// Steps of `push` and `pop` at which the crash tests kill a process.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Step {
-    Locked,
-    HalfWritten,
-    Written,
-    Published,
-    HalfRead,
-    Read,
-}
-
-#[cfg(test)]
-thread_local! {
-    static KILL_AT: std::cell::Cell<Option<Step>> = const { std::cell::Cell::new(None) };
-}
-
-/// Test hook: SIGKILLs this process when it reaches `step`.
-#[inline(always)]
-fn reached(_step: Step) {
-    #[cfg(test)]
-    if KILL_AT.with(std::cell::Cell::get) == Some(_step) {
-        // SAFETY: sending SIGKILL to ourselves; it never returns.
-        unsafe { libc::kill(libc::getpid(), libc::SIGKILL) };
     }
 }
 
@@ -398,7 +373,7 @@ impl Queue {
         let Some(_held) = self.lock_until(slice_end)? else {
             return Ok(None);
         };
-        reached(Step::Locked);
+        step!("queue.push.locked");
         if self.is_closed() {
             return Ok(Some(Push::Closed));
         }
@@ -414,17 +389,17 @@ impl Queue {
         let payload_at = (position + RECORD_HEADER) % capacity;
         let half = payload.len() / 2;
         self.write_ring(payload_at, &payload[..half])?;
-        reached(Step::HalfWritten);
+        step!("queue.push.half_written");
         self.write_ring((payload_at + half) % capacity, &payload[half..])?;
         self.write_ring(position, &(payload.len() as u64).to_le_bytes())?;
-        reached(Step::Written);
+        step!("queue.push.written");
         let new_tail = Cursor {
             items: tail.items.wrapping_add(1),
             position: ((position + record) % capacity) as u32,
         };
         // Publication: the item exists from this store on.
         header.tail.store(new_tail.pack(), Ordering::Release);
-        reached(Step::Published);
+        step!("queue.push.published");
         drop(_held);
         self.wake(CONSUMERS, 1);
         Ok(Some(Push::Pushed))
@@ -442,7 +417,7 @@ impl Queue {
         let Some(held) = self.lock_until(slice_end)? else {
             return Ok(None);
         };
-        reached(Step::Locked);
+        step!("queue.pop.locked");
         let head = Cursor::unpack(header.head.load(Ordering::Relaxed));
         let tail = Cursor::unpack(header.tail.load(Ordering::Acquire));
         if head.items == tail.items {
@@ -466,16 +441,16 @@ impl Queue {
         let payload_at = (position + RECORD_HEADER) % capacity;
         let half = payload_len / 2;
         self.read_ring(payload_at, &mut out, half)?;
-        reached(Step::HalfRead);
+        step!("queue.pop.half_read");
         self.read_ring((payload_at + half) % capacity, &mut out, payload_len - half)?;
-        reached(Step::Read);
+        step!("queue.pop.read");
         let new_head = Cursor {
             items: head.items.wrapping_add(1),
             position: ((position + record) % capacity) as u32,
         };
         // Publication: the item leaves the queue with this store.
         header.head.store(new_head.pack(), Ordering::Release);
-        reached(Step::Published);
+        step!("queue.pop.published");
         drop(held);
         self.wake(PRODUCERS, 1);
         Ok(Some(Pop::Item(out)))
@@ -731,6 +706,10 @@ impl PushWaiter<'_> {
 }
 
 #[cfg(test)]
+#[path = "kill_steps/queue.rs"]
+pub(crate) mod kill_steps;
+
+#[cfg(test)]
 mod tests {
     use super::*;
     use crate::core::park::Blocking;
@@ -953,69 +932,6 @@ mod tests {
         }
         let counts = seen.read_bytes(0, 4 * PER_PRODUCER as usize).unwrap();
         assert!(counts.iter().all(|&count| count == 1));
-    }
-
-    /// Runs `operation` in a child that SIGKILLs itself at `step`.
-    fn killed_at(step: Step, operation: impl FnOnce()) {
-        let child = fork_and(|| {
-            KILL_AT.with(|kill| kill.set(Some(step)));
-            operation();
-            7
-        });
-        assert_eq!(exit_code(child), -1, "the child was not killed at {step:?}");
-    }
-
-    #[test]
-    fn a_producer_killed_at_any_step_leaves_the_item_whole_or_absent() {
-        let steps = [
-            Step::Locked,
-            Step::HalfWritten,
-            Step::Written,
-            Step::Published,
-        ];
-        for step in steps {
-            // Positions that make the record wrap around the end, too.
-            for offset in [0usize, 40] {
-                let queue = Queue::new(128, None).unwrap();
-                if offset > 0 {
-                    assert_eq!(try_push(&queue, &[0; 32]), Push::Pushed);
-                    assert!(matches!(try_pop(&queue), Pop::Item(_)));
-                }
-                assert_eq!(try_push(&queue, b"before"), Push::Pushed);
-                killed_at(step, || {
-                    try_push(&queue, &item(9, 50));
-                });
-                assert_eq!(try_pop(&queue), Pop::Item(b"before".to_vec()), "{step:?}");
-                if step == Step::Published {
-                    assert_eq!(try_pop(&queue), Pop::Item(item(9, 50)));
-                }
-                assert_eq!(try_pop(&queue), Pop::Empty, "{step:?}");
-                assert_eq!(try_push(&queue, b"after"), Push::Pushed);
-                assert_eq!(try_pop(&queue), Pop::Item(b"after".to_vec()));
-            }
-        }
-    }
-
-    #[test]
-    fn a_consumer_killed_at_any_step_leaves_the_item_queued_unless_it_was_taken() {
-        let steps = [Step::Locked, Step::HalfRead, Step::Read, Step::Published];
-        for step in steps {
-            let queue = Queue::new(128, None).unwrap();
-            assert_eq!(try_push(&queue, &[0; 40]), Push::Pushed);
-            assert!(matches!(try_pop(&queue), Pop::Item(_)));
-            assert_eq!(try_push(&queue, &item(1, 50)), Push::Pushed);
-            assert_eq!(try_push(&queue, b"second"), Push::Pushed);
-            killed_at(step, || {
-                try_pop(&queue);
-            });
-            if step != Step::Published {
-                assert_eq!(try_pop(&queue), Pop::Item(item(1, 50)), "{step:?}");
-            }
-            assert_eq!(try_pop(&queue), Pop::Item(b"second".to_vec()), "{step:?}");
-            assert_eq!(try_pop(&queue), Pop::Empty);
-            assert_eq!(try_push(&queue, &item(3, 60)), Push::Pushed);
-            assert_eq!(try_pop(&queue), Pop::Item(item(3, 60)));
-        }
     }
 
     mod named_queue {

@@ -7,7 +7,9 @@ use super::fast_path::{self, slow_name};
 use super::guard::method;
 use super::handle::{define_handle_class, handle_class};
 use super::named;
-use super::shared_array_atomic::{element_value, expected_value, signed_delta, update_with_block};
+use super::shared_array_atomic::{
+    element_value, expected_value, signed_delta, update_with_block, Keep,
+};
 use super::typed::This;
 use crate::core::atomic::SharedCounter;
 use magnus::{prelude::*, scan_args::scan_args, Error, RModule, Ruby, Value};
@@ -80,18 +82,21 @@ impl AtomicInteger {
         update_with_block(ruby, &counter.slot())
     }
 
-    fn max(ruby: &Ruby, rb_self: This<Self>, value: Value) -> Result<i64, Error> {
+    /// `max!(value)` and `min!(value)`: the value after keeping the larger
+    /// (smaller).
+    fn keep(ruby: &Ruby, rb_self: This<Self>, value: Value, keep: Keep) -> Result<i64, Error> {
         let candidate = element_value::<i64>(ruby, value, "value")?;
         rb_self
             .handle
-            .with(ruby, |counter| counter.slot().max(candidate))
+            .with(ruby, |counter| keep.apply(&counter.slot(), candidate))
+    }
+
+    fn max(ruby: &Ruby, rb_self: This<Self>, value: Value) -> Result<i64, Error> {
+        Self::keep(ruby, rb_self, value, Keep::Larger)
     }
 
     fn min(ruby: &Ruby, rb_self: This<Self>, value: Value) -> Result<i64, Error> {
-        let candidate = element_value::<i64>(ruby, value, "value")?;
-        rb_self
-            .handle
-            .with(ruby, |counter| counter.slot().min(candidate))
+        Self::keep(ruby, rb_self, value, Keep::Smaller)
     }
 }
 

@@ -110,6 +110,20 @@ fn on_element<T: AtomicInt, R>(
         .or_raise(ruby)
 }
 
+/// Calls `$op::<T>(ruby, array, offset, args…)` for element `$index` of
+/// `$array`, `T` its integer type; `TypeError` for a float array (the
+/// arguments are not evaluated then).
+macro_rules! on_integer_element {
+    ($ruby:expr, $array:expr, $index:expr, $op:ident($($arg:expr),* $(,)?)) => {{
+        let (scalar, offset) = locate($ruby, &$array, $index)?;
+        with_integer_type!(
+            scalar,
+            $op($ruby, &$array, offset $(, $arg)*),
+            else Err(not_integer($ruby, scalar))
+        )
+    }};
+}
+
 fn add<T: AtomicInt + RubyScalar>(
     ruby: &Ruby,
     array: &SharedMemory,
@@ -128,6 +142,7 @@ fn add_method(
     negate: bool,
 ) -> Result<Value, Error> {
     let args = scan_args::<(Value,), (Option<Value>,), (), (), (), ()>(args)?;
+    // Not `on_integer_element!`: the delta is checked before the type.
     let (scalar, offset) = locate(ruby, &rb_self, args.required.0)?;
     let delta = signed_delta(ruby, args.optional.0, negate)?;
     with_integer_type!(scalar, add(ruby, &rb_self, offset, delta), else Err(not_integer(ruby, scalar)))
@@ -170,8 +185,7 @@ fn compare_and_set(
     expected: Value,
     new: Value,
 ) -> Result<bool, Error> {
-    let (scalar, offset) = locate(ruby, &rb_self, index)?;
-    with_integer_type!(scalar, compare_and_set_element(ruby, &rb_self, offset, expected, new), else Err(not_integer(ruby, scalar)))
+    on_integer_element!(ruby, rb_self, index, compare_and_set_element(expected, new))
 }
 
 fn swap_element<T: AtomicInt + RubyScalar>(
@@ -192,8 +206,25 @@ fn get_and_set(
     index: Value,
     new: Value,
 ) -> Result<Value, Error> {
-    let (scalar, offset) = locate(ruby, &rb_self, index)?;
-    with_integer_type!(scalar, swap_element(ruby, &rb_self, offset, new), else Err(not_integer(ruby, scalar)))
+    on_integer_element!(ruby, rb_self, index, swap_element(new))
+}
+
+/// Which value `max!` and `min!` keep.
+#[derive(Clone, Copy)]
+pub enum Keep {
+    Larger,
+    Smaller,
+}
+
+impl Keep {
+    /// Keeps the larger (or smaller) of the element and `candidate`; the
+    /// element after.
+    pub fn apply<T: AtomicInt>(self, slot: &AtomicSlot<'_, T>, candidate: T) -> T {
+        match self {
+            Keep::Larger => slot.max(candidate),
+            Keep::Smaller => slot.min(candidate),
+        }
+    }
 }
 
 fn keep_element<T: AtomicInt + RubyScalar>(
@@ -201,16 +232,10 @@ fn keep_element<T: AtomicInt + RubyScalar>(
     array: &SharedMemory,
     offset: u64,
     candidate: Value,
-    larger: bool,
+    keep: Keep,
 ) -> Result<Value, Error> {
     let candidate = element_value::<T>(ruby, candidate, "value")?;
-    let kept = on_element::<T, _>(ruby, array, offset, |slot| {
-        if larger {
-            slot.max(candidate)
-        } else {
-            slot.min(candidate)
-        }
-    })?;
+    let kept = on_element::<T, _>(ruby, array, offset, |slot| keep.apply(&slot, candidate))?;
     Ok(kept.into_ruby(ruby))
 }
 
@@ -221,8 +246,7 @@ fn max(
     index: Value,
     value: Value,
 ) -> Result<Value, Error> {
-    let (scalar, offset) = locate(ruby, &rb_self, index)?;
-    with_integer_type!(scalar, keep_element(ruby, &rb_self, offset, value, true), else Err(not_integer(ruby, scalar)))
+    on_integer_element!(ruby, rb_self, index, keep_element(value, Keep::Larger))
 }
 
 /// `min!(index, value)`: the element after keeping the smaller.
@@ -232,8 +256,7 @@ fn min(
     index: Value,
     value: Value,
 ) -> Result<Value, Error> {
-    let (scalar, offset) = locate(ruby, &rb_self, index)?;
-    with_integer_type!(scalar, keep_element(ruby, &rb_self, offset, value, false), else Err(not_integer(ruby, scalar)))
+    on_integer_element!(ruby, rb_self, index, keep_element(value, Keep::Smaller))
 }
 
 /// Runs `update`'s CAS loop on `slot`, yielding the current value to the
@@ -268,8 +291,7 @@ fn update_element<T: AtomicInt + RubyScalar>(
 
 /// `update(index) { |value| new }`: the value stored.
 fn update(ruby: &Ruby, rb_self: This<SharedMemory>, index: Value) -> Result<Value, Error> {
-    let (scalar, offset) = locate(ruby, &rb_self, index)?;
-    with_integer_type!(scalar, update_element(ruby, &rb_self, offset), else Err(not_integer(ruby, scalar)))
+    on_integer_element!(ruby, rb_self, index, update_element())
 }
 
 pub fn init(class: RClass) -> Result<(), Error> {

@@ -4,7 +4,7 @@
 //! mark that would make every later `post` a system call.
 
 use super::{BinarySemaphore, AVAILABLE};
-use crate::core::kill_step::{at_every_step, until_or_settled, Child, Death, Reached};
+use crate::core::kill_step::{at_every_step, until_or_settled, Child, Reached};
 use crate::core::park::Blocking;
 use crate::platform::monotonic_now;
 use std::sync::atomic::Ordering::SeqCst;
@@ -37,7 +37,7 @@ fn a_waiter_killed_at_any_step_leaves_no_sleeper_mark() {
         // Exactly one unit, unless the child died between taking it and
         // giving it back.
         let lost = reached == Reached::Yes && plan.step == "binary.wait.taken";
-        let stopped = reached == Reached::Yes && plan.death == Death::Stop;
+        let stopped = child.is_stopped();
         if stopped {
             child.resume();
         }

@@ -92,7 +92,7 @@ fn a_waiter_killed_at_any_step_leaves_the_mutex_and_no_mark() {
         } else {
             signal_under(&condvar, &mutex, plan);
             let reached = child.outcome();
-            if reached == Reached::Yes && plan.death == Death::Stop {
+            if child.is_stopped() {
                 check_live_holder(&mutex, &child, plan);
                 child.resume();
             }
@@ -123,7 +123,7 @@ fn a_signaller_killed_at_any_step_still_wakes_the_sleeper() {
                 mutex.unlock().unwrap();
             });
             let reached = child.outcome();
-            if reached == Reached::Yes && plan.death == Death::Stop {
+            if child.is_stopped() {
                 check_live_holder(&mutex, &child, plan);
                 child.resume();
             }

@@ -5,7 +5,7 @@
 use super::tests::lock;
 use super::{Mutex, TryLock, HANDED_OFF};
 use crate::core::kill_step::{
-    at_every_step, at_first_pass, until_or_settled, Child, Death, Plan, Reached,
+    at_every_step, at_first_pass, until_or_settled, Child, Plan, Reached,
 };
 use crate::core::park::Blocking;
 use crate::core::test_support::{exit_code, fork_and};
@@ -123,11 +123,23 @@ fn check_live_holder_keeps_the_lock(mutex: &Mutex, child: &Child, plan: Plan) {
     assert_eq!(mutex.state().owner.load(SeqCst), 0, "{plan:?}");
 }
 
+/// Locks `mutex`, then forks a child that waits for it (then unlocks),
+/// and returns once the child waits or settled.
+fn spawn_waiter(mutex: &Mutex, plan: Plan) -> Child {
+    lock(mutex);
+    let child = Child::spawn(plan, || {
+        lock(mutex);
+        mutex.unlock().unwrap();
+    });
+    until_or_settled(&child, || mutex.waiting() > 0);
+    child
+}
+
 /// Checks the lock after the child's outcome, as a live holder or a dead
 /// one (`died_before`: a holder had died holding it before the child ran).
 fn finish(mutex: &Mutex, child: &Child, plan: Plan, died_before: bool) -> Reached {
     let reached = child.outcome();
-    if reached == Reached::Yes && plan.death == Death::Stop {
+    if child.is_stopped() {
         check_live_holder_keeps_the_lock(mutex, child, plan);
     } else {
         let holder_died = reached == Reached::Yes && (died_before || held_by(mutex, child));
@@ -166,12 +178,7 @@ fn a_taker_over_killed_at_any_step_leaves_the_lock_recoverable() {
 fn a_waiter_killed_at_any_step_leaves_the_lock_recoverable() {
     at_every_step(CONTENDED, |plan| {
         let mutex = Mutex::new().unwrap();
-        lock(&mutex);
-        let child = Child::spawn(plan, || {
-            lock(&mutex);
-            mutex.unlock().unwrap();
-        });
-        until_or_settled(&child, || mutex.waiting() > 0);
+        let child = spawn_waiter(&mutex, plan);
         mutex.unlock().unwrap();
         finish(&mutex, &child, plan, false)
     });
@@ -181,17 +188,13 @@ fn a_waiter_killed_at_any_step_leaves_the_lock_recoverable() {
 fn a_waiter_killed_as_it_becomes_heir_strands_nothing() {
     at_every_step(BECOMING_HEIR, |plan| {
         let mutex = Mutex::new().unwrap();
-        lock(&mutex);
-        let child = Child::spawn(plan, || {
-            lock(&mutex);
-            mutex.unlock().unwrap();
+        let child = spawn_waiter(&mutex, plan);
+        // Wake it without unlocking until, hungry, it looks again and names
+        // itself heir.
+        until_or_settled(&child, || {
+            super::post_unless_pending(&mutex.state().wake);
+            mutex.state().heir.load(SeqCst) != 0
         });
-        until_or_settled(&child, || mutex.waiting() > 0);
-        // Wake it without unlocking once it is hungry: it looks again and
-        // names itself heir.
-        std::thread::sleep(Duration::from_millis(2));
-        mutex.state().wake.post().unwrap();
-        until_or_settled(&child, || mutex.state().heir.load(SeqCst) != 0);
         mutex.unlock().unwrap();
         finish(&mutex, &child, plan, false)
     });
@@ -201,12 +204,7 @@ fn a_waiter_killed_as_it_becomes_heir_strands_nothing() {
 fn a_waiter_killed_as_it_takes_a_late_heirs_hand_off_strands_nothing() {
     at_first_pass(LATE_HEIR, |plan| {
         let mutex = Mutex::new().unwrap();
-        lock(&mutex);
-        let child = Child::spawn(plan, || {
-            lock(&mutex);
-            mutex.unlock().unwrap();
-        });
-        until_or_settled(&child, || mutex.waiting() > 0);
+        let child = spawn_waiter(&mutex, plan);
         // Another waiter is heir; the unlock hands the lock to it.
         mutex.state().heir.store(gone_heir(), SeqCst);
         mutex.state().fair_at.store(0, SeqCst);

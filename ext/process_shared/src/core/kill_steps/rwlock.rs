@@ -5,7 +5,7 @@
 use super::{Attempt, ReadWriteLock};
 use crate::core::holders::{key_pid, process_key, Owner, SLOTS};
 use crate::core::identity::ProcessIdentity;
-use crate::core::kill_step::{at_every_step, until_or_settled, Child, Death, Plan, Reached};
+use crate::core::kill_step::{at_every_step, until_or_settled, Child, Plan, Reached};
 use crate::core::park::Blocking;
 use crate::core::test_support::{exit_code, fork_and};
 use crate::platform::monotonic_now;
@@ -83,6 +83,41 @@ fn in_ms(ms: u64) -> Option<Duration> {
     Some(monotonic_now() + Duration::from_millis(ms))
 }
 
+/// A read or a write hold.
+#[derive(Clone, Copy)]
+enum Hold {
+    Read,
+    Write,
+}
+
+impl Hold {
+    /// Takes the hold without waiting (it must be free).
+    fn take_now(self, lock: &ReadWriteLock) {
+        let attempt = match self {
+            Hold::Read => lock.try_read(me()),
+            Hold::Write => lock.try_write(me()),
+        };
+        assert_eq!(attempt.unwrap(), Attempt::Acquired);
+    }
+
+    /// Waits for the hold until `deadline`: whether it was taken.
+    fn take(self, lock: &ReadWriteLock, deadline: Option<Duration>) -> bool {
+        match self {
+            Hold::Read => lock.acquire_read(&mut Blocking, me(), deadline),
+            Hold::Write => lock.acquire_write(&mut Blocking, me(), deadline),
+        }
+        .unwrap()
+    }
+
+    fn release(self, lock: &ReadWriteLock) {
+        match self {
+            Hold::Read => lock.release_read(me()),
+            Hold::Write => lock.release_write(me()),
+        }
+        .unwrap();
+    }
+}
+
 /// The child is dead, the parent holds nothing: the lock comes back (the
 /// next writer told that the last one died holding it exactly when one
 /// did), and is as new.
@@ -140,7 +175,7 @@ fn check_live_holder_keeps_its_hold(lock: &ReadWriteLock, child: &Child, plan: P
 /// whether a writer holding the lock is dead already, before the child).
 fn finish(lock: &ReadWriteLock, child: &Child, plan: Plan, died_holding: bool) -> Reached {
     let reached = child.outcome();
-    if reached == Reached::Yes && plan.death == Death::Stop {
+    if child.is_stopped() {
         check_live_holder_keeps_its_hold(lock, child, plan);
     } else {
         let held = died_holding || lock.is_write_locked();
@@ -149,57 +184,51 @@ fn finish(lock: &ReadWriteLock, child: &Child, plan: Plan, died_holding: bool) -
     reached
 }
 
+/// A child that takes `hold` uncontended and releases it, stopped at `plan`.
+fn round_trip(hold: Hold, plan: Plan) -> Reached {
+    let lock = ReadWriteLock::new().unwrap();
+    let child = Child::spawn(plan, || {
+        hold.take_now(&lock);
+        hold.release(&lock);
+    });
+    finish(&lock, &child, plan, false)
+}
+
+/// A child that waits for `hold` while the parent holds `blocking`, then
+/// releases it, stopped at `plan`; the parent lets go once it sleeps.
+fn waiting(hold: Hold, blocking: Hold, plan: Plan) -> Reached {
+    let lock = ReadWriteLock::new().unwrap();
+    blocking.take_now(&lock);
+    let child = Child::spawn(plan, || {
+        assert!(hold.take(&lock, soon()));
+        hold.release(&lock);
+    });
+    until_or_settled(&child, || lock.holders.sleepers_marked());
+    blocking.release(&lock);
+    finish(&lock, &child, plan, false)
+}
+
 #[test]
 fn a_reader_killed_at_any_step_leaves_the_lock_whole() {
-    at_every_step(READ_ROUND_TRIP, |plan| {
-        let lock = ReadWriteLock::new().unwrap();
-        let child = Child::spawn(plan, || {
-            assert_eq!(lock.try_read(me()).unwrap(), Attempt::Acquired);
-            lock.release_read(me()).unwrap();
-        });
-        finish(&lock, &child, plan, false)
-    });
+    at_every_step(READ_ROUND_TRIP, |plan| round_trip(Hold::Read, plan));
 }
 
 #[test]
 fn a_writer_killed_at_any_step_leaves_the_lock_recoverable() {
-    at_every_step(WRITE_ROUND_TRIP, |plan| {
-        let lock = ReadWriteLock::new().unwrap();
-        let child = Child::spawn(plan, || {
-            assert_eq!(lock.try_write(me()).unwrap(), Attempt::Acquired);
-            lock.release_write(me()).unwrap();
-        });
-        finish(&lock, &child, plan, false)
-    });
+    at_every_step(WRITE_ROUND_TRIP, |plan| round_trip(Hold::Write, plan));
 }
 
 #[test]
 fn a_writer_killed_while_waiting_for_a_reader_leaves_the_lock_recoverable() {
     at_every_step(WRITER_WAITING, |plan| {
-        let lock = ReadWriteLock::new().unwrap();
-        assert_eq!(lock.try_read(me()).unwrap(), Attempt::Acquired);
-        let child = Child::spawn(plan, || {
-            assert!(lock.acquire_write(&mut Blocking, me(), soon()).unwrap());
-            lock.release_write(me()).unwrap();
-        });
-        until_or_settled(&child, || lock.holders.sleepers_marked());
-        lock.release_read(me()).unwrap();
-        finish(&lock, &child, plan, false)
+        waiting(Hold::Write, Hold::Read, plan)
     });
 }
 
 #[test]
 fn a_reader_killed_while_waiting_for_a_writer_leaves_the_lock_whole() {
     at_every_step(READER_WAITING, |plan| {
-        let lock = ReadWriteLock::new().unwrap();
-        assert_eq!(lock.try_write(me()).unwrap(), Attempt::Acquired);
-        let child = Child::spawn(plan, || {
-            assert!(lock.acquire_read(&mut Blocking, me(), soon()).unwrap());
-            lock.release_read(me()).unwrap();
-        });
-        until_or_settled(&child, || lock.holders.sleepers_marked());
-        lock.release_write(me()).unwrap();
-        finish(&lock, &child, plan, false)
+        waiting(Hold::Read, Hold::Write, plan)
     });
 }
 
@@ -219,7 +248,7 @@ fn a_writer_killed_while_giving_up_lets_readers_in_again() {
         });
         assert_eq!(exit_code(reader), 0, "{plan:?}");
         lock.release_read(me()).unwrap();
-        if reached == Reached::Yes && plan.death == Death::Stop {
+        if child.is_stopped() {
             check_live_holder_keeps_its_hold(&lock, &child, plan);
         } else {
             check_recovered(&lock, plan, false);
@@ -239,7 +268,7 @@ fn a_reader_killed_while_recovering_a_dead_writer_loses_no_news_of_it() {
             lock.release_read(me()).unwrap();
         });
         let reached = child.outcome();
-        if reached == Reached::Yes && plan.death == Death::Stop {
+        if child.is_stopped() {
             // Whoever recovers the dead writer first, the next writer hears
             // of it, once.
             assert!(lock

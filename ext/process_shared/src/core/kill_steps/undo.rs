@@ -123,7 +123,7 @@ fn check_live_holder_keeps_its_units(sem: &UndoSemaphore, child: &Child, held: u
 
 fn finish(sem: &UndoSemaphore, child: &Child, held: u32, plan: Plan) -> Reached {
     let reached = child.outcome();
-    if reached == Reached::Yes && plan.death == Death::Stop {
+    if child.is_stopped() {
         check_live_holder_keeps_its_units(sem, child, held, plan);
     } else {
         check_recovered(sem, held, plan);
@@ -182,7 +182,7 @@ fn a_post_killed_while_waking_a_sleeper_still_serves_it() {
                 waiter.join().unwrap(),
                 "{plan:?}: the sleeper was not served"
             );
-            if reached == Reached::Yes && plan.death == Death::Stop {
+            if child.is_stopped() {
                 check_live_holder_keeps_its_units(&sem, &child, 2, plan);
             } else {
                 check_recovered(&sem, 2, plan);

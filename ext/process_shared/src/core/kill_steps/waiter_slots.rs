@@ -4,7 +4,7 @@
 //! system call.
 
 use super::WaiterSlots;
-use crate::core::kill_step::{at_every_step, Child, Death, Plan, Reached};
+use crate::core::kill_step::{at_every_step, Child, Plan, Reached};
 use crate::core::region::SharedRegion;
 use crate::core::test_support::{exit_code, fork_and};
 
@@ -25,19 +25,16 @@ fn table(region: &SharedRegion) -> &WaiterSlots {
 
 fn check(table: &WaiterSlots, child: &Child, plan: Plan) -> Reached {
     let reached = child.outcome();
-    if reached == Reached::Yes && plan.death == Death::Stop {
-        let before: Vec<u64> = table
-            .slots
-            .iter()
-            .map(|slot| slot.load(super::Ordering::SeqCst))
-            .collect();
+    if child.is_stopped() {
+        let slots = || -> Vec<u64> {
+            let slots = table.slots.iter();
+            slots
+                .map(|slot| slot.load(super::Ordering::SeqCst))
+                .collect()
+        };
+        let before = slots();
         table.reap_dead();
-        let after: Vec<u64> = table
-            .slots
-            .iter()
-            .map(|slot| slot.load(super::Ordering::SeqCst))
-            .collect();
-        assert_eq!(before, after, "{plan:?}: a live waiter was reaped");
+        assert_eq!(before, slots(), "{plan:?}: a live waiter was reaped");
         child.resume();
     }
     assert_eq!(table.count(0), 0, "{plan:?}");
@@ -48,10 +45,14 @@ fn check(table: &WaiterSlots, child: &Child, plan: Plan) -> Reached {
     reached
 }
 
+fn new_region() -> SharedRegion {
+    SharedRegion::new(std::mem::size_of::<WaiterSlots>()).unwrap()
+}
+
 #[test]
 fn a_waiter_killed_at_any_step_is_counted_out() {
     at_every_step(REGISTERING, |plan| {
-        let region = SharedRegion::new(std::mem::size_of::<WaiterSlots>()).unwrap();
+        let region = new_region();
         let table = table(&region);
         let child = Child::spawn(plan, || drop(table.register(0)));
         check(table, &child, plan)
@@ -61,7 +62,7 @@ fn a_waiter_killed_at_any_step_is_counted_out() {
 #[test]
 fn a_reaper_killed_at_any_step_leaves_nobody_counted() {
     at_every_step(REAPING, |plan| {
-        let region = SharedRegion::new(std::mem::size_of::<WaiterSlots>()).unwrap();
+        let region = new_region();
         let table = table(&region);
         let dead = fork_and(|| {
             std::mem::forget(table.register(0));
