@@ -11,8 +11,9 @@
 # elsewhere falls on all of them alike. The table gives the median wall time
 # (from the children's start barrier to the last one's end) and the median
 # CPU time of the 4 children together; the ratios are medians of the ratios
-# measured within one round. BENCH_RUNS sets the rounds (default 9),
-# BENCH_ITERATIONS the increments per process. PROCESS_SHARED_WRITE_PREFETCH=0
+# measured within one round (the targets use those). BENCH_ROUNDS sets the
+# rounds (default 9 here: 4-process runs are noisier than single-process
+# ones), BENCH_ITERATIONS the increments per process. PROCESS_SHARED_WRITE_PREFETCH=0
 # runs the atomic adds without their write prefetch, for comparison.
 
 require_relative "support"
@@ -20,7 +21,7 @@ require "raindrops"
 
 PROCESSES = 4
 INCREMENTS = Integer(ENV.fetch("BENCH_ITERATIONS", "100000"))
-ROUNDS = Integer(ENV.fetch("BENCH_RUNS", "9"))
+ROUNDS = Integer(ENV.fetch("BENCH_ROUNDS", "9"))
 BASELINE = "Raindrops#incr"
 
 Bench.banner
@@ -55,31 +56,29 @@ def measure(label, (reset, work, count), cpu)
   [wall, cpu.to_a.sum / 1e9]
 end
 
-def median(values)
-  sorted = values.sort
-  sorted[sorted.size / 2]
-end
-
 labels = contenders.keys
 samples = labels.to_h { |label| [label, []] }
 ROUNDS.times do |round|
   labels.rotate(round).each { |label| samples[label] << measure(label, contenders[label], cpu) }
 end
 
-walls = samples.transform_values { |runs| median(runs.map(&:first)) * 1000 }
-cpus = samples.transform_values { |runs| median(runs.map(&:last)) * 1000 }
+walls = samples.transform_values { |runs| Bench.median(runs.map(&:first)) * 1000 }
+cpus = samples.transform_values { |runs| Bench.median(runs.map(&:last)) * 1000 }
 title = "#{PROCESSES} processes x #{INCREMENTS} increments of one counter, median of #{ROUNDS} alternating rounds"
 Bench.table("#{title}: wall time", BASELINE, walls, unit: "ms")
 Bench.table("#{title}: CPU time of the #{PROCESSES} children", BASELINE, cpus, unit: "ms")
 
-# The median of the per-round ratios to the baseline (each measured next to
-# it, under the same load).
-paired = labels.to_h do |label|
-  ratios = samples[label].zip(samples[BASELINE]).map { |(wall, _), (base, _)| wall / base }
-  [label, median(ratios)]
+# The median of the per-round wall-time ratios to the baseline (each
+# measured next to it, under the same load): what the targets compare.
+round_ratios = samples.transform_values do |runs|
+  runs.zip(samples[BASELINE]).map { |(wall, _), (base, _)| wall / base }
 end
-puts "\n  wall-time ratio to #{BASELINE}, median of the #{ROUNDS} rounds' own ratios:"
-labels.each { |label| puts format("    %-24s %.3gx", label, paired[label]) }
+paired = Bench::Costs.new.merge!(walls)
+paired.ratios = round_ratios.transform_values { |ratios| Bench.median(ratios) }
+puts "\n  wall-time ratio to #{BASELINE}, median of the #{ROUNDS} rounds' own ratios (spread):"
+round_ratios.each do |label, ratios|
+  puts format("    %-24s %.3gx (%.3g-%.3gx)", label, paired.ratios[label], ratios.min, ratios.max)
+end
 puts
-Bench.target(walls, "AtomicInteger#increment", BASELINE, 1.0)
-Bench.target(walls, "SharedArray#increment", BASELINE, 1.0)
+Bench.target(paired, "AtomicInteger#increment", BASELINE, 1.0)
+Bench.target(paired, "SharedArray#increment", BASELINE, 1.0)
