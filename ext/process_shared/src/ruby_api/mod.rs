@@ -41,6 +41,11 @@ use magnus::{Error, Ruby};
 /// Defines `ProcessShared` and every native class under it.
 pub fn init(ruby: &Ruby) -> Result<(), Error> {
     crate::core::identity::install();
+    // `PROCESS_SHARED_WRITE_PREFETCH=0` leaves it off: a benchmarking knob
+    // (`bench/counter.rb`, with and without).
+    if std::env::var_os("PROCESS_SHARED_WRITE_PREFETCH").is_none_or(|value| value != "0") {
+        crate::core::atomic::detect_write_prefetch();
+    }
     let namespace = ruby.define_module("ProcessShared")?;
     errors::init(ruby, namespace)?;
     guard::init(ruby, namespace)?;
