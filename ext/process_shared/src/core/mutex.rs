@@ -8,7 +8,7 @@
 //! |--------------|---------|------------------------------------------------------|
 //! | `owner`      | u64     | 0 when free, else the holder's process key           |
 //! | `thread`     | u64     | the holding thread's token (0 while none recorded)   |
-//! | `depth`      | u64     | reentrancy depth; only the holder touches it         |
+//! | `reentries`  | u64     | entries beyond the first (`Monitor`); only the holder touches it |
 //! | `waiters`    | u32     | threads sleeping, or about to sleep, on `wake`       |
 //! | `owner_died` | u32     | 1 while the current hold was taken from a dead holder |
 //! | `heir`       | u64     | ticket of a waiter that waited over `FAIR_AFTER`, or 0 |
@@ -30,6 +30,12 @@
 //! ever writes its own token there, so a thread that reads its own token
 //! knows it holds the lock: `owned?`, `locked?` and the owner checks of
 //! `unlock` are plain loads, no system call.
+//!
+//! `reentries` and `owner_died` are 0 whenever the word is free: every
+//! release that finds either set clears both before it frees the word, and
+//! a take-over (the only hold that can find them set, left by a holder that
+//! died) writes both. So an uncontended `lock` writes nothing but the word
+//! and `thread`, and `unlock` nothing but `thread` and the word.
 //!
 //! The semaphore only puts waiters to sleep. A waiter counts itself in
 //! `waiters`, then retries the compare-and-swap after every wake-up.
@@ -171,7 +177,7 @@ pub const STATE_LEN: usize = std::mem::size_of::<State>();
 struct State {
     owner: AtomicU64,
     thread: AtomicU64,
-    depth: AtomicU64,
+    reentries: AtomicU64,
     waiters: AtomicU32,
     owner_died: AtomicU32,
     heir: AtomicU64,
@@ -246,31 +252,29 @@ impl Mutex {
         self.state().waiting.count(0)
     }
 
-    /// Whether another fiber of the calling thread (same process) holds the
-    /// lock, `owner` being the caller's token.
-    fn held_by_other_fiber(&self, owner: u64) -> bool {
-        let state = self.state();
-        let holder = state.thread.load(Ordering::Relaxed);
-        holder != owner
-            && thread_part(holder) == thread_part(owner)
-            && state.owner.load(Ordering::Relaxed) == my_key()
-    }
-
     /// True while the caller holds the lock and took it over from a holder
     /// that died holding it.
     pub fn previous_owner_died(&self) -> bool {
         self.is_owned() && self.state().owner_died.load(Ordering::Relaxed) != 0
     }
 
-    fn record_hold(&self, owner: u64, owner_died: bool) {
-        let state = self.state();
-        state.thread.store(owner, Ordering::Relaxed);
+    /// Names the thread of a hold just taken from a free or handed-off
+    /// word (whose `reentries` and `owner_died` are 0, see the module
+    /// comment).
+    #[inline(always)]
+    fn record_hold(&self, owner: u64) {
+        self.state().thread.store(owner, Ordering::Relaxed);
         step!("mutex.hold.thread");
-        state.depth.store(1, Ordering::Relaxed);
+    }
+
+    /// Records a hold taken over from a dead holder, which may have died
+    /// entered several times, or holding it from a dead holder itself.
+    fn record_take_over(&self, owner: u64) {
+        let state = self.state();
+        self.record_hold(owner);
+        state.reentries.store(0, Ordering::Relaxed);
         step!("mutex.hold.depth");
-        state
-            .owner_died
-            .store(u32::from(owner_died), Ordering::Relaxed);
+        state.owner_died.store(1, Ordering::Relaxed);
     }
 
     /// Takes the lock if it is free: one compare-and-swap, no system call.
@@ -285,17 +289,21 @@ impl Mutex {
 
     /// Takes the lock for `owner` if the owner word is `from` (0, or
     /// [`HANDED_OFF`]).
+    #[inline]
     fn try_acquire_from(&self, from: u64, owner: u64) -> bool {
-        let taken = self
-            .state()
+        self.take_from(from, owner, my_key()).is_ok()
+    }
+
+    /// Takes the lock for `owner`, whose process key is `key`, if the owner
+    /// word is `from`; else the word as found.
+    #[inline(always)]
+    fn take_from(&self, from: u64, owner: u64, key: u64) -> Result<(), u64> {
+        self.state()
             .owner
-            .compare_exchange(from, my_key(), Ordering::Acquire, Ordering::Relaxed)
-            .is_ok();
-        if taken {
-            step!("mutex.lock.taken");
-            self.record_hold(owner, false);
-        }
-        taken
+            .compare_exchange(from, key, Ordering::Acquire, Ordering::Relaxed)?;
+        step!("mutex.lock.taken");
+        self.record_hold(owner);
+        Ok(())
     }
 
     /// Takes the lock over if its holder has exited without releasing it.
@@ -331,7 +339,7 @@ impl Mutex {
             .is_ok();
         if taken {
             step!("mutex.takeover.taken");
-            self.record_hold(owner, true);
+            self.record_take_over(owner);
         }
         taken
     }
@@ -355,15 +363,29 @@ impl Mutex {
         self.lock_fast_as(current_owner())
     }
 
-    /// [`Mutex::lock_fast`] for the caller whose owner token is `owner`
-    /// (read by a caller that has it at hand more cheaply).
+    /// [`Mutex::lock_fast`] for the caller whose token is `owner` (see
+    /// `identity::current_owner`): one compare-and-swap when the lock is
+    /// free.
     #[inline]
     pub fn lock_fast_as(&self, owner: u64) -> TryLock {
-        if self.is_owned_by(owner) {
+        let key = my_key();
+        match self.take_from(0, owner, key) {
+            Ok(()) => TryLock::Acquired,
+            Err(holder) => self.not_taken(holder, owner, key),
+        }
+    }
+
+    /// Why the caller `owner` (process key `key`) could not take the lock
+    /// whose owner word was `holder`.
+    #[cold]
+    fn not_taken(&self, holder: u64, owner: u64, key: u64) -> TryLock {
+        if holder != key {
+            return TryLock::Busy;
+        }
+        let thread = self.state().thread.load(Ordering::Relaxed);
+        if thread == owner {
             TryLock::AlreadyOwned
-        } else if self.try_acquire_as(owner) {
-            TryLock::Acquired
-        } else if self.held_by_other_fiber(owner) {
+        } else if thread_part(thread) == thread_part(owner) {
             TryLock::HeldByOtherFiber
         } else {
             TryLock::Busy
@@ -461,47 +483,57 @@ impl Mutex {
 
     /// Releases a lock the calling thread holds, whatever its depth.
     pub fn unlock(&self) -> CoreResult<()> {
-        self.unlock_as(current_owner())
+        if self.unlock_as(current_owner()) {
+            Ok(())
+        } else {
+            Err(self.not_owned())
+        }
     }
 
-    /// [`Mutex::unlock`] for the caller whose owner token is `owner`.
+    /// Releases the lock, whatever its depth, if the caller whose token is
+    /// `owner` holds it; `false`, with nothing changed, otherwise.
     #[inline]
-    pub fn unlock_as(&self, owner: u64) -> CoreResult<()> {
-        self.check_owner_as(owner)?;
-        self.release();
-        Ok(())
+    pub fn unlock_as(&self, owner: u64) -> bool {
+        let held = self.is_owned_by(owner);
+        if held {
+            self.release();
+        }
+        held
     }
 
     fn check_owner(&self) -> CoreResult<()> {
-        self.check_owner_as(current_owner())
+        if self.is_owned() {
+            Ok(())
+        } else {
+            Err(self.not_owned())
+        }
     }
 
-    #[inline]
-    fn check_owner_as(&self, owner: u64) -> CoreResult<()> {
-        if self.is_owned_by(owner) {
-            Ok(())
-        } else if self.is_locked() {
-            Err(CoreError::Misuse(
+    /// The error of an unlock by a caller that does not hold the lock.
+    #[cold]
+    fn not_owned(&self) -> CoreError {
+        if self.is_locked() {
+            CoreError::Misuse(
                 "Attempt to unlock a mutex which is locked by another thread or process".into(),
-            ))
+            )
         } else {
-            Err(CoreError::Misuse(
-                "Attempt to unlock a mutex which is not locked".into(),
-            ))
+            CoreError::Misuse("Attempt to unlock a mutex which is not locked".into())
         }
     }
 
     /// Releases the lock, or hands it to a woken waiter when one is
     /// hungry (see the module comment); the caller must hold it.
+    #[inline(always)]
     fn release(&self) {
         let state = self.state();
         state.thread.store(0, Ordering::Relaxed);
         step!("mutex.unlock.thread_cleared");
-        state.owner_died.store(0, Ordering::Relaxed);
-        step!("mutex.unlock.flag_cleared");
-        let hand_off = state.heir.load(Ordering::Relaxed) != 0
-            && state.waiters.load(Ordering::Relaxed) > 0
-            && self.time_to_be_fair();
+        if state.reentries.load(Ordering::Relaxed) != 0
+            || state.owner_died.load(Ordering::Relaxed) != 0
+        {
+            self.clear_hold();
+        }
+        let hand_off = state.heir.load(Ordering::Relaxed) != 0 && self.time_to_hand_off();
         step!("mutex.unlock.decided");
         // Sequentially consistent: pairs with the waiter's fence (see the
         // module comment), and no fence of its own is needed.
@@ -509,18 +541,46 @@ impl Mutex {
             .owner
             .swap(if hand_off { HANDED_OFF } else { 0 }, Ordering::SeqCst);
         step!("mutex.unlock.released");
-        if hand_off {
-            post_unless_pending(&state.heir_wake);
-        } else if state.waiters.load(Ordering::SeqCst) > 0 {
-            // Read after freeing the word: pairs with the heir's fence in
-            // `Waiter::claim_heir`, so a new heir either sees the lock free
-            // or is woken here.
-            if state.heir.load(Ordering::SeqCst) == 0 {
-                post_unless_pending(&state.wake);
-            } else {
-                post_unless_pending(&state.heir_wake);
-            }
+        if hand_off || state.waiters.load(Ordering::SeqCst) > 0 {
+            self.wake_after_release(hand_off);
         }
+    }
+
+    /// Whether an unlock that found an heir hands the lock over: someone
+    /// still waits and it is [`Mutex::time_to_be_fair`].
+    #[cold]
+    #[inline(never)]
+    fn time_to_hand_off(&self) -> bool {
+        self.state().waiters.load(Ordering::Relaxed) > 0 && self.time_to_be_fair()
+    }
+
+    /// The wake-up after [`Mutex::release`] freed the word with someone
+    /// waiting, or handed it over (`hand_off`): out of line, so that the
+    /// uncontended unlock stays small enough to inline.
+    #[cold]
+    #[inline(never)]
+    fn wake_after_release(&self, hand_off: bool) {
+        let state = self.state();
+        // Read after freeing the word: pairs with the heir's fence in
+        // `Waiter::claim_heir`, so a new heir either sees the lock free or
+        // is woken here.
+        if hand_off || state.heir.load(Ordering::SeqCst) != 0 {
+            post_unless_pending(&state.heir_wake);
+        } else {
+            post_unless_pending(&state.wake);
+        }
+    }
+
+    /// Leaves `reentries` and `owner_died` at 0 for the next holder (see
+    /// the module comment): only after a take-over or an unlock of a
+    /// monitor entered more than once.
+    #[cold]
+    #[inline(never)]
+    fn clear_hold(&self) {
+        let state = self.state();
+        state.reentries.store(0, Ordering::Relaxed);
+        state.owner_died.store(0, Ordering::Relaxed);
+        step!("mutex.unlock.flag_cleared");
     }
 
     /// Wakes a waiter sleeping on `wake` (see [`post_unless_pending`]).
@@ -549,19 +609,31 @@ impl Mutex {
 
     /// `Monitor#enter`'s fast path, no system call: one level deeper if the
     /// caller holds the lock (`Acquired`), else as [`Mutex::lock_fast`].
-    /// Asks who the caller is once.
     pub fn enter_fast(&self) -> CoreResult<TryLock> {
         self.enter_fast_as(current_owner())
     }
 
-    /// [`Mutex::enter_fast`] for the caller whose owner token is `owner`.
+    /// [`Mutex::enter_fast`] for the caller whose token is `owner`: one
+    /// compare-and-swap when the lock is free, none when the caller holds
+    /// it (the word is read first, so reentry costs no failed
+    /// compare-and-swap).
     #[inline]
     pub fn enter_fast_as(&self, owner: u64) -> CoreResult<TryLock> {
-        if self.is_owned_by(owner) {
-            self.deepen()?;
-            return Ok(TryLock::Acquired);
+        let key = my_key();
+        let holder = match self.state().owner.load(Ordering::Relaxed) {
+            0 => match self.take_from(0, owner, key) {
+                Ok(()) => return Ok(TryLock::Acquired),
+                Err(holder) => holder,
+            },
+            holder => holder,
+        };
+        match self.not_taken(holder, owner, key) {
+            TryLock::AlreadyOwned => {
+                self.deepen()?;
+                Ok(TryLock::Acquired)
+            }
+            other => Ok(other),
         }
-        Ok(self.lock_fast_as(owner))
     }
 
     /// Called by the heir that took a hand-off: spaces the next hand-off by
@@ -599,53 +671,60 @@ impl Mutex {
         Ok(true)
     }
 
+    #[cold]
     fn deepen(&self) -> CoreResult<()> {
-        let depth = &self.state().depth;
-        let deeper = depth
+        let reentries = &self.state().reentries;
+        let deeper = reentries
             .load(Ordering::Relaxed)
             .checked_add(1)
             .ok_or_else(|| CoreError::OutOfRange("monitor entered too many times".to_string()))?;
-        depth.store(deeper, Ordering::Relaxed);
+        reentries.store(deeper, Ordering::Relaxed);
         Ok(())
     }
 
     /// Reentrant exit (`Monitor#exit`): one level up, releasing the lock
     /// when the outermost entry exits. `Misuse` unless the caller holds it.
     pub fn exit_once(&self) -> CoreResult<()> {
-        self.exit_once_as(current_owner())
+        if self.exit_once_as(current_owner()) {
+            Ok(())
+        } else {
+            Err(CoreError::Misuse(
+                "current thread of this process does not own the monitor".into(),
+            ))
+        }
     }
 
-    /// [`Mutex::exit_once`] for the caller whose owner token is `owner`.
+    /// [`Mutex::exit_once`] for the caller whose token is `owner`: `false`,
+    /// with nothing changed, unless it holds the lock.
     #[inline]
-    pub fn exit_once_as(&self, owner: u64) -> CoreResult<()> {
+    pub fn exit_once_as(&self, owner: u64) -> bool {
         if !self.is_owned_by(owner) {
-            return Err(CoreError::Misuse(
-                "current thread of this process does not own the monitor".into(),
-            ));
+            return false;
         }
-        let depth = &self.state().depth;
-        match depth.load(Ordering::Relaxed) {
-            0 | 1 => self.release(),
-            deeper => depth.store(deeper - 1, Ordering::Relaxed),
+        let reentries = &self.state().reentries;
+        match reentries.load(Ordering::Relaxed) {
+            0 => self.release(),
+            more => reentries.store(more - 1, Ordering::Relaxed),
         }
-        Ok(())
+        true
     }
 
     /// Releases the caller's hold entirely for a condition wait and returns
-    /// the depth to restore with [`Mutex::resume_hold`] after locking again.
+    /// the reentries to restore with [`Mutex::resume_hold`] after locking
+    /// again.
     pub fn release_for_wait(&self) -> CoreResult<u64> {
         self.check_owner()?;
-        let depth = self.state().depth.load(Ordering::Relaxed);
+        let reentries = self.state().reentries.load(Ordering::Relaxed);
         self.release();
-        Ok(depth)
+        Ok(reentries)
     }
 
-    /// Restores the depth saved by [`Mutex::release_for_wait`]; the caller
-    /// must hold the lock again.
-    pub fn resume_hold(&self, depth: u64) {
+    /// Restores the reentries saved by [`Mutex::release_for_wait`]; the
+    /// caller must hold the lock again.
+    pub fn resume_hold(&self, reentries: u64) {
         if self.is_owned() {
             step!("mutex.resume.relocked");
-            self.state().depth.store(depth.max(1), Ordering::Relaxed);
+            self.state().reentries.store(reentries, Ordering::Relaxed);
         }
     }
 }

@@ -68,6 +68,23 @@ pub trait LockClass {
     /// Gives it back; `false`, with nothing changed, when the checked
     /// method must do it (and raise).
     fn exit_now(lock: &Resource<Self>) -> bool;
+    /// Who calls, for a lock whose holder is a fiber (0 for the others):
+    /// `synchronize` asks once for both [`LockClass::enter_by`] and
+    /// [`LockClass::exit_by`], since its block ends in the fiber it began in.
+    #[inline(always)]
+    fn caller() -> u64 {
+        0
+    }
+    /// [`LockClass::enter_now`] for the caller [`LockClass::caller`] named.
+    #[inline(always)]
+    fn enter_by(lock: &Resource<Self>, _caller: u64) -> bool {
+        Self::enter_now(lock)
+    }
+    /// [`LockClass::exit_now`] for the caller [`LockClass::caller`] named.
+    #[inline(always)]
+    fn exit_by(lock: &Resource<Self>, _caller: u64) -> bool {
+        Self::exit_now(lock)
+    }
 }
 
 /// What the objects of a lock's class hold.
@@ -78,14 +95,29 @@ impl LockClass for Mutex {
     const ENTER: &'static [&'static str] = &["lock"];
     const EXIT: &'static [&'static str] = &["unlock"];
 
-    #[inline]
+    #[inline(always)]
     fn enter_now(mutex: &CoreMutex) -> bool {
-        mutex.lock_fast_as(current_token_with_gvl()) == TryLock::Acquired
+        Self::enter_by(mutex, Self::caller())
     }
 
-    #[inline]
+    #[inline(always)]
     fn exit_now(mutex: &CoreMutex) -> bool {
-        mutex.unlock_as(current_token_with_gvl()).is_ok()
+        Self::exit_by(mutex, Self::caller())
+    }
+
+    #[inline(always)]
+    fn caller() -> u64 {
+        current_token_with_gvl()
+    }
+
+    #[inline(always)]
+    fn enter_by(mutex: &CoreMutex, caller: u64) -> bool {
+        mutex.lock_fast_as(caller) == TryLock::Acquired
+    }
+
+    #[inline(always)]
+    fn exit_by(mutex: &CoreMutex, caller: u64) -> bool {
+        mutex.unlock_as(caller)
     }
 }
 
@@ -96,17 +128,29 @@ impl LockClass for Monitor {
     const SYNCHRONIZE: &'static [&'static str] = &["synchronize", "mon_synchronize"];
     const RETURNS: Returns = Returns::Nil;
 
-    #[inline]
+    #[inline(always)]
     fn enter_now(monitor: &CoreMutex) -> bool {
-        matches!(
-            monitor.enter_fast_as(current_token_with_gvl()),
-            Ok(TryLock::Acquired)
-        )
+        Self::enter_by(monitor, Self::caller())
     }
 
-    #[inline]
+    #[inline(always)]
     fn exit_now(monitor: &CoreMutex) -> bool {
-        monitor.exit_once_as(current_token_with_gvl()).is_ok()
+        Self::exit_by(monitor, Self::caller())
+    }
+
+    #[inline(always)]
+    fn caller() -> u64 {
+        current_token_with_gvl()
+    }
+
+    #[inline(always)]
+    fn enter_by(monitor: &CoreMutex, caller: u64) -> bool {
+        matches!(monitor.enter_fast_as(caller), Ok(TryLock::Acquired))
+    }
+
+    #[inline(always)]
+    fn exit_by(monitor: &CoreMutex, caller: u64) -> bool {
+        monitor.exit_once_as(caller)
     }
 }
 
@@ -221,7 +265,10 @@ where
 /// # Safety
 /// As [`open_lock`]; `step` calls no Ruby code.
 #[inline(always)]
-unsafe fn step<W: LockClass>(rb_self: VALUE, step: fn(&Resource<W>) -> bool) -> bool {
+unsafe fn step<W: LockClass>(
+    rb_self: VALUE,
+    step: impl FnOnce(&Resource<W>) -> bool + std::panic::UnwindSafe,
+) -> bool {
     // SAFETY: see the function's contract; `fast` raises a panic.
     unsafe { fast(|| open_lock::<W>(rb_self).map(step).filter(|&done| done)).is_some() }
 }
@@ -277,8 +324,9 @@ unsafe extern "C" fn synchronize<W: LockClass>(rb_self: VALUE) -> VALUE {
         // SAFETY: nothing is held that needs dropping.
         return unsafe { slow_named(rb_self, W::SYNCHRONIZE[0], &[]) };
     }
+    let caller = W::caller();
     // SAFETY: as in `enter`.
-    if !unsafe { step::<W>(rb_self, W::enter_now) } {
+    if !unsafe { step::<W>(rb_self, |lock| W::enter_by(lock, caller)) } {
         // Busy (or closed...): the checked enter waits, or raises before
         // the block runs.
         // SAFETY: nothing is held that needs dropping.
@@ -292,7 +340,7 @@ unsafe extern "C" fn synchronize<W: LockClass>(rb_self: VALUE) -> VALUE {
     // The block may have closed the object or released the lock itself:
     // look the lock up again.
     // SAFETY: as in `enter`.
-    let exited = unsafe { step::<W>(rb_self, W::exit_now) };
+    let exited = unsafe { step::<W>(rb_self, |lock| W::exit_by(lock, caller)) };
     if state != 0 {
         // The block's exception wins over any trouble giving the lock back,
         // as in the checked `synchronize`.
