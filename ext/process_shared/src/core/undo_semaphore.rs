@@ -14,7 +14,7 @@
 //! is gone.
 
 use super::error::{CoreError, CoreResult};
-use super::holders::{Holders, Kind, Owner};
+use super::holders::{Holders, Kind, Owner, Refused};
 use super::kill_step::step;
 use super::named::{self, SharedState};
 use super::park::{wait_until, Park};
@@ -99,21 +99,26 @@ impl UndoSemaphore {
     /// call.
     #[inline(always)]
     pub fn try_take(&self, owner: Owner) -> bool {
-        if self.holders.count() == 0 {
-            return false;
+        loop {
+            if self.holders.count() == 0 {
+                return false;
+            }
+            let Some(slot) = self.holders.claim_or_evict(owner) else {
+                return false;
+            };
+            step!("undo.take.claimed");
+            // The slot stays the owner's when it holds nothing again, so
+            // that the next take needs no claim; it is taken back only
+            // when the table is full.
+            match self
+                .holders
+                .transfer_owned(slot, owner, Kind::Take, |count, _| count.checked_sub(1))
+            {
+                Ok(_) => return true,
+                Err(Refused::Declined) => return false,
+                Err(Refused::SlotLost) => continue,
+            }
         }
-        let Some(slot) = self.holders.claim(owner) else {
-            return false;
-        };
-        step!("undo.take.claimed");
-        let taken = self
-            .holders
-            .transfer(slot, Kind::Take, |count, _| count.checked_sub(1))
-            .is_some();
-        if !taken {
-            self.holders.release_if_empty(slot, owner);
-        }
-        taken
     }
 
     /// Reclaims the units of holders that died; true if any came back.
@@ -162,24 +167,31 @@ impl UndoSemaphore {
     /// Gives back one unit `owner` holds; `Misuse` if it holds none.
     #[inline(always)]
     pub fn post(&self, owner: Owner) -> CoreResult<()> {
-        // Its own slot, even empty: the transfer below refuses a slot
-        // holding nothing, and reads the units with the word it changes.
-        let slot = self.holders.own_slot(owner).ok_or_else(|| {
-            CoreError::Misuse(
-                "post of a semaphore with undo: the calling thread holds no unit of it".into(),
-            )
-        })?;
-        let held = self
-            .holders
-            .transfer(slot, Kind::Give, |count, units| {
-                (units > 0).then(|| count.saturating_add(1))
-            })
-            .ok_or_else(|| CoreError::Misuse("the calling thread holds no unit".into()))?;
-        step!("undo.post.given");
-        if held == 1 {
-            self.holders.free_own(slot);
+        loop {
+            // Its own slot, even empty: the transfer below refuses a slot
+            // holding nothing, and reads the units with the word it changes.
+            let slot = self.holders.own_slot(owner).ok_or_else(|| {
+                CoreError::Misuse(
+                    "post of a semaphore with undo: the calling thread holds no unit of it".into(),
+                )
+            })?;
+            let given = self
+                .holders
+                .transfer_owned(slot, owner, Kind::Give, |count, units| {
+                    (units > 0).then(|| count.saturating_add(1))
+                });
+            match given {
+                Ok(_) => break,
+                Err(Refused::Declined) => {
+                    return Err(CoreError::Misuse("the calling thread holds no unit".into()))
+                }
+                // Taken back while it held nothing: look again.
+                Err(Refused::SlotLost) => continue,
+            }
         }
-        step!("undo.post.freed");
+        step!("undo.post.given");
+        // A slot holding nothing now may be taken back by a waiter that
+        // found no free one: wake it as for a unit.
         self.holders.notify();
         Ok(())
     }
@@ -375,6 +387,47 @@ mod tests {
     /// Keeps the largest value seen at offset 8.
     fn max(region: &SharedRegion, value: u64) {
         word(region, 8).fetch_max(value, Ordering::SeqCst);
+    }
+
+    #[test]
+    fn a_table_full_of_idle_kept_slots_still_gives_a_waiter_one() {
+        let sem = UndoSemaphore::new(2).unwrap();
+        let idle_round = |fibers: std::ops::Range<u64>| {
+            for fiber in fibers {
+                let owner = Owner {
+                    token: 0x8_0000_0000 + fiber,
+                    ..me()
+                };
+                assert!(sem.try_wait(owner));
+                sem.post(owner).unwrap();
+            }
+        };
+        let half = SLOTS as u64 / 2;
+        // A live process keeps half the slots, threads of this one the rest.
+        let child = fork_holding(|| idle_round(0..half));
+        std::thread::scope(|scope| {
+            for part in 0..2 {
+                let from = half + part * half / 2;
+                scope.spawn(move || idle_round(from..from + half / 2));
+            }
+        });
+        assert_eq!(sem.holders.idle_kept_slots(), SLOTS);
+        assert!(sem.holders().is_empty(), "idle slots are not holders");
+        // A holder keeps its unit while idle slots are taken back around it.
+        let holding = Owner {
+            token: 0x9_0000_0001,
+            ..me()
+        };
+        assert!(sem.try_wait(holding));
+        assert!(take(&sem));
+        assert_eq!(sem.value(), 0);
+        assert_eq!(sem.holders(), vec![(std::process::id(), 2)]);
+        sem.post(me()).unwrap();
+        sem.post(holding).unwrap();
+        assert_eq!(sem.value(), 2);
+        // SAFETY: killing the child we forked.
+        unsafe { libc::kill(child, libc::SIGKILL) };
+        assert_eq!(exit_code(child), -1);
     }
 
     #[test]
