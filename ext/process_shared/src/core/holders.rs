@@ -468,6 +468,17 @@ impl Holders {
         self.own_slot_away(owner, home)
     }
 
+    /// `owner`'s home slot if its key and token are `owner`'s, whether or
+    /// not it was taken back since: for a table that keeps idle slots,
+    /// whose [`Holders::transfer_owned`] checks that in the step that
+    /// records the transfer (then look again with [`Holders::own_slot`] or
+    /// [`Holders::claim_or_evict`]).
+    #[inline(always)]
+    pub fn kept_slot(&self, owner: Owner) -> Option<usize> {
+        let home = owner.home();
+        self.is_keyed_to(home, owner).then_some(home)
+    }
+
     #[cold]
     #[inline(never)]
     fn own_slot_away(&self, owner: Owner, home: usize) -> Option<usize> {

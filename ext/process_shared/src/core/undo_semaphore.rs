@@ -99,24 +99,28 @@ impl UndoSemaphore {
     /// call.
     #[inline(always)]
     pub fn try_take(&self, owner: Owner) -> bool {
+        if self.holders.count() == 0 {
+            return false;
+        }
+        // The slot stays the owner's when it holds nothing again, so that
+        // the next take needs no claim; it is taken back only when the
+        // table is full.
+        let kept = self.holders.kept_slot(owner);
+        let Some(mut slot) = kept.or_else(|| self.holders.claim_or_evict(owner)) else {
+            return false;
+        };
+        step!("undo.take.claimed");
         loop {
-            if self.holders.count() == 0 {
-                return false;
-            }
-            let Some(slot) = self.holders.claim_or_evict(owner) else {
-                return false;
-            };
-            step!("undo.take.claimed");
-            // The slot stays the owner's when it holds nothing again, so
-            // that the next take needs no claim; it is taken back only
-            // when the table is full.
-            match self
+            let taken = self
                 .holders
-                .transfer_owned(slot, owner, Kind::Take, |count, _| count.checked_sub(1))
-            {
+                .transfer_owned(slot, owner, Kind::Take, |count, _| count.checked_sub(1));
+            match taken {
                 Ok(_) => return true,
                 Err(Refused::Declined) => return false,
-                Err(Refused::SlotLost) => continue,
+                Err(Refused::SlotLost) => match self.holders.claim_or_evict(owner) {
+                    Some(other) => slot = other,
+                    None => return false,
+                },
             }
         }
     }
@@ -167,14 +171,18 @@ impl UndoSemaphore {
     /// Gives back one unit `owner` holds; `Misuse` if it holds none.
     #[inline(always)]
     pub fn post(&self, owner: Owner) -> CoreResult<()> {
+        let holds_none = || {
+            CoreError::Misuse(
+                "post of a semaphore with undo: the calling thread holds no unit of it".into(),
+            )
+        };
+        // Its own slot, even empty: the transfer below refuses a slot
+        // holding nothing, and reads the units with the word it changes.
+        let kept = self.holders.kept_slot(owner);
+        let mut slot = kept
+            .or_else(|| self.holders.own_slot(owner))
+            .ok_or_else(holds_none)?;
         loop {
-            // Its own slot, even empty: the transfer below refuses a slot
-            // holding nothing, and reads the units with the word it changes.
-            let slot = self.holders.own_slot(owner).ok_or_else(|| {
-                CoreError::Misuse(
-                    "post of a semaphore with undo: the calling thread holds no unit of it".into(),
-                )
-            })?;
             let given = self
                 .holders
                 .transfer_owned(slot, owner, Kind::Give, |count, units| {
@@ -182,11 +190,11 @@ impl UndoSemaphore {
                 });
             match given {
                 Ok(_) => break,
-                Err(Refused::Declined) => {
-                    return Err(CoreError::Misuse("the calling thread holds no unit".into()))
-                }
+                Err(Refused::Declined) => return Err(holds_none()),
                 // Taken back while it held nothing: look again.
-                Err(Refused::SlotLost) => continue,
+                Err(Refused::SlotLost) => {
+                    slot = self.holders.own_slot(owner).ok_or_else(holds_none)?
+                }
             }
         }
         step!("undo.post.given");
