@@ -12,15 +12,16 @@
 //! | `sleepers` | u32           | 1 when a thread may sleep on `wake`                    |
 //! | `flags`    | u32           | the primitive's own flags                              |
 //! | `reach`    | u32           | the farthest any slot was ever claimed from its home    |
-//! | `slots`    | [Slot; SLOTS] | one per holder: `key`, `token`, `word`                 |
+//! | `slots`    | [Slot; SLOTS] | one per holder: `key`, `token`, `word`, `freer`        |
 //! | `waiting`  | WaiterSlots   | who waits, by process (introspection; see `waiter_slots`) |
 //!
-//! A slot's `key` is 0 when free, else the holding process's key (pid and
-//! start time, as the `Mutex` owner word), with [`TOMBSTONE`] set while a
-//! slot is being freed by the process the key names. `token` names the
-//! holder inside that process (its fiber's owner token, see `identity`).
-//! `word` holds the holder's `units` (low 32 bits) and the slot's transfer
-//! `count` (high 32 bits), bumped by every transfer that touched the slot.
+//! A slot's `key` is 0 when never used (or freed by its own holder), else
+//! the holding process's key (pid and start time, as the `Mutex` owner
+//! word). `token` names the holder inside that process (its fiber's owner
+//! token, see `identity`). `word` holds the holder's `units` (low 32 bits),
+//! the slot's transfer `count` (bits 32..51), bumped by every transfer that
+//! touched the slot, and two marks: `HELPED` and `CLOSED`. `freer` is
+//! the process taking the slot over (or reclaiming it), if any.
 //!
 //! # Finding a holder's slot
 //!
@@ -50,16 +51,41 @@
 //! A holder that died is found by a waiter (at its first slice, and after
 //! every slice that ended without a wake-up): its slot's key names a process
 //! that is gone. The waiter reclaims its units with a transfer of kind
-//! `reclaim`, then frees the slot (key → the waiter's key with
-//! [`TOMBSTONE`], token → 0, key → 0, so that no one ever reads a stale
-//! token with a new key). A thread that ends has its slots reclaimed the
-//! same way by its own process (`thread_end`).
+//! `reclaim`, which also marks the slot `CLOSED`: no one's any more. A
+//! thread that ends has its slots reclaimed the same way by its own process
+//! (`thread_end`).
+//!
+//! # Taking a slot over
+//!
+//! A closed slot keeps its key; only its `freer` changes it. A claimer that
+//! finds no never-used slot makes itself `freer` of a closed one (a
+//! compare-and-swap from 0, or from a process that is gone), writes its key
+//! and token, then clears `CLOSED`, then `freer`. A reclaimer is `freer`
+//! when it can be, so that the slot is not taken over before its `extra`
+//! ran; but if a live (maybe stopped) process is, the units come back all
+//! the same.
+//!
+//! # Kept slots (an undo semaphore's)
+//!
+//! An undo semaphore's holder keeps its slot while it holds nothing, so an
+//! uncontended take and give are one compare-and-swap of `state` and a
+//! store each ([`Holders::kept_slot`], [`Holders::transfer_owned`]). When
+//! no slot is free, [`Holders::claim_or_evict`] takes back an idle one: as
+//! its `freer`, it closes it with a `reclaim` transfer whose check (made
+//! between reading `state` and the compare-and-swap that records it) is
+//! that the slot holds nothing and has no `HELPED` mark, then takes it
+//! over. The mark is set by a helper applying a holder's transfer and
+//! cleared by the holder's own store of it: a holder stopped between
+//! recording its last give and storing it would otherwise later overwrite
+//! a new holder's word. A holder's own transfer checks, in its recording
+//! step, that the word is not `CLOSED` and then that the key and token are
+//! still its own (a taker-over writes them before it reopens the word); if
+//! not, it claims another slot.
 //!
 //! The holder applies its own transfers with a plain store: nobody else
 //! changes its slot while it lives (only helpers, with the same value).
-//! Uncontended, a take is a probe of one slot, a compare-and-swap of its
-//! key, one of `state` and a store; a give one compare-and-swap and
-//! stores: no system call.
+//! Uncontended, with its slot kept, a take or a give is a probe of one
+//! slot, one compare-and-swap of `state` and a store: no system call.
 
 use super::identity::{
     current_holder_key, current_owner, current_process, thread_part, ProcessIdentity,
@@ -86,7 +112,7 @@ const PID_BITS: u32 = 22;
 /// Bits of the start time (ticks since boot; 2^41 at 100 Hz is centuries).
 const START_BITS: u32 = 41;
 const START_MASK: u64 = (1 << START_BITS) - 1;
-/// Set in a slot's key while the process it names frees the slot.
+/// Never set in a process key (so a key never collides with it).
 pub const TOMBSTONE: u64 = 1 << 63;
 
 /// The key of a process: never zero, never with [`TOMBSTONE`] set.

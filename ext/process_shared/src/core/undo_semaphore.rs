@@ -7,8 +7,10 @@
 //! A [`Holders`] table: the count word is the number of free units; each
 //! holder's slot counts the units it took. `wait` is a transfer of kind
 //! `take` (count − 1, slot + 1), `post` one of kind `give` from the
-//! caller's own slot (`Misuse` if it holds none). See `holders` for why no
-//! unit is lost whatever instruction a process dies at. A waiter parks on
+//! caller's own slot (`Misuse` if it holds none). The slot stays the
+//! holder's while it holds nothing, and is taken back only when the table
+//! is full. See `holders` for why no unit is lost whatever instruction a
+//! process dies at, and why an idle slot is taken back safely. A waiter parks on
 //! the table's wake word; at its first slice and after every slice that
 //! ended without a wake-up it reclaims the units of holders whose process
 //! is gone.
