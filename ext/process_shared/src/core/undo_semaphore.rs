@@ -348,6 +348,24 @@ mod tests {
     }
 
     #[test]
+    fn a_thread_that_ends_holding_nothing_gives_its_kept_slot_back() {
+        let sem = Arc::new(UndoSemaphore::new(1).unwrap());
+        let theirs = Arc::clone(&sem);
+        let thread = std::thread::spawn(move || {
+            assert!(theirs.try_wait(me()));
+            theirs.post(me()).unwrap();
+            thread_part(current_owner())
+        })
+        .join()
+        .unwrap();
+        assert_eq!(sem.holders.idle_kept_slots(), 1, "kept while idle");
+        assert_eq!(sem.release_thread(thread), 0, "it held no unit");
+        assert_eq!(sem.holders.idle_kept_slots(), 0, "the slot was closed");
+        assert!(sem.try_wait(me()));
+        assert_eq!(sem.value(), 0);
+    }
+
+    #[test]
     fn processes_and_threads_never_exceed_the_value_and_lose_nothing() {
         let sem = UndoSemaphore::new(3).unwrap();
         let inside = SharedRegion::new(16).unwrap();
