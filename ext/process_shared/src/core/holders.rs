@@ -12,15 +12,16 @@
 //! | `sleepers` | u32           | 1 when a thread may sleep on `wake`                    |
 //! | `flags`    | u32           | the primitive's own flags                              |
 //! | `reach`    | u32           | the farthest any slot was ever claimed from its home    |
-//! | `slots`    | [Slot; SLOTS] | one per holder: `key`, `token`, `word`                 |
+//! | `slots`    | [Slot; SLOTS] | one per holder: `key`, `token`, `word`, `freer`        |
 //! | `waiting`  | WaiterSlots   | who waits, by process (introspection; see `waiter_slots`) |
 //!
-//! A slot's `key` is 0 when free, else the holding process's key (pid and
-//! start time, as the `Mutex` owner word), with [`TOMBSTONE`] set while a
-//! slot is being freed by the process the key names. `token` names the
-//! holder inside that process (its fiber's owner token, see `identity`).
-//! `word` holds the holder's `units` (low 32 bits) and the slot's transfer
-//! `count` (high 32 bits), bumped by every transfer that touched the slot.
+//! A slot's `key` is 0 when never used (or freed by its own holder), else
+//! the holding process's key (pid and start time, as the `Mutex` owner
+//! word). `token` names the holder inside that process (its fiber's owner
+//! token, see `identity`). `word` holds the holder's `units` (low 32 bits),
+//! the slot's transfer `count` (bits 32..51), bumped by every transfer that
+//! touched the slot, and two marks: `HELPED` and `CLOSED`. `freer` is
+//! the process taking the slot over (or reclaiming it), if any.
 //!
 //! # Finding a holder's slot
 //!
@@ -50,16 +51,41 @@
 //! A holder that died is found by a waiter (at its first slice, and after
 //! every slice that ended without a wake-up): its slot's key names a process
 //! that is gone. The waiter reclaims its units with a transfer of kind
-//! `reclaim`, then frees the slot (key → the waiter's key with
-//! [`TOMBSTONE`], token → 0, key → 0, so that no one ever reads a stale
-//! token with a new key). A thread that ends has its slots reclaimed the
-//! same way by its own process (`thread_end`).
+//! `reclaim`, which also marks the slot `CLOSED`: no one's any more. A
+//! thread that ends has its slots reclaimed the same way by its own process
+//! (`thread_end`).
+//!
+//! # Taking a slot over
+//!
+//! A closed slot keeps its key; only its `freer` changes it. A claimer that
+//! finds no never-used slot makes itself `freer` of a closed one (a
+//! compare-and-swap from 0, or from a process that is gone), writes its key
+//! and token, then clears `CLOSED`, then `freer`. A reclaimer is `freer`
+//! when it can be, so that the slot is not taken over before its `extra`
+//! ran; but if a live (maybe stopped) process is, the units come back all
+//! the same.
+//!
+//! # Kept slots (an undo semaphore's)
+//!
+//! An undo semaphore's holder keeps its slot while it holds nothing, so an
+//! uncontended take and give are one compare-and-swap of `state` and a
+//! store each ([`Holders::kept_slot`], [`Holders::transfer_owned`]). When
+//! no slot is free, [`Holders::claim_or_evict`] takes back an idle one: as
+//! its `freer`, it closes it with a `reclaim` transfer whose check (made
+//! between reading `state` and the compare-and-swap that records it) is
+//! that the slot holds nothing and has no `HELPED` mark, then takes it
+//! over. The mark is set by a helper applying a holder's transfer and
+//! cleared by the holder's own store of it: a holder stopped between
+//! recording its last give and storing it would otherwise later overwrite
+//! a new holder's word. A holder's own transfer checks, in its recording
+//! step, that the word is not `CLOSED` and then that the key and token are
+//! still its own (a taker-over writes them before it reopens the word); if
+//! not, it claims another slot.
 //!
 //! The holder applies its own transfers with a plain store: nobody else
 //! changes its slot while it lives (only helpers, with the same value).
-//! Uncontended, a take is a probe of one slot, a compare-and-swap of its
-//! key, one of `state` and a store; a give one compare-and-swap and
-//! stores: no system call.
+//! Uncontended, with its slot kept, a take or a give is a probe of one
+//! slot, one compare-and-swap of `state` and a store: no system call.
 
 use super::identity::{
     current_holder_key, current_owner, current_process, thread_part, ProcessIdentity,
@@ -86,7 +112,7 @@ const PID_BITS: u32 = 22;
 /// Bits of the start time (ticks since boot; 2^41 at 100 Hz is centuries).
 const START_BITS: u32 = 41;
 const START_MASK: u64 = (1 << START_BITS) - 1;
-/// Set in a slot's key while the process it names frees the slot.
+/// Never set in a process key (so a key never collides with it).
 pub const TOMBSTONE: u64 = 1 << 63;
 
 /// The key of a process: never zero, never with [`TOMBSTONE`] set.
@@ -155,6 +181,9 @@ struct Slot {
     key: AtomicU64,
     token: AtomicU64,
     word: AtomicU64,
+    /// The process key of whoever frees the slot once it is closed (0:
+    /// nobody): only it changes a closed slot's key.
+    freer: AtomicU64,
 }
 
 #[repr(C)]
@@ -173,16 +202,49 @@ struct Layout {
     waiting: WaiterSlots,
 }
 
+/// Set in a slot's word by a helper that applied its holder's transfer,
+/// cleared by the holder's own store of it: while set, the holder may still
+/// store, so the slot is not taken back.
+const HELPED: u64 = 1 << 52;
+/// Set in a slot's word by a transfer of kind `reclaim` (which also takes a
+/// kept slot back): the slot is no one's any more, and its next claimer
+/// opens it.
+const CLOSED: u64 = 1 << 53;
+
 fn units_of(word: u64) -> u32 {
     word as u32
 }
 
 fn count_of(word: u64) -> u32 {
-    (word >> 32) as u32
+    ((word >> 32) as u32) & COUNT_MASK
+}
+
+/// Why an owner's transfer did not happen.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refused {
+    /// `change` said no (no unit free, or none held).
+    Declined,
+    /// The slot is no longer the owner's (taken back while it held
+    /// nothing): claim another.
+    SlotLost,
 }
 
 fn descriptor(kind: Kind, slot: usize, count: u32) -> u32 {
     ((kind as u32) << 30) | ((slot as u32) << COUNT_BITS) | (count & COUNT_MASK)
+}
+
+/// Applies a holder's own transfer: nobody else moves units in or out of a
+/// live holder's slot, and a helper writes this same value (but with
+/// [`HELPED`], which this store clears): a store does.
+#[inline(always)]
+fn store_own(word: &AtomicU64, _: u64, applied: u64) {
+    word.store(applied, Release);
+}
+
+/// Applies a transfer as a helper does: another may have applied it first
+/// (and the slot changed hands since).
+fn apply_as_helper(word: &AtomicU64, held: u64, applied: u64) {
+    let _ = word.compare_exchange(held, applied, SeqCst, SeqCst);
 }
 
 /// The holder table and its count word, in one shared mapping.
@@ -287,12 +349,12 @@ impl Holders {
         let count = recorded & COUNT_MASK;
         while count_of(word).wrapping_add(1) & COUNT_MASK == count {
             let units = units_of(word);
-            let units = match recorded >> 30 {
-                1 => units.wrapping_add(1),
-                2 => units.saturating_sub(1),
-                _ => 0,
+            let (units, closed) = match recorded >> 30 {
+                1 => (units.wrapping_add(1), 0),
+                2 => (units.saturating_sub(1), 0),
+                _ => (0, CLOSED),
             };
-            let applied = (u64::from(count_of(word).wrapping_add(1)) << 32) | u64::from(units);
+            let applied = (u64::from(count) << 32) | u64::from(units) | HELPED | closed;
             match slot.word.compare_exchange(word, applied, SeqCst, SeqCst) {
                 Ok(_) => return,
                 Err(now) => word = now,
@@ -309,13 +371,49 @@ impl Holders {
         &self,
         slot: usize,
         kind: Kind,
-        change: impl FnMut(u32, u32) -> Option<u32>,
+        mut change: impl FnMut(u32, u32) -> Option<u32>,
     ) -> Option<u32> {
-        self.record(slot, kind, change, |word, _, applied| {
-            // Nobody else moves units in or out of a live holder's slot,
-            // and a helper writes this same value: a store does.
-            word.store(applied, Release);
-        })
+        self.record(
+            slot,
+            kind,
+            |count, held| change(count, units_of(held)),
+            store_own,
+        )
+    }
+
+    /// [`Holders::transfer`] for a table whose idle slots are kept and may
+    /// be taken back ([`Holders::claim_or_evict`]): refuses, in the same
+    /// step that records the transfer, a slot that is no longer `owner`'s.
+    #[inline]
+    pub fn transfer_owned(
+        &self,
+        slot: usize,
+        owner: Owner,
+        kind: Kind,
+        mut change: impl FnMut(u32, u32) -> Option<u32>,
+    ) -> Result<u32, Refused> {
+        let mut lost = false;
+        let held = self.record(
+            slot,
+            kind,
+            |count, held| {
+                // The word first, then the key: a new claimer writes its key
+                // and token before it opens the slot (`open`), so an open
+                // word read before `owner`'s key and token means the slot
+                // was still `owner`'s when `state` was read.
+                lost = held & CLOSED != 0 || !self.is_keyed_to(slot, owner);
+                if lost {
+                    return None;
+                }
+                change(count, units_of(held))
+            },
+            store_own,
+        );
+        match held {
+            Some(units) => Ok(units),
+            None if lost => Err(Refused::SlotLost),
+            None => Err(Refused::Declined),
+        }
     }
 
     /// Records a transfer of `kind` into or out of `slot` in `state`
@@ -326,7 +424,7 @@ impl Holders {
         &self,
         slot: usize,
         kind: Kind,
-        mut change: impl FnMut(u32, u32) -> Option<u32>,
+        mut change: impl FnMut(u32, u64) -> Option<u32>,
         apply: impl FnOnce(&AtomicU64, u64, u64),
     ) -> Option<u32> {
         let state = &self.header().state;
@@ -336,19 +434,20 @@ impl Holders {
             self.help(current);
             step!("holders.transfer.helped");
             let held = word.load(SeqCst);
-            let new_count = change(current as u32, units_of(held))?;
+            let new_count = change(current as u32, held)?;
             let count = count_of(held).wrapping_add(1);
             let recorded = descriptor(kind, slot, count);
             let next = (u64::from(recorded) << 32) | u64::from(new_count);
             match state.compare_exchange(current, next, SeqCst, SeqCst) {
                 Ok(_) => {
                     step!("holders.transfer.recorded");
-                    let units = match kind {
-                        Kind::Take => units_of(held).wrapping_add(1),
-                        Kind::Give => units_of(held).saturating_sub(1),
-                        Kind::Reclaim => 0,
+                    let (units, closed) = match kind {
+                        Kind::Take => (units_of(held).wrapping_add(1), 0),
+                        Kind::Give => (units_of(held).saturating_sub(1), 0),
+                        Kind::Reclaim => (0, CLOSED),
                     };
-                    apply(word, held, (u64::from(count) << 32) | u64::from(units));
+                    let applied = (u64::from(count & COUNT_MASK) << 32) | u64::from(units) | closed;
+                    apply(word, held, applied);
                     return Some(units_of(held));
                 }
                 Err(now) => current = now,
@@ -375,6 +474,11 @@ impl Holders {
     /// Whether `slot` belongs to `owner`.
     #[inline]
     pub fn is_owners(&self, slot: usize, owner: Owner) -> bool {
+        self.is_keyed_to(slot, owner) && self.slot(slot).word.load(SeqCst) & CLOSED == 0
+    }
+
+    #[inline]
+    fn is_keyed_to(&self, slot: usize, owner: Owner) -> bool {
         let slot = self.slot(slot);
         slot.key.load(SeqCst) == owner.key && slot.token.load(SeqCst) == owner.token
     }
@@ -388,6 +492,17 @@ impl Holders {
             return Some(home);
         }
         self.own_slot_away(owner, home)
+    }
+
+    /// `owner`'s home slot if its key and token are `owner`'s, whether or
+    /// not it was taken back since: for a table that keeps idle slots,
+    /// whose [`Holders::transfer_owned`] checks that in the step that
+    /// records the transfer (then look again with [`Holders::own_slot`] or
+    /// [`Holders::claim_or_evict`]).
+    #[inline(always)]
+    pub fn kept_slot(&self, owner: Owner) -> Option<usize> {
+        let home = owner.home();
+        self.is_keyed_to(home, owner).then_some(home)
     }
 
     #[cold]
@@ -409,33 +524,123 @@ impl Holders {
     /// is full. Uncontended, one probe of its home slot.
     #[inline]
     pub fn claim(&self, owner: Owner) -> Option<usize> {
+        self.claim_with(owner, false)
+    }
+
+    /// [`Holders::claim`] for a table that keeps a holder's slot while it
+    /// holds nothing (an undo semaphore's): when no slot is free, takes
+    /// back a slot holding nothing whose holder is not between its two
+    /// writes, and gives it to `owner`. `None` only when every slot holds
+    /// units (or is being taken over by a live process).
+    #[inline]
+    pub fn claim_or_evict(&self, owner: Owner) -> Option<usize> {
+        self.claim_with(owner, true)
+    }
+
+    #[inline(always)]
+    fn claim_with(&self, owner: Owner, evict: bool) -> Option<usize> {
         let home = owner.home();
         let slot = self.slot(home);
         let key = slot.key.load(SeqCst);
-        if key == owner.key && slot.token.load(SeqCst) == owner.token {
+        if key == owner.key
+            && slot.token.load(SeqCst) == owner.token
+            && slot.word.load(SeqCst) & CLOSED == 0
+        {
             return Some(home);
         }
         if key == 0 && self.header().reach.load(SeqCst) == 0 && self.try_key(home, owner) {
             return Some(home);
         }
-        self.claim_away(owner, home)
+        self.claim_away(owner, home, evict)
     }
 
     /// [`Holders::claim`] once the home slot is not the owner's: its slot
     /// within `reach`, else the first free one, `reach` growing to cover it.
     #[cold]
     #[inline(never)]
-    fn claim_away(&self, owner: Owner, home: usize) -> Option<usize> {
+    fn claim_away(&self, owner: Owner, home: usize, evict: bool) -> Option<usize> {
+        if self.is_owners(home, owner) {
+            return Some(home);
+        }
         if let Some(index) = self.own_slot_away(owner, home) {
             return Some(index);
         }
-        let distance = (0..SLOTS).find(|&distance| {
-            let index = (home + distance) % SLOTS;
-            self.slot(index).key.load(SeqCst) == 0 && self.try_key(index, owner)
-        })?;
-        // Before the caller uses the slot, so that its next look finds it.
+        let at = |distance: usize| (home + distance) % SLOTS;
+        let distance = (0..SLOTS)
+            .find(|&distance| {
+                self.slot(at(distance)).key.load(SeqCst) == 0 && self.try_key(at(distance), owner)
+            })
+            .or_else(|| (0..SLOTS).find(|&distance| self.take_over(at(distance), owner, false)))
+            .or_else(|| {
+                evict.then(|| {
+                    (0..SLOTS).find(|&distance| self.take_over(at(distance), owner, true))
+                })?
+            })?;
+        Some(at(distance))
+    }
+
+    /// Gives slot `index` to `owner` if it is closed (its holder's units
+    /// were reclaimed, or it was taken back), or, with `evict`, if it holds
+    /// nothing and its holder is not between its two writes (no
+    /// [`HELPED`] mark), closing it first: see the module comment. `reach`
+    /// grows to cover it before `owner` can use it.
+    fn take_over(&self, index: usize, owner: Owner, evict: bool) -> bool {
+        let slot = self.slot(index);
+        let word = slot.word.load(SeqCst);
+        let closable = evict && word & HELPED == 0 && units_of(word) == 0;
+        if word & CLOSED == 0 && !closable || slot.key.load(SeqCst) == 0 {
+            return false;
+        }
+        if !self.claim_freer(index) {
+            return false;
+        }
+        step!("holders.take_over.freer");
+        let (key, token) = (slot.key.load(SeqCst), slot.token.load(SeqCst));
+        let mut closed = false;
+        let taken = self.record(
+            index,
+            Kind::Reclaim,
+            |count, held| {
+                closed = held & CLOSED != 0;
+                let idle = held & HELPED == 0 && units_of(held) == 0;
+                (evict
+                    && !closed
+                    && idle
+                    && slot.key.load(SeqCst) == key
+                    && slot.token.load(SeqCst) == token)
+                    .then_some(count)
+            },
+            apply_as_helper,
+        );
+        if taken.is_none() && !closed {
+            slot.freer.store(0, SeqCst);
+            return false;
+        }
+        step!("holders.take_over.closed");
+        // Only the freer writes a closed slot's key and token; the word,
+        // opened last, tells an evicted holder the slot is no longer its.
+        slot.key.store(owner.key, SeqCst);
+        step!("holders.take_over.keyed");
+        slot.token.store(owner.token, SeqCst);
+        step!("holders.take_over.tokened");
+        let distance = (index + SLOTS - owner.home()) % SLOTS;
         self.header().reach.fetch_max(distance as u32, SeqCst);
-        Some((home + distance) % SLOTS)
+        slot.word.fetch_and(!(CLOSED | HELPED), SeqCst);
+        step!("holders.take_over.opened");
+        slot.freer.store(0, SeqCst);
+        true
+    }
+
+    /// Makes this process the one freeing slot `index`, unless a live
+    /// process is.
+    fn claim_freer(&self, index: usize) -> bool {
+        let freer = &self.slot(index).freer;
+        let me = process_key(current_process());
+        let now = freer.load(SeqCst);
+        if now != 0 && (now == me || !key_is_gone(now)) {
+            return false;
+        }
+        freer.compare_exchange(now, me, SeqCst, SeqCst).is_ok()
     }
 
     /// Claims the free slot `index` for `owner`.
@@ -452,6 +657,11 @@ impl Holders {
         step!("holders.claim.keyed");
         // Read only with the key, which the CAS published first.
         slot.token.store(owner.token, Release);
+        let distance = (index + SLOTS - owner.home()) % SLOTS;
+        if distance != 0 {
+            // Before the caller uses the slot, so that its next look finds it.
+            self.header().reach.fetch_max(distance as u32, SeqCst);
+        }
         true
     }
 
@@ -473,47 +683,45 @@ impl Holders {
         }
     }
 
-    /// Frees a slot whose key was `key`, unless someone else is freeing it
-    /// or it changed hands.
-    fn free_slot(&self, index: usize, key: u64, me: u64) {
-        let slot = self.slot(index);
-        let mark = me | TOMBSTONE;
-        if slot.key.compare_exchange(key, mark, SeqCst, SeqCst).is_ok() {
-            step!("holders.free.tombstoned");
-            slot.token.store(0, SeqCst);
-            step!("holders.free.token_cleared");
-            slot.key.store(0, SeqCst);
-        }
-    }
-
-    /// Reclaims every unit of slot `index`, whose key is `key` (a holder
-    /// that died, or a thread of this process that ended), with
-    /// `release(count, units)` giving the new count; `extra(index, key)` runs
-    /// before the slot is freed (a read-write lock clears its writer
+    /// Reclaims every unit of slot `index`, whose key is `key` and, if
+    /// given, token `token` (a holder that died, or a thread of this
+    /// process that ended), with `release(count, units)` giving the new
+    /// count, and closes the slot (a later claimer takes it over);
+    /// `extra(index, key)` runs after (a read-write lock clears its writer
     /// there). True if anything was reclaimed.
     fn reclaim_slot(
         &self,
         index: usize,
         key: u64,
+        token: Option<u64>,
         release: &impl Fn(u32, u32) -> u32,
         extra: &impl Fn(usize, u64) -> bool,
     ) -> bool {
         let slot = self.slot(index);
-        let change = |count, units| {
-            (units > 0 && slot.key.load(SeqCst) == key).then(|| release(count, units))
+        // Keeps the slot, once closed, from being taken over before `extra`
+        // ran. Not needed to reclaim: if a live process (maybe stopped) is
+        // the freer, the units still come back.
+        let freer = self.claim_freer(index);
+        step!("holders.reclaim.freer");
+        let mut units = 0;
+        let change = |count, held: u64| {
+            units = units_of(held);
+            // The word first, then the key and token, as `transfer_owned`.
+            let ours = held & CLOSED == 0
+                && slot.key.load(SeqCst) == key
+                && token.is_none_or(|token| slot.token.load(SeqCst) == token);
+            ours.then(|| release(count, units_of(held)))
         };
-        // Another reclaimer may free the slot and a new holder take it
-        // before this one applies: apply only as a helper does.
-        let reclaimed = self
-            .record(index, Kind::Reclaim, change, |word, held, applied| {
-                let _ = word.compare_exchange(held, applied, SeqCst, SeqCst);
-            })
+        let closed = self
+            .record(index, Kind::Reclaim, change, apply_as_helper)
             .is_some();
         step!("holders.reclaim.reclaimed");
-        let cleared = extra(index, key & !TOMBSTONE);
+        let cleared = extra(index, key);
         step!("holders.reclaim.writer_cleared");
-        self.free_slot(index, key, process_key(current_process()));
-        reclaimed || cleared
+        if freer {
+            slot.freer.store(0, SeqCst);
+        }
+        (closed && units > 0) || cleared
     }
 
     /// Reclaims the slots of holders whose process is gone. Reads `/proc`
@@ -528,11 +736,15 @@ impl Holders {
         let mut verdicts: Vec<(u64, bool)> = Vec::new();
         let mut any = false;
         for index in 0..SLOTS {
-            let key = self.slot(index).key.load(SeqCst);
-            if key == 0 || key & !TOMBSTONE == me {
+            let slot = self.slot(index);
+            let key = slot.key.load(SeqCst);
+            // A closed slot with no freer was reclaimed to the end (a
+            // reclaimer that died before `extra` is still its freer).
+            let done = slot.word.load(SeqCst) & CLOSED != 0 && slot.freer.load(SeqCst) == 0;
+            if key == 0 || key == me || done {
                 continue;
             }
-            let plain = key & !TOMBSTONE;
+            let plain = key;
             let gone = match verdicts.iter().find(|(seen, _)| *seen == plain) {
                 Some(&(_, gone)) => gone,
                 None => {
@@ -542,7 +754,7 @@ impl Holders {
                 }
             };
             if gone {
-                any |= self.reclaim_slot(index, key, &release, &extra);
+                any |= self.reclaim_slot(index, key, None, &release, &extra);
             }
         }
         any
@@ -560,9 +772,10 @@ impl Holders {
         (0..SLOTS)
             .filter(|&index| {
                 let slot = self.slot(index);
+                let token = slot.token.load(SeqCst);
                 slot.key.load(SeqCst) == me
-                    && thread_part(slot.token.load(SeqCst)) == thread
-                    && self.reclaim_slot(index, me, &release, &extra)
+                    && thread_part(token) == thread
+                    && self.reclaim_slot(index, me, Some(token), &release, &extra)
             })
             .count()
     }
@@ -722,6 +935,58 @@ mod tests {
         assert_eq!(holders.units(mine), 2);
         assert_eq!(holders.find(me), Some(mine));
         assert_eq!(holders.key_of(home), 0);
+    }
+
+    #[test]
+    fn an_idle_slot_taken_back_is_refused_to_its_old_holder() {
+        let holders = Holders::new(5).unwrap();
+        let (old, new) = (owner(0x6_0000_0001), owner(0x6_0000_0002));
+        let slot = holders.claim_or_evict(old).unwrap();
+        let take = |count: u32, _| count.checked_sub(1);
+        assert_eq!(holders.transfer_owned(slot, old, Kind::Take, take), Ok(0));
+        // Holding a unit: never taken back.
+        assert!(!holders.take_over(slot, new, true));
+        let give = |count: u32, _| Some(count + 1);
+        assert_eq!(holders.transfer_owned(slot, old, Kind::Give, give), Ok(1));
+        assert!(holders.is_owners(slot, old), "kept while idle");
+        assert!(holders.take_over(slot, new, true));
+        assert!(holders.is_owners(slot, new));
+        assert_eq!(holders.transfer_owned(slot, new, Kind::Take, take), Ok(0));
+        // The old holder's next take finds the slot is no longer its own,
+        // and claims another.
+        assert_eq!(
+            holders.transfer_owned(slot, old, Kind::Take, take),
+            Err(Refused::SlotLost)
+        );
+        assert_eq!(holders.units(slot), 1);
+        let other = holders.claim_or_evict(old).unwrap();
+        assert_ne!(other, slot);
+        assert_eq!(holders.transfer_owned(other, old, Kind::Take, take), Ok(0));
+        assert_eq!((holders.count(), holders.units(slot)), (3, 1));
+    }
+
+    #[test]
+    fn a_slot_whose_holder_has_not_stored_its_helped_transfer_is_kept() {
+        let holders = Holders::new(5).unwrap();
+        let (holder, other) = (owner(0x6_0000_0003), owner(0x6_0000_0004));
+        let slot = holders.claim_or_evict(holder).unwrap();
+        let take = |count: u32, _| count.checked_sub(1);
+        holders
+            .transfer_owned(slot, holder, Kind::Take, take)
+            .unwrap();
+        // As if `holder` recorded its give and stopped before its store:
+        // a helper applies it, so the slot holds nothing...
+        let recorded = descriptor(Kind::Give, slot, 2);
+        let state = (u64::from(recorded) << 32) | 5;
+        holders.header().state.store(state, SeqCst);
+        holders.help(state);
+        assert_eq!(holders.units(slot), 0);
+        // ...but the holder's late store would overwrite a new holder's.
+        assert!(!holders.take_over(slot, other, true));
+        // Its own store (the same value, unmarked) lets it go.
+        holders.slot(slot).word.store(2 << 32, SeqCst);
+        assert!(holders.take_over(slot, other, true));
+        assert!(holders.is_owners(slot, other));
     }
 
     #[test]

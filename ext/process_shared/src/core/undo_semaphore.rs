@@ -7,14 +7,16 @@
 //! A [`Holders`] table: the count word is the number of free units; each
 //! holder's slot counts the units it took. `wait` is a transfer of kind
 //! `take` (count − 1, slot + 1), `post` one of kind `give` from the
-//! caller's own slot (`Misuse` if it holds none). See `holders` for why no
-//! unit is lost whatever instruction a process dies at. A waiter parks on
+//! caller's own slot (`Misuse` if it holds none). The slot stays the
+//! holder's while it holds nothing, and is taken back only when the table
+//! is full. See `holders` for why no unit is lost whatever instruction a
+//! process dies at, and why an idle slot is taken back safely. A waiter parks on
 //! the table's wake word; at its first slice and after every slice that
 //! ended without a wake-up it reclaims the units of holders whose process
 //! is gone.
 
 use super::error::{CoreError, CoreResult};
-use super::holders::{Holders, Kind, Owner};
+use super::holders::{Holders, Kind, Owner, Refused};
 use super::kill_step::step;
 use super::named::{self, SharedState};
 use super::park::{wait_until, Park};
@@ -102,18 +104,27 @@ impl UndoSemaphore {
         if self.holders.count() == 0 {
             return false;
         }
-        let Some(slot) = self.holders.claim(owner) else {
+        // The slot stays the owner's when it holds nothing again, so that
+        // the next take needs no claim; it is taken back only when the
+        // table is full.
+        let kept = self.holders.kept_slot(owner);
+        let Some(mut slot) = kept.or_else(|| self.holders.claim_or_evict(owner)) else {
             return false;
         };
         step!("undo.take.claimed");
-        let taken = self
-            .holders
-            .transfer(slot, Kind::Take, |count, _| count.checked_sub(1))
-            .is_some();
-        if !taken {
-            self.holders.release_if_empty(slot, owner);
+        loop {
+            let taken = self
+                .holders
+                .transfer_owned(slot, owner, Kind::Take, |count, _| count.checked_sub(1));
+            match taken {
+                Ok(_) => return true,
+                Err(Refused::Declined) => return false,
+                Err(Refused::SlotLost) => match self.holders.claim_or_evict(owner) {
+                    Some(other) => slot = other,
+                    None => return false,
+                },
+            }
         }
-        taken
     }
 
     /// Reclaims the units of holders that died; true if any came back.
@@ -162,24 +173,35 @@ impl UndoSemaphore {
     /// Gives back one unit `owner` holds; `Misuse` if it holds none.
     #[inline(always)]
     pub fn post(&self, owner: Owner) -> CoreResult<()> {
-        // Its own slot, even empty: the transfer below refuses a slot
-        // holding nothing, and reads the units with the word it changes.
-        let slot = self.holders.own_slot(owner).ok_or_else(|| {
+        let holds_none = || {
             CoreError::Misuse(
                 "post of a semaphore with undo: the calling thread holds no unit of it".into(),
             )
-        })?;
-        let held = self
-            .holders
-            .transfer(slot, Kind::Give, |count, units| {
-                (units > 0).then(|| count.saturating_add(1))
-            })
-            .ok_or_else(|| CoreError::Misuse("the calling thread holds no unit".into()))?;
-        step!("undo.post.given");
-        if held == 1 {
-            self.holders.free_own(slot);
+        };
+        // Its own slot, even empty: the transfer below refuses a slot
+        // holding nothing, and reads the units with the word it changes.
+        let kept = self.holders.kept_slot(owner);
+        let mut slot = kept
+            .or_else(|| self.holders.own_slot(owner))
+            .ok_or_else(holds_none)?;
+        loop {
+            let given = self
+                .holders
+                .transfer_owned(slot, owner, Kind::Give, |count, units| {
+                    (units > 0).then(|| count.saturating_add(1))
+                });
+            match given {
+                Ok(_) => break,
+                Err(Refused::Declined) => return Err(holds_none()),
+                // Taken back while it held nothing: look again.
+                Err(Refused::SlotLost) => {
+                    slot = self.holders.own_slot(owner).ok_or_else(holds_none)?
+                }
+            }
         }
-        step!("undo.post.freed");
+        step!("undo.post.given");
+        // A slot holding nothing now may be taken back by a waiter that
+        // found no free one: wake it as for a unit.
         self.holders.notify();
         Ok(())
     }
@@ -326,6 +348,24 @@ mod tests {
     }
 
     #[test]
+    fn a_thread_that_ends_holding_nothing_gives_its_kept_slot_back() {
+        let sem = Arc::new(UndoSemaphore::new(1).unwrap());
+        let theirs = Arc::clone(&sem);
+        let thread = std::thread::spawn(move || {
+            assert!(theirs.try_wait(me()));
+            theirs.post(me()).unwrap();
+            thread_part(current_owner())
+        })
+        .join()
+        .unwrap();
+        assert_eq!(sem.holders.idle_kept_slots(), 1, "kept while idle");
+        assert_eq!(sem.release_thread(thread), 0, "it held no unit");
+        assert_eq!(sem.holders.idle_kept_slots(), 0, "the slot was closed");
+        assert!(sem.try_wait(me()));
+        assert_eq!(sem.value(), 0);
+    }
+
+    #[test]
     fn processes_and_threads_never_exceed_the_value_and_lose_nothing() {
         let sem = UndoSemaphore::new(3).unwrap();
         let inside = SharedRegion::new(16).unwrap();
@@ -375,6 +415,47 @@ mod tests {
     /// Keeps the largest value seen at offset 8.
     fn max(region: &SharedRegion, value: u64) {
         word(region, 8).fetch_max(value, Ordering::SeqCst);
+    }
+
+    #[test]
+    fn a_table_full_of_idle_kept_slots_still_gives_a_waiter_one() {
+        let sem = UndoSemaphore::new(2).unwrap();
+        let idle_round = |fibers: std::ops::Range<u64>| {
+            for fiber in fibers {
+                let owner = Owner {
+                    token: 0x8_0000_0000 + fiber,
+                    ..me()
+                };
+                assert!(sem.try_wait(owner));
+                sem.post(owner).unwrap();
+            }
+        };
+        let half = SLOTS as u64 / 2;
+        // A live process keeps half the slots, threads of this one the rest.
+        let child = fork_holding(|| idle_round(0..half));
+        std::thread::scope(|scope| {
+            for part in 0..2 {
+                let from = half + part * half / 2;
+                scope.spawn(move || idle_round(from..from + half / 2));
+            }
+        });
+        assert_eq!(sem.holders.idle_kept_slots(), SLOTS);
+        assert!(sem.holders().is_empty(), "idle slots are not holders");
+        // A holder keeps its unit while idle slots are taken back around it.
+        let holding = Owner {
+            token: 0x9_0000_0001,
+            ..me()
+        };
+        assert!(sem.try_wait(holding));
+        assert!(take(&sem));
+        assert_eq!(sem.value(), 0);
+        assert_eq!(sem.holders(), vec![(std::process::id(), 2)]);
+        sem.post(me()).unwrap();
+        sem.post(holding).unwrap();
+        assert_eq!(sem.value(), 2);
+        // SAFETY: killing the child we forked.
+        unsafe { libc::kill(child, libc::SIGKILL) };
+        assert_eq!(exit_code(child), -1);
     }
 
     #[test]

@@ -9,14 +9,32 @@ impl Holders {
         self.header().sleepers.load(SeqCst) != 0
     }
 
-    /// Whether every slot is free (no key, no token, no units).
+    /// Whether no slot leaked: none holds units or is being freed, and
+    /// each is free, closed (to be taken over), or kept by a live process
+    /// (an undo semaphore keeps a slot holding nothing).
     pub(crate) fn all_slots_free(&self) -> bool {
         (0..SLOTS).all(|index| {
             let slot = self.slot(index);
-            slot.key.load(SeqCst) == 0
-                && slot.token.load(SeqCst) == 0
-                && super::units_of(slot.word.load(SeqCst)) == 0
+            let (key, word) = (slot.key.load(SeqCst), slot.word.load(SeqCst));
+            let freer = slot.freer.load(SeqCst);
+            // A freer that died is taken over by the next one.
+            super::units_of(word) == 0
+                && (freer == 0 || super::key_is_gone(freer))
+                && (key == 0 || word & super::CLOSED != 0 || !super::key_is_gone(key))
         })
+    }
+
+    /// Slots kept (keyed and open) by holders that hold nothing.
+    pub(crate) fn idle_kept_slots(&self) -> usize {
+        (0..SLOTS)
+            .filter(|&index| {
+                let slot = self.slot(index);
+                let word = slot.word.load(SeqCst);
+                slot.key.load(SeqCst) != 0
+                    && word & super::CLOSED == 0
+                    && super::units_of(word) == 0
+            })
+            .count()
     }
 
     /// Applies the last recorded transfer if it is not yet, as the next

@@ -55,11 +55,10 @@ const WRITER_GIVING_UP: &[&str] = &["rw.write.gave_up"];
 
 /// Steps of a reader that first recovers a dead writer's lock.
 const RECOVERING: &[&str] = &[
+    "holders.reclaim.freer",
     "holders.reclaim.reclaimed",
     "rw.reclaim.flagged",
     "holders.reclaim.writer_cleared",
-    "holders.free.tombstoned",
-    "holders.free.token_cleared",
 ];
 
 /// Every step the read-write lock's kill tests run through.

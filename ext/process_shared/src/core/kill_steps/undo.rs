@@ -2,7 +2,7 @@
 //! `post` and the reclaiming of a dead holder's units (see `kill_step`).
 
 use super::UndoSemaphore;
-use crate::core::holders::{process_key, Owner};
+use crate::core::holders::{process_key, Owner, SLOTS};
 use crate::core::identity::ProcessIdentity;
 use crate::core::kill_step::{at_every_step, until_or_settled, Child, Death, Plan, Reached};
 use crate::core::park::Blocking;
@@ -18,8 +18,6 @@ const ROUND_TRIP: &[&str] = &[
     "holders.transfer.helped",
     "holders.transfer.recorded",
     "undo.post.given",
-    "holders.release.token_cleared",
-    "undo.post.freed",
 ];
 
 /// Steps of an `acquire` that sleeps until a unit is posted, then `post`.
@@ -37,16 +35,25 @@ const WAKING_POST: &[&str] = &["holders.notify.unmarked", "holders.notify.bumped
 
 /// Steps of a `try_wait` that first reclaims a dead holder's units.
 const RECLAIMING: &[&str] = &[
+    "holders.reclaim.freer",
     "holders.transfer.helped",
     "holders.transfer.recorded",
     "holders.reclaim.reclaimed",
     "holders.reclaim.writer_cleared",
-    "holders.free.tombstoned",
-    "holders.free.token_cleared",
+];
+
+/// Steps of a `try_wait` that finds every slot kept by a holder holding
+/// nothing, and takes one over.
+const TAKING_OVER: &[&str] = &[
+    "holders.take_over.freer",
+    "holders.take_over.closed",
+    "holders.take_over.keyed",
+    "holders.take_over.tokened",
+    "holders.take_over.opened",
 ];
 
 /// Every step the undo semaphore's kill tests run through.
-pub(crate) const STEPS: &[&[&str]] = &[ROUND_TRIP, CONTENDED, WAKING_POST, RECLAIMING];
+pub(crate) const STEPS: &[&[&str]] = &[ROUND_TRIP, CONTENDED, WAKING_POST, RECLAIMING, TAKING_OVER];
 
 const VALUE: u32 = 3;
 
@@ -119,6 +126,8 @@ fn check_live_holder_keeps_its_units(sem: &UndoSemaphore, child: &Child, held: u
     give_back(sem, held + taken);
     child.resume();
     assert_eq!(sem.value(), VALUE, "{plan:?}");
+    // The child, gone now, kept its slot: closed for the next claimer.
+    sem.reclaim_dead();
     assert!(sem.holders.all_slots_free(), "{plan:?}");
     assert_eq!(sem.waiting(), 0, "{plan:?}");
 }
@@ -208,6 +217,27 @@ fn a_waiter_killed_while_reclaiming_a_dead_holders_units_loses_none() {
             sem.post(me()).unwrap();
         });
         finish(&sem, &child, 1, plan)
+    });
+}
+
+#[test]
+fn a_waiter_killed_while_taking_over_an_idle_slot_loses_no_unit() {
+    at_every_step(TAKING_OVER, |plan| {
+        let sem = UndoSemaphore::new(VALUE.into()).unwrap();
+        for fiber in 0..SLOTS as u64 {
+            let idle = Owner {
+                token: 0x7_0000_0000 + fiber,
+                ..me()
+            };
+            assert!(sem.try_wait(idle));
+            sem.post(idle).unwrap();
+        }
+        assert_eq!(sem.holders.idle_kept_slots(), SLOTS);
+        let child = Child::spawn(plan, || {
+            assert!(sem.try_wait(me()));
+            sem.post(me()).unwrap();
+        });
+        finish(&sem, &child, 0, plan)
     });
 }
 
