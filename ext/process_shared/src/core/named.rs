@@ -563,20 +563,53 @@ fn ready_or_initialize(
             // Someone else's data (a file given as `path:`): never overwrite it.
             return Ok(false);
         }
-        let claim = header.claim.load(Ordering::Acquire);
-        let claimable = claim == 0 || (claim != me && key_is_gone(claim));
-        if claimable
-            && header
-                .claim
-                .compare_exchange(claim, me, Ordering::AcqRel, Ordering::Acquire)
-                .is_ok()
-        {
-            (hooks.on_step)(Step::Claimed);
-            initialize(mapping, layout, init_fresh, hooks)?;
-            return Ok(true);
+        match try_claim(header, me) {
+            Claim::Won => {
+                (hooks.on_step)(Step::Claimed);
+                initialize(mapping, layout, init_fresh, hooks)?;
+                return Ok(true);
+            }
+            Claim::AlreadyReady => return Ok(false),
+            Claim::Held => (hooks.pause)()?,
         }
-        (hooks.pause)()?;
     }
+}
+
+/// What [`try_claim`] found.
+#[derive(Debug, PartialEq, Eq)]
+enum Claim {
+    /// The caller holds the claim of an object that is not ready: it
+    /// initializes it.
+    Won,
+    /// The object became ready meanwhile.
+    AlreadyReady,
+    /// A live process holds the claim (or another caller won it first).
+    Held,
+}
+
+/// Claims the right to initialize a header that was not ready when last
+/// read: from nobody, or from a process that is gone.
+///
+/// A claimant that is gone may have finished first: it stores `READY` and
+/// exits between our read of `state` and our look at its claim. So after
+/// winning the claim, `state` is read again; the gone claimant can write
+/// nothing more, so what it shows is final, and a ready object is left
+/// as it is instead of being initialized a second time.
+fn try_claim(header: &Header, me: u64) -> Claim {
+    let claim = header.claim.load(Ordering::Acquire);
+    let claimable = claim == 0 || (claim != me && key_is_gone(claim));
+    if !claimable
+        || header
+            .claim
+            .compare_exchange(claim, me, Ordering::AcqRel, Ordering::Acquire)
+            .is_err()
+    {
+        return Claim::Held;
+    }
+    if header.state.load(Ordering::Acquire) == READY {
+        return Claim::AlreadyReady;
+    }
+    Claim::Won
 }
 
 /// Whether a header that is not ready yet is one of ours being (or left
@@ -1112,6 +1145,45 @@ mod tests {
             assert!(!again.initialized_here);
             assert_eq!(again.region.read::<i64>(0).unwrap(), 2);
         }
+    }
+
+    /// The claim of an initializer that finished and exited (a zombie not
+    /// yet reaped counts as gone) is not taken to initialize again: an
+    /// opener that read `state` just before `READY` was stored must find it
+    /// ready once it holds the claim.
+    #[test]
+    fn a_finished_initializer_that_exited_is_not_replaced() {
+        let mut page = [0u64; HEADER_LEN / 8];
+        // SAFETY: a zeroed, aligned buffer at least the size of a Header,
+        // whose fields are all valid when zero.
+        let header = unsafe { &*page.as_mut_ptr().cast::<Header>() };
+        let finished = fork_and(|| 0);
+        let zombie_key = {
+            // The child has exited but is not reaped yet: a zombie.
+            let give_up = crate::platform::monotonic_now() + std::time::Duration::from_secs(10);
+            let start = crate::platform::process_start_time(finished as u32);
+            let key =
+                (u64::from(finished as u32) << START_BITS) | (start.unwrap_or(0) & START_MASK);
+            while !key_is_gone(key) {
+                assert!(
+                    crate::platform::monotonic_now() < give_up,
+                    "the child never ended"
+                );
+                std::thread::sleep(std::time::Duration::from_millis(1));
+            }
+            key
+        };
+        header.claim.store(zombie_key, Ordering::SeqCst);
+        header.state.store(READY, Ordering::SeqCst);
+        assert_eq!(try_claim(header, my_key()), Claim::AlreadyReady);
+        header.state.store(0, Ordering::SeqCst);
+        header.claim.store(zombie_key, Ordering::SeqCst);
+        assert_eq!(
+            try_claim(header, my_key()),
+            Claim::Won,
+            "a dead claimant that never finished"
+        );
+        assert_eq!(exit_code(finished), 0);
     }
 
     /// Many processes opening one new name at once: exactly one initializes
