@@ -64,12 +64,6 @@ def measure_cpu(reports)
   totals
 end
 
-def median(values)
-  sorted = values.sort
-  middle = sorted.size / 2
-  sorted.size.odd? ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2
-end
-
 Bench.banner
 puts "object: Array of #{OBJECT.size} Strings, #{DUMPED.bytesize} bytes marshaled"
 puts "#{ROUNDS} rounds of #{WARMUP}s warmup + #{TIME}s per report"
@@ -87,7 +81,7 @@ CASES.each do |name, reports|
   end
   puts format("%<ours>s / %<baseline>s time ratio: median %<median>.3f (min %<min>.3f, max %<max>.3f; " \
               "target <= 1.25)",
-              ours:, baseline:, median: median(ratios), min: ratios.min, max: ratios.max)
+              ours:, baseline:, median: Bench.median(ratios), min: ratios.min, max: ratios.max)
 end
 
 puts "CPU time of #{PAIRS} alternating calls each"

@@ -953,7 +953,9 @@ pub(crate) mod kill_steps;
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
-    use crate::core::test_support::{exit_code, fork_and, open_named, unique_name, UnlinkOnDrop};
+    use crate::core::test_support::{
+        exit_code, fork_and, open_named, poll_until, unique_name, UnlinkOnDrop,
+    };
     use crate::platform::monotonic_now;
     use std::sync::Arc;
 
@@ -1101,11 +1103,7 @@ pub(crate) mod tests {
             lock(&mutex);
             0
         });
-        let give_up = monotonic_now() + Duration::from_secs(10);
-        while mutex.waiting() == 0 {
-            assert!(monotonic_now() < give_up, "the child never waited");
-            std::thread::sleep(Duration::from_millis(1));
-        }
+        poll_until("the child never waited", || mutex.waiting() != 0);
         assert_eq!(mutex.waiting(), 1);
         // SAFETY: killing and reaping the child we forked.
         unsafe { libc::kill(child, libc::SIGKILL) };

@@ -324,7 +324,9 @@ impl Drop for Semaphore {
 mod tests {
     use super::*;
     use crate::core::park::Blocking;
-    use crate::core::test_support::{exit_code, fork_and, open_named, unique_name, UnlinkOnDrop};
+    use crate::core::test_support::{
+        exit_code, fork_and, open_named, poll_until, unique_name, UnlinkOnDrop,
+    };
     use crate::platform::monotonic_now;
 
     #[test]
@@ -476,11 +478,7 @@ mod tests {
             let deadline = monotonic_now() + Duration::from_secs(10);
             i32::from(!own.acquire(&mut Blocking, Some(deadline)).unwrap())
         });
-        let give_up = monotonic_now() + Duration::from_secs(10);
-        while sem.waiting() == 0 {
-            assert!(monotonic_now() < give_up, "the child never waited");
-            std::thread::sleep(Duration::from_millis(1));
-        }
+        poll_until("the child never waited", || sem.waiting() != 0);
         // Asleep by now, most likely; a post before it sleeps works too.
         std::thread::sleep(Duration::from_millis(20));
         sem.post().unwrap();
@@ -495,11 +493,7 @@ mod tests {
             let deadline = monotonic_now() + Duration::from_secs(20);
             i32::from(!sem.acquire(&mut Blocking, Some(deadline)).unwrap())
         });
-        let give_up = monotonic_now() + Duration::from_secs(10);
-        while sem.waiting() == 0 {
-            assert!(monotonic_now() < give_up, "the child never waited");
-            std::thread::sleep(Duration::from_millis(1));
-        }
+        poll_until("the child never waited", || sem.waiting() != 0);
         assert_eq!(sem.waiting(), 1);
         // SAFETY: killing and reaping the child we forked.
         unsafe { libc::kill(child, libc::SIGKILL) };

@@ -96,6 +96,16 @@ pub fn soon() -> Option<std::time::Duration> {
     Some(crate::platform::monotonic_now() + std::time::Duration::from_secs(10))
 }
 
+/// Polls `done` every millisecond until it holds; fails the test with
+/// `what` after ten seconds (a deadlock fails fast).
+pub fn poll_until(what: &str, mut done: impl FnMut() -> bool) {
+    let give_up = crate::platform::monotonic_now() + std::time::Duration::from_secs(10);
+    while !done() {
+        assert!(crate::platform::monotonic_now() < give_up, "{what}");
+        std::thread::sleep(std::time::Duration::from_millis(1));
+    }
+}
+
 /// Forks a child that runs `hold` (taking units or locks), then sleeps
 /// until it is killed; returns its pid once `hold` has run. The caller
 /// kills it and reaps it with [`exit_code`].
