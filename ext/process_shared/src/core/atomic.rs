@@ -25,8 +25,9 @@ use super::region::SharedRegion;
 use super::scalar::{scalar_types, Kind, Scalar};
 use std::fmt::Display;
 use std::marker::PhantomData;
-use std::sync::atomic::AtomicBool;
-use std::sync::atomic::Ordering::{Relaxed, SeqCst};
+use std::sync::atomic::Ordering::SeqCst;
+#[cfg(target_arch = "x86_64")]
+use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
 
 /// `self + delta` for a 64-bit delta, in the cheapest arithmetic of the
 /// type (a 64-bit add and its overflow flag; for narrower types a 64-bit
@@ -207,6 +208,7 @@ pub(crate) use integer_arm;
 /// Whether [`prefetch_for_write`] issues `prefetchw`: set once, when the
 /// extension loads, by [`detect_write_prefetch`] (until then, and on CPUs
 /// without the instruction, it does nothing).
+#[cfg(target_arch = "x86_64")]
 static WRITE_PREFETCH: AtomicBool = AtomicBool::new(false);
 
 /// Enables [`prefetch_for_write`] if the CPU has `prefetchw` (x86-64:
