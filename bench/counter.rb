@@ -62,23 +62,12 @@ ROUNDS.times do |round|
   labels.rotate(round).each { |label| samples[label] << measure(label, contenders[label], cpu) }
 end
 
-walls = samples.transform_values { |runs| Bench.median(runs.map(&:first)) * 1000 }
 cpus = samples.transform_values { |runs| Bench.median(runs.map(&:last)) * 1000 }
-title = "#{PROCESSES} processes x #{INCREMENTS} increments of one counter, median of #{ROUNDS} alternating rounds"
-Bench.table("#{title}: wall time", BASELINE, walls, unit: "ms")
-Bench.table("#{title}: CPU time of the #{PROCESSES} children", BASELINE, cpus, unit: "ms")
-
-# The median of the per-round wall-time ratios to the baseline (each
-# measured next to it, under the same load): what the targets compare.
-round_ratios = samples.transform_values do |runs|
-  runs.zip(samples[BASELINE]).map { |(wall, _), (base, _)| wall / base }
-end
-paired = Bench::Costs.new.merge!(walls)
-paired.ratios = round_ratios.transform_values { |ratios| Bench.median(ratios) }
-puts "\n  wall-time ratio to #{BASELINE}, median of the #{ROUNDS} rounds' own ratios (spread):"
-round_ratios.each do |label, ratios|
-  puts format("    %-24s %.3gx (%.3g-%.3gx)", label, paired.ratios[label], ratios.min, ratios.max)
-end
+title = "#{PROCESSES} processes x #{INCREMENTS} increments of one counter"
+paired = Bench.paired_table("#{title}: wall time", BASELINE,
+                            samples.transform_values { |runs| runs.map { |wall, _| wall * 1000 } }, unit: "ms")
+Bench.table("#{title}: CPU time of the #{PROCESSES} children, median of #{ROUNDS} rounds", BASELINE, cpus,
+            unit: "ms")
 puts
 Bench.target(paired, "AtomicInteger#increment", BASELINE, 1.0)
 Bench.target(paired, "SharedArray#increment", BASELINE, 1.0)

@@ -40,30 +40,14 @@ ITERATIONS = Integer(ENV.fetch("BENCH_ITERATIONS", "20000"))
 PROCESS_COUNTS = ENV.fetch("BENCH_PROCESSES", "2,4,16,32").split(",").map { |count| Integer(count) }
 RUNS = Integer(ENV.fetch("BENCH_RUNS", "3"))
 
-# The loop every variant runs, with its lock calls written in.
+# The loop every variant runs, with its lock calls written in; returns the
+# longest lock call in ns when `%<acquire>s` times it (else 0).
 LOOP = <<~RUBY
-  ->(lock, counter, iterations) do
-    i = 0
-    while i < iterations
-      %<acquire>s
-      counter.put_int64(0, counter.get_int64(0) + 1)
-      %<release>s
-      i += 1
-    end
-    0
-  end
-RUBY
-
-# The same loop with each lock call timed: returns the longest in ns.
-TIMED_LOOP = <<~RUBY
   ->(lock, counter, iterations) do
     longest = 0
     i = 0
     while i < iterations
-      asked = Process.clock_gettime(Process::CLOCK_MONOTONIC, :nanosecond)
       %<acquire>s
-      waited = Process.clock_gettime(Process::CLOCK_MONOTONIC, :nanosecond) - asked
-      longest = waited if waited > longest
       counter.put_int64(0, counter.get_int64(0) + 1)
       %<release>s
       i += 1
@@ -72,10 +56,18 @@ TIMED_LOOP = <<~RUBY
   end
 RUBY
 
-# { plain: loop, timed: loop that times each lock call }
+# A lock call timed with two clock reads, keeping the longest.
+TIMED_ACQUIRE = <<~RUBY
+  asked = Process.clock_gettime(Process::CLOCK_MONOTONIC, :nanosecond)
+  %s
+  waited = Process.clock_gettime(Process::CLOCK_MONOTONIC, :nanosecond) - asked
+  longest = waited if waited > longest
+RUBY
+
+# { plain: loop, timed: the same loop timing each lock call }
 def loop_of(acquire, release)
-  { plain: LOOP, timed: TIMED_LOOP }.transform_values do |template|
-    TOPLEVEL_BINDING.eval(format(template, acquire:, release:), __FILE__, __LINE__)
+  { plain: acquire, timed: format(TIMED_ACQUIRE, acquire) }.transform_values do |timed_or_not|
+    TOPLEVEL_BINDING.eval(format(LOOP, acquire: timed_or_not, release:), __FILE__, __LINE__)
   end
 end
 

@@ -86,25 +86,23 @@ module Bench
     report.entries.to_h { |entry| [entry.label, 1e9 / entry.ips] }
   end
 
-  def paired_table(title, baseline, samples)
+  # Prints, for each entry of `samples` (label => one cost per round), the
+  # median cost and the time ratio to `baseline`: the median of the ratios
+  # paired within each round, with their spread. Returns the costs, their
+  # ratios attached.
+  def paired_table(title, baseline, samples, unit: "ns/op")
+    puts "\n== #{title} (median of #{samples.fetch(baseline).size} alternating rounds)"
+    width = samples.keys.map(&:length).max
     costs = Costs.new
     costs.ratios = {}
     samples.each do |label, series|
+      ratios = series.zip(samples.fetch(baseline)).map { |cost, base| cost / base }
       costs[label] = median(series)
-      costs.ratios[label] = median(series.zip(samples.fetch(baseline)).map { |cost, base| cost / base })
-    end
-    print_paired(title, baseline, costs, samples)
-    costs
-  end
-
-  def print_paired(title, baseline, costs, samples)
-    puts "\n== #{title} (median of #{rounds} alternating rounds)"
-    width = costs.keys.map(&:length).max
-    costs.each do |label, cost|
-      ratios = samples.fetch(label).zip(samples.fetch(baseline)).map { |value, base| value / base }
+      costs.ratios[label] = median(ratios)
       spread = label == baseline ? "(baseline)" : format("(rounds %.3g-%.3gx)", ratios.min, ratios.max)
-      puts format("  %-#{width}s  %12.1f ns/op  %7.3gx %s", label, cost, costs.ratios.fetch(label), spread)
+      puts format("  %-#{width}s  %12.1f %s  %7.3gx %s", label, costs[label], unit, costs.ratios[label], spread)
     end
+    costs
   end
 
   def median(values)
