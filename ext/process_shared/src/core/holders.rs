@@ -494,15 +494,14 @@ impl Holders {
         self.own_slot_away(owner, home)
     }
 
-    /// `owner`'s home slot if its key and token are `owner`'s, whether or
-    /// not it was taken back since: for a table that keeps idle slots,
-    /// whose [`Holders::transfer_owned`] checks that in the step that
-    /// records the transfer (then look again with [`Holders::own_slot`] or
-    /// [`Holders::claim_or_evict`]).
+    /// Where a table that keeps idle slots finds `owner`'s slot when it has
+    /// one: its home. No check here: [`Holders::transfer_owned`] checks in
+    /// the step that records the transfer that the slot is still `owner`'s
+    /// (if not, look again with [`Holders::own_slot`] or
+    /// [`Holders::claim_or_evict`]), so a check here would be made twice.
     #[inline(always)]
-    pub fn kept_slot(&self, owner: Owner) -> Option<usize> {
-        let home = owner.home();
-        self.is_keyed_to(home, owner).then_some(home)
+    pub fn kept_slot(owner: Owner) -> usize {
+        owner.home()
     }
 
     #[cold]

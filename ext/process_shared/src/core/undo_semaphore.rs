@@ -105,13 +105,10 @@ impl UndoSemaphore {
             return false;
         }
         // The slot stays the owner's when it holds nothing again, so that
-        // the next take needs no claim; it is taken back only when the
-        // table is full.
-        let kept = self.holders.kept_slot(owner);
-        let Some(mut slot) = kept.or_else(|| self.holders.claim_or_evict(owner)) else {
-            return false;
-        };
-        step!("undo.take.claimed");
+        // the next take needs no claim (it is taken back only when the
+        // table is full): try the kept slot, and claim one only if the
+        // transfer finds it is not, or no longer, the owner's.
+        let mut slot = Holders::kept_slot(owner);
         loop {
             let taken = self
                 .holders
@@ -120,7 +117,10 @@ impl UndoSemaphore {
                 Ok(_) => return true,
                 Err(Refused::Declined) => return false,
                 Err(Refused::SlotLost) => match self.holders.claim_or_evict(owner) {
-                    Some(other) => slot = other,
+                    Some(other) => {
+                        step!("undo.take.claimed");
+                        slot = other;
+                    }
                     None => return false,
                 },
             }
@@ -178,12 +178,10 @@ impl UndoSemaphore {
                 "post of a semaphore with undo: the calling thread holds no unit of it".into(),
             )
         };
-        // Its own slot, even empty: the transfer below refuses a slot
-        // holding nothing, and reads the units with the word it changes.
-        let kept = self.holders.kept_slot(owner);
-        let mut slot = kept
-            .or_else(|| self.holders.own_slot(owner))
-            .ok_or_else(holds_none)?;
+        // Its kept slot, even empty: the transfer below checks that it is
+        // still the owner's, refuses a slot holding nothing, and reads the
+        // units with the word it changes.
+        let mut slot = Holders::kept_slot(owner);
         loop {
             let given = self
                 .holders
