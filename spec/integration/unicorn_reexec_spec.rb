@@ -33,8 +33,13 @@ RSpec.describe "Unicorn USR2 re-exec example", :integration do
     false
   end
 
+  # The pid in `file`, or nil while there is none: unicorn renames and
+  # rewrites its pid files during a re-exec, so one may vanish between a
+  # look and a read.
   def read_pid(file)
-    Integer(File.read(file), exception: false) if File.exist?(file)
+    Integer(File.read(file), exception: false)
+  rescue Errno::ENOENT
+    nil
   end
 
   # Ends a master and waits until it is gone (the new master is not our
