@@ -230,7 +230,13 @@ pub enum Refused {
 }
 
 fn descriptor(kind: Kind, slot: usize, count: u32) -> u32 {
-    ((kind as u32) << 30) | ((slot as u32) << COUNT_BITS) | (count & COUNT_MASK)
+    ((kind as u32) << 30) | descriptor_slot(slot, count)
+}
+
+/// A descriptor without its kind: the slot and its count.
+#[inline(always)]
+fn descriptor_slot(slot: usize, count: u32) -> u32 {
+    ((slot as u32) << COUNT_BITS) | (count & COUNT_MASK)
 }
 
 /// Applies a holder's own transfer: nobody else moves units in or out of a
@@ -414,6 +420,63 @@ impl Holders {
             None if lost => Err(Refused::SlotLost),
             None => Err(Refused::Declined),
         }
+    }
+
+    /// The common case of [`Holders::transfer_owned`] on `owner`'s kept
+    /// slot, straight-line: one unit in (`Take`, if one is free) or out
+    /// (`Give`, if the slot holds one), when the transfer recorded last is
+    /// this slot's own and applied (as in a loop of one holder). Anything
+    /// else — another slot's transfer to help, no unit, a slot lost, a lost
+    /// race for `state` — returns false with nothing changed, and the
+    /// caller takes the general path.
+    ///
+    /// The steps are those of [`Holders::transfer_owned`], in its order
+    /// (`state`, then the word, then the key and token; see there), minus
+    /// helping: the only transfer that could need it is this slot's own,
+    /// and the word read says it is applied.
+    #[inline(always)]
+    pub fn transfer_kept(&self, owner: Owner, kind: Kind) -> bool {
+        let home = owner.home();
+        let layout = self.layout();
+        let state = &layout.header.state;
+        let slot = &layout.slots[home % SLOTS];
+        let current = state.load(SeqCst);
+        let held = slot.word.load(SeqCst);
+        let count = count_of(held);
+        // Our own transfer, applied: its descriptor is this one's with the
+        // slot's count (whichever kind it was).
+        let recorded_here = ((current >> 32) as u32) & !(3 << 30) == descriptor_slot(home, count);
+        if !recorded_here
+            || held & (CLOSED | HELPED) != 0
+            || slot.key.load(SeqCst) != owner.key
+            || slot.token.load(SeqCst) != owner.token
+        {
+            return false;
+        }
+        let units = units_of(held);
+        let (new_count, units) = match kind {
+            Kind::Take => match (current as u32).checked_sub(1) {
+                Some(new_count) => (new_count, units.wrapping_add(1)),
+                None => return false,
+            },
+            Kind::Give if units > 0 => ((current as u32).saturating_add(1), units - 1),
+            _ => return false,
+        };
+        let count = count.wrapping_add(1) & COUNT_MASK;
+        let next = (u64::from(descriptor(kind, home, count)) << 32) | u64::from(new_count);
+        if state
+            .compare_exchange(current, next, SeqCst, SeqCst)
+            .is_err()
+        {
+            return false;
+        }
+        step!("holders.transfer.recorded");
+        store_own(
+            &slot.word,
+            held,
+            (u64::from(count) << 32) | u64::from(units),
+        );
+        true
     }
 
     /// Records a transfer of `kind` into or out of `slot` in `state`
@@ -805,9 +868,19 @@ impl Holders {
     }
 
     /// Wakes every sleeper, if any may sleep: no system call otherwise.
+    #[inline(always)]
     pub fn notify(&self) {
+        if self.header().sleepers.load(SeqCst) != 0 {
+            self.wake_sleepers();
+        }
+    }
+
+    /// [`Holders::notify`] once a sleeper may be marked.
+    #[cold]
+    #[inline(never)]
+    fn wake_sleepers(&self) {
         let header = self.header();
-        if header.sleepers.load(SeqCst) != 0 && header.sleepers.swap(0, SeqCst) != 0 {
+        if header.sleepers.swap(0, SeqCst) != 0 {
             step!("holders.notify.unmarked");
             header.wake.fetch_add(1, SeqCst);
             step!("holders.notify.bumped");
@@ -906,6 +979,61 @@ mod tests {
         // Applying twice changes nothing.
         holders.help((u64::from(recorded) << 32) | 3);
         assert_eq!(holders.units(a), 1);
+    }
+
+    #[test]
+    fn the_kept_slots_straight_line_runs_only_after_its_own_applied_transfer() {
+        let holders = Holders::new(5).unwrap();
+        let (me, other) = (owner(0x1_0000_0004), owner(0x1_0000_0005));
+        let take = |count: u32, _| count.checked_sub(1);
+        let mine = holders.claim_or_evict(me).unwrap();
+        let theirs = holders.claim_or_evict(other).unwrap();
+        assert_ne!(mine, theirs);
+        // The last transfer is `other`'s: it may need helping.
+        holders.transfer_owned(mine, me, Kind::Take, take).unwrap();
+        holders
+            .transfer_owned(theirs, other, Kind::Take, take)
+            .unwrap();
+        assert!(!holders.transfer_kept(me, Kind::Give));
+        assert_eq!((holders.count(), holders.units(mine)), (3, 1));
+        // After its own: a give, a take, a give, and no unit to give.
+        holders.transfer_owned(mine, me, Kind::Take, take).unwrap();
+        assert!(holders.transfer_kept(me, Kind::Give));
+        assert!(holders.transfer_kept(me, Kind::Take));
+        assert!(holders.transfer_kept(me, Kind::Give));
+        assert!(holders.transfer_kept(me, Kind::Give));
+        assert_eq!((holders.count(), holders.units(mine)), (4, 0));
+        assert!(!holders.transfer_kept(me, Kind::Give), "holds none");
+        assert!(
+            !holders.transfer_kept(other, Kind::Give),
+            "the last was mine"
+        );
+        // A transfer of another slot recorded and not applied (its author
+        // died between its writes) is left to the general path, which
+        // applies it first.
+        let pending = descriptor(Kind::Give, theirs, 2);
+        let state = (u64::from(pending) << 32) | 4;
+        holders.header().state.store(state, SeqCst);
+        assert!(!holders.transfer_kept(me, Kind::Take));
+        assert_eq!(holders.header().state.load(SeqCst), state, "unchanged");
+        assert_eq!(holders.transfer_owned(mine, me, Kind::Take, take), Ok(0));
+        assert_eq!((holders.units(theirs), holders.count()), (0, 3));
+        // A slot taken over is not its old holder's any more.
+        assert!(holders.transfer_kept(me, Kind::Give));
+        let newcomer = same_home_as(me);
+        assert!(holders.take_over(mine, newcomer, true));
+        assert!(!holders.transfer_kept(me, Kind::Take));
+        assert_eq!(holders.count(), 4);
+        // Nor is one whose holder's own store is still due (`HELPED`).
+        holders
+            .transfer_owned(mine, newcomer, Kind::Take, take)
+            .unwrap();
+        let word = &holders.slot(mine).word;
+        word.fetch_or(HELPED, SeqCst);
+        assert!(!holders.transfer_kept(newcomer, Kind::Give));
+        word.fetch_and(!HELPED, SeqCst);
+        assert!(holders.transfer_kept(newcomer, Kind::Give));
+        assert_eq!(holders.count(), 4);
     }
 
     /// An owner other than `of` whose home slot is the same.

@@ -101,6 +101,14 @@ impl UndoSemaphore {
     /// call.
     #[inline(always)]
     pub fn try_take(&self, owner: Owner) -> bool {
+        self.holders.transfer_kept(owner, Kind::Take) || self.try_take_claiming(owner)
+    }
+
+    /// [`UndoSemaphore::try_take`] when the kept slot's straight line did
+    /// not do: out of line, so that the entry points inlining the straight
+    /// line stay small.
+    #[inline(never)]
+    fn try_take_claiming(&self, owner: Owner) -> bool {
         if self.holders.count() == 0 {
             return false;
         }
@@ -173,6 +181,36 @@ impl UndoSemaphore {
     /// Gives back one unit `owner` holds; `Misuse` if it holds none.
     #[inline(always)]
     pub fn post(&self, owner: Owner) -> CoreResult<()> {
+        if self.give_kept(owner) {
+            return Ok(());
+        }
+        self.post_looking(owner)
+    }
+
+    /// [`UndoSemaphore::post`], for a caller that only needs to know
+    /// whether a unit went back (a fast entry point: the error is made and
+    /// dropped out of line).
+    #[inline(always)]
+    pub fn try_post(&self, owner: Owner) -> bool {
+        self.give_kept(owner) || self.post_looking(owner).is_ok()
+    }
+
+    /// The straight line of [`UndoSemaphore::post`] (see
+    /// [`Holders::transfer_kept`]): whether it gave the unit back.
+    #[inline(always)]
+    fn give_kept(&self, owner: Owner) -> bool {
+        if !self.holders.transfer_kept(owner, Kind::Give) {
+            return false;
+        }
+        step!("undo.post.given");
+        self.holders.notify();
+        true
+    }
+
+    /// [`UndoSemaphore::post`] when the kept slot's straight line did not
+    /// do (out of line, as [`UndoSemaphore::try_take_claiming`]).
+    #[inline(never)]
+    fn post_looking(&self, owner: Owner) -> CoreResult<()> {
         let holds_none = || {
             CoreError::Misuse(
                 "post of a semaphore with undo: the calling thread holds no unit of it".into(),

@@ -197,7 +197,7 @@ impl LockClass for UndoSemaphore {
 
     #[inline(always)]
     fn exit_now(semaphore: &CoreUndoSemaphore) -> bool {
-        semaphore.post(caller()).is_ok()
+        semaphore.try_post(caller())
     }
 }
 
