@@ -85,7 +85,10 @@
 //! The holder applies its own transfers with a plain store: nobody else
 //! changes its slot while it lives (only helpers, with the same value).
 //! Uncontended, with its slot kept, a take or a give is a probe of one
-//! slot, one compare-and-swap of `state` and a store: no system call.
+//! slot, one compare-and-swap of `state` and a store: no system call. When
+//! the transfer recorded last is the holder's own and applied (one holder
+//! in a loop), [`Holders::transfer_kept`] does it without the general
+//! path's helping and loop.
 
 use super::identity::{
     current_holder_key, current_owner, current_process, thread_part, ProcessIdentity,
