@@ -15,7 +15,11 @@ here = binding
 Bench.compare("get_int64", "FFI::MemoryPointer#get_int64",
               "FFI::MemoryPointer#get_int64" => Bench.looped(here, "pointer.get_int64(8)"),
               "SharedMemory#get_int64" => Bench.looped(here, "shared.get_int64(8)"),
-              "SharedArray#[]" => Bench.looped(here, "array[1]"))
+              "SharedArray#[]" => Bench.looped(here, "array[1]"),
+              # The floor: Ruby's own cost of calling a one-argument C method
+              # (BasicObject#equal? compares two words), which every reader
+              # above pays too.
+              "BasicObject#equal? (floor)" => Bench.looped(here, "pointer.equal?(8)"))
 
 Bench.compare("put_int64", "FFI::MemoryPointer#put_int64",
               "FFI::MemoryPointer#put_int64" => Bench.looped(here, "pointer.put_int64(8, value)"),
