@@ -567,6 +567,38 @@ mod tests {
     }
 
     #[test]
+    fn increments_reach_the_int64_limits_exactly_and_never_pass_them() {
+        detect_write_prefetch();
+        let region = region_of::<i64>(1);
+        let at = slot::<i64>(&region, 0);
+        for (limit, step) in [(i64::MAX, 1), (i64::MIN, -1)] {
+            at.store(limit - 3 * step);
+            assert_eq!(at.try_add(step), Some(limit - 2 * step));
+            assert_eq!(at.try_add(step), Some(limit - step));
+            assert_eq!(at.try_add(step), Some(limit), "the limit itself");
+            assert_eq!(at.try_add(step), None, "one past the limit");
+            assert_eq!(at.load(), limit, "unchanged, never wrapped");
+            assert_eq!(at.try_add(i64::MAX * step), None);
+            assert_eq!(
+                at.try_add(1 << 32),
+                if step > 0 {
+                    None
+                } else {
+                    Some(limit + (1 << 32))
+                }
+            );
+            at.store(limit - (1 << 32) * step);
+            assert_eq!(
+                at.try_add((1 << 32) * step),
+                Some(limit),
+                "a large step to the limit"
+            );
+            assert_eq!(at.try_add(step), None);
+            assert_eq!(at.load(), limit);
+        }
+    }
+
+    #[test]
     fn errors_name_the_type_and_its_range() {
         let region = region_of::<u8>(1);
         let at = slot::<u8>(&region, 0);
