@@ -68,6 +68,31 @@ RSpec.describe "process_shared and Ractors" do
     )
   end
 
+  it "keeps AtomicInteger's counting methods to the main Ractor, which counts on once Ractors exist" do
+    # Those methods are defined Ractor-safe and check the caller's Ractor
+    # themselves: the checks must refuse what Ruby's would.
+    output, errors, status = run_ruby(lib, <<~RUBY)
+      def outcome(ractor)
+        "no error: \#{ractor.take.inspect}"
+      rescue Ractor::RemoteError => e
+        e.cause.class.name
+      end
+
+      counter = ProcessShared::AtomicInteger.new(3)
+      %i[increment decrement up down value].each do |name|
+        puts outcome(Ractor.new(counter, name) { |copy, method| copy.public_send(method) })
+      end
+      puts outcome(Ractor.new(counter) { |copy| copy.increment(2) })
+      puts outcome(Ractor.new { ProcessShared::AtomicInteger.allocate.increment })
+      p [counter.increment, counter.decrement(5), counter.up, counter.down, counter.value]
+      p((counter.increment(2**64) rescue $!.class))
+    RUBY
+    expect(status.exitstatus).to eq(0), errors
+    expect(output.lines(chomp: true)).to eq(
+      (["Ractor::UnsafeError"] * 7) + ["[4, -1, 0, -1, -1]", "RangeError"]
+    )
+  end
+
   it "cannot make an object shareable" do
     output, errors, status = run_ruby(lib, <<~RUBY)
       begin

@@ -343,15 +343,22 @@ impl<'a, T: AtomicInt> AtomicSlot<'a, T> {
     /// range (nothing changed), with no error to build: for the C fast
     /// paths.
     ///
-    /// A compare-and-swap loop, not one `lock xadd`: an add that overflows
-    /// must leave the value as it was, and no process may ever see a
-    /// wrapped value. Checking the value read beforehand would not make a
-    /// `fetch_add` safe: between that read and the add, another process
-    /// may `store`/`swap`/`compare_and_set` a value next to the limit (or
-    /// many may add at once), and the add would then wrap in shared memory
-    /// for everyone to see. Both are one locked instruction; the loop adds a
-    /// prefetch, a plain load and a compare (see [`prefetch_for_write`] for
-    /// why the prefetch).
+    /// A compare-and-swap, not one `lock xadd`, even when the value read
+    /// beforehand is far from the limits: no rule that decides on an xadd
+    /// from an earlier read can be sound while every value stays
+    /// reachable. Between the read and the xadd the process may stall for
+    /// any time (preempted, stopped), and meanwhile others may
+    /// `store`/`swap`/`compare_and_set` the limit itself, or count up to
+    /// it; the xadd then wraps in shared memory, for everyone to see, and
+    /// undoing it afterwards does not hide it. Bounding how many adds can
+    /// be in flight (one per task) bounds how far they reach, not when they
+    /// land, so the values within that reach of the limits would have to
+    /// be refused to every other writer, forever; and knowing instead
+    /// whether an xadd is in flight would cost each add a second shared
+    /// write. Both are one locked instruction; the CAS adds a prefetch, a
+    /// plain load and a compare (see [`prefetch_for_write`] for why the
+    /// prefetch, which makes a failed CAS rare even when processes add to
+    /// one counter all the time).
     #[inline]
     pub fn try_add(&self, delta: i64) -> Option<T> {
         let mut current = self.load_for_update();
@@ -557,6 +564,38 @@ mod tests {
                 None
             ]
         );
+    }
+
+    #[test]
+    fn increments_reach_the_int64_limits_exactly_and_never_pass_them() {
+        detect_write_prefetch();
+        let region = region_of::<i64>(1);
+        let at = slot::<i64>(&region, 0);
+        for (limit, step) in [(i64::MAX, 1), (i64::MIN, -1)] {
+            at.store(limit - 3 * step);
+            assert_eq!(at.try_add(step), Some(limit - 2 * step));
+            assert_eq!(at.try_add(step), Some(limit - step));
+            assert_eq!(at.try_add(step), Some(limit), "the limit itself");
+            assert_eq!(at.try_add(step), None, "one past the limit");
+            assert_eq!(at.load(), limit, "unchanged, never wrapped");
+            assert_eq!(at.try_add(i64::MAX * step), None);
+            assert_eq!(
+                at.try_add(1 << 32),
+                if step > 0 {
+                    None
+                } else {
+                    Some(limit + (1 << 32))
+                }
+            );
+            at.store(limit - (1 << 32) * step);
+            assert_eq!(
+                at.try_add((1 << 32) * step),
+                Some(limit),
+                "a large step to the limit"
+            );
+            assert_eq!(at.try_add(step), None);
+            assert_eq!(at.load(), limit);
+        }
     }
 
     #[test]

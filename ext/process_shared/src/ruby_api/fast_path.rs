@@ -23,6 +23,7 @@
 use super::atomic_integer::AtomicInteger;
 use super::convert::RubyScalar;
 use super::guard;
+use super::owner::{in_main_ractor, only_main_ractor};
 use super::shared_memory::{Memory, SharedMemory};
 use crate::core::atomic::{with_integer_type, AtomicInt, AtomicSlot, SharedCounter};
 use crate::core::scalar::{scalar_types, with_scalar_type, Scalar, ScalarType, TypeName};
@@ -655,12 +656,56 @@ unsafe fn open_counter<'a>(rb_self: VALUE) -> Option<&'a SharedCounter> {
 
 /// `AtomicInteger#increment(delta = 1)` (`NEGATE`: `#decrement`): one
 /// compare-and-swap (see `AtomicSlot::try_add` for why not `lock xadd`).
+///
+/// Defined as Ractor-safe (see [`init_atomic_integer`]), so it makes
+/// Ruby's check of the caller's Ractor itself: one load, and once the
+/// program has made a Ractor, the full check out of line.
 unsafe extern "C" fn counter_add<const NEGATE: bool>(
     argc: c_int,
     argv: *const VALUE,
     rb_self: VALUE,
 ) -> VALUE {
-    // SAFETY: as in `get`; Ruby passes `argc` values at `argv`.
+    if !only_main_ractor() {
+        // SAFETY: the same arguments.
+        return unsafe { counter_add_after_ractors::<NEGATE>(argc, argv, rb_self) };
+    }
+    // SAFETY: the main Ractor; Ruby passes `argc` values at `argv`.
+    unsafe { add_to_counter::<NEGATE>(argc, argv, rb_self) }
+}
+
+/// [`counter_add`] in a program that has made a Ractor: in the main
+/// Ractor as ever; in another, the checked method, which Ruby refuses
+/// there with `Ractor::UnsafeError`.
+///
+/// # Safety
+/// As [`counter_add`].
+#[cold]
+#[inline(never)]
+unsafe extern "C" fn counter_add_after_ractors<const NEGATE: bool>(
+    argc: c_int,
+    argv: *const VALUE,
+    rb_self: VALUE,
+) -> VALUE {
+    if in_main_ractor() {
+        // SAFETY: the main Ractor; the caller's arguments.
+        unsafe { add_to_counter::<NEGATE>(argc, argv, rb_self) }
+    } else {
+        // SAFETY: nothing is held that needs dropping.
+        unsafe { slow_add::<NEGATE>(argc, argv, rb_self) }
+    }
+}
+
+/// The body of [`counter_add`], in the main Ractor.
+///
+/// # Safety
+/// As in `get`, in the main Ractor; `argv` points at `argc` VALUEs.
+#[inline(always)]
+unsafe fn add_to_counter<const NEGATE: bool>(
+    argc: c_int,
+    argv: *const VALUE,
+    rb_self: VALUE,
+) -> VALUE {
+    // SAFETY: the contract.
     let added = unsafe {
         fast(|| {
             let delta = fixnum_delta::<NEGATE>(argc, argv, 0)?;
@@ -674,10 +719,17 @@ unsafe extern "C" fn counter_add<const NEGATE: bool>(
     }
 }
 
-/// `AtomicInteger#value`.
+/// `AtomicInteger#value` (Ractor-safe, and checking, as [`counter_add`]).
 unsafe extern "C" fn counter_value(rb_self: VALUE) -> VALUE {
     // SAFETY: as in `get`.
-    let read = unsafe { fast(|| Some(open_counter(rb_self)?.slot().load())) };
+    let read = unsafe {
+        fast(|| {
+            if !only_main_ractor() && !in_main_ractor() {
+                return None;
+            }
+            Some(open_counter(rb_self)?.slot().load())
+        })
+    };
     match read {
         Some(value) => value.to_ruby(),
         // SAFETY: nothing is held that needs dropping.
@@ -758,7 +810,25 @@ unsafe extern "C" fn not_integer<const NEGATE: bool>(
 
 /// Installs the fast `increment`/`up`, `decrement`/`down` and `value` over
 /// `AtomicInteger`'s checked ones.
+///
+/// They are defined as Ractor-safe, so that Ruby calls them without its
+/// own check of the caller's Ractor, which costs more than theirs
+/// ([`in_main_ractor`]: one load while the program never made a Ractor):
+/// they run only in the main Ractor, like every other method of the class,
+/// and hand any other caller to the checked method, which Ruby refuses
+/// with `Ractor::UnsafeError` as before.
 pub fn init_atomic_integer(class: RClass) -> Result<(), Error> {
+    // SAFETY: called while the extension loads, on its thread with the
+    // GVL: the flag applies to the methods defined until it is reset.
+    unsafe { rb_sys::rb_ext_ractor_safe(true) };
+    let defined = define_atomic_integer(class);
+    // SAFETY: as above.
+    unsafe { rb_sys::rb_ext_ractor_safe(false) };
+    defined
+}
+
+/// The definitions of [`init_atomic_integer`].
+fn define_atomic_integer(class: RClass) -> Result<(), Error> {
     let increment: EntryPointN = counter_add::<false>;
     let decrement: EntryPointN = counter_add::<true>;
     define(class, "increment", increment)?;

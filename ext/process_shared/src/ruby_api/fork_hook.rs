@@ -103,7 +103,9 @@ pub fn init(ruby: &Ruby, namespace: RModule) -> Result<(), Error> {
     // `fork` works in any Ractor, so the hook must too: these functions
     // touch only process-wide atomics (and, on macOS, the fork protocol's
     // own synchronised state), never a Ruby object. Every other native
-    // method stays main-Ractor only (Ruby raises Ractor::UnsafeError).
+    // method stays main-Ractor only (Ruby raises Ractor::UnsafeError; the
+    // counting methods of AtomicInteger check the Ractor themselves, see
+    // `fast_path::init_atomic_integer`).
     set_ractor_safe(true);
     let defined = define_hooks(module);
     set_ractor_safe(false);

@@ -92,6 +92,26 @@ extern "C" {
     /// null from the first `Ractor.new` on (`vm_core.h`, Ruby 3.0 and
     /// later; no binding of rb-sys or libc has it).
     static ruby_single_main_ractor: *const std::ffi::c_void;
+    /// Whether the calling thread runs in the main Ractor (`ruby/ractor.h`'s
+    /// `rb_ractor_main_p`, out of line; not in rb-sys's bindings).
+    fn rb_ractor_main_p_() -> bool;
+}
+
+/// Whether the main Ractor is the only one the program ever made (then
+/// every Ruby thread runs in it): one load.
+#[inline(always)]
+pub fn only_main_ractor() -> bool {
+    // SAFETY: a pointer-sized global of libruby, only read.
+    !unsafe { ruby_single_main_ractor }.is_null()
+}
+
+/// Whether the calling thread, holding its Ractor's lock, runs in the main
+/// Ractor: what Ruby checks before calling a method not marked
+/// Ractor-safe.
+pub fn in_main_ractor() -> bool {
+    // SAFETY: libruby's own test, which only reads the running thread's
+    // state.
+    only_main_ractor() || unsafe { rb_ractor_main_p_() }
 }
 
 /// The key (see [`running_fiber_key`]) of the fiber that last asked
