@@ -242,6 +242,29 @@ fn descriptor_slot(slot: usize, count: u32) -> u32 {
     ((slot as u32) << COUNT_BITS) | (count & COUNT_MASK)
 }
 
+/// The kind of the transfer a descriptor records (never 0 when one is).
+fn descriptor_kind(recorded: u32) -> Kind {
+    match recorded >> 30 {
+        1 => Kind::Take,
+        2 => Kind::Give,
+        _ => Kind::Reclaim,
+    }
+}
+
+/// A slot's word once the transfer of `kind` numbered `count` is applied
+/// to `held`: its units moved (all of them out, and `CLOSED`, for a
+/// reclaim), no `HELPED` mark.
+#[inline(always)]
+fn applied_word(kind: Kind, held: u64, count: u32) -> u64 {
+    let units = units_of(held);
+    let (units, closed) = match kind {
+        Kind::Take => (units.wrapping_add(1), 0),
+        Kind::Give => (units.saturating_sub(1), 0),
+        Kind::Reclaim => (0, CLOSED),
+    };
+    (u64::from(count & COUNT_MASK) << 32) | u64::from(units) | closed
+}
+
 /// Applies a holder's own transfer: nobody else moves units in or out of a
 /// live holder's slot, and a helper writes this same value (but with
 /// [`HELPED`], which this store clears): a store does.
@@ -357,13 +380,7 @@ impl Holders {
     fn apply_pending(slot: &Slot, recorded: u32, mut word: u64) {
         let count = recorded & COUNT_MASK;
         while count_of(word).wrapping_add(1) & COUNT_MASK == count {
-            let units = units_of(word);
-            let (units, closed) = match recorded >> 30 {
-                1 => (units.wrapping_add(1), 0),
-                2 => (units.saturating_sub(1), 0),
-                _ => (0, CLOSED),
-            };
-            let applied = (u64::from(count) << 32) | u64::from(units) | HELPED | closed;
+            let applied = applied_word(descriptor_kind(recorded), word, count) | HELPED;
             match slot.word.compare_exchange(word, applied, SeqCst, SeqCst) {
                 Ok(_) => return,
                 Err(now) => word = now,
@@ -456,14 +473,13 @@ impl Holders {
         {
             return false;
         }
-        let units = units_of(held);
-        let (new_count, units) = match kind {
-            Kind::Take => match (current as u32).checked_sub(1) {
-                Some(new_count) => (new_count, units.wrapping_add(1)),
-                None => return false,
-            },
-            Kind::Give if units > 0 => ((current as u32).saturating_add(1), units - 1),
-            _ => return false,
+        let new_count = match kind {
+            Kind::Take => (current as u32).checked_sub(1),
+            Kind::Give if units_of(held) > 0 => Some((current as u32).saturating_add(1)),
+            _ => None,
+        };
+        let Some(new_count) = new_count else {
+            return false;
         };
         let count = count.wrapping_add(1) & COUNT_MASK;
         let next = (u64::from(descriptor(kind, home, count)) << 32) | u64::from(new_count);
@@ -474,11 +490,7 @@ impl Holders {
             return false;
         }
         step!("holders.transfer.recorded");
-        store_own(
-            &slot.word,
-            held,
-            (u64::from(count) << 32) | u64::from(units),
-        );
+        store_own(&slot.word, held, applied_word(kind, held, count));
         true
     }
 
@@ -507,13 +519,7 @@ impl Holders {
             match state.compare_exchange(current, next, SeqCst, SeqCst) {
                 Ok(_) => {
                     step!("holders.transfer.recorded");
-                    let (units, closed) = match kind {
-                        Kind::Take => (units_of(held).wrapping_add(1), 0),
-                        Kind::Give => (units_of(held).saturating_sub(1), 0),
-                        Kind::Reclaim => (0, CLOSED),
-                    };
-                    let applied = (u64::from(count & COUNT_MASK) << 32) | u64::from(units) | closed;
-                    apply(word, held, applied);
+                    apply(word, held, applied_word(kind, held, count));
                     return Some(units_of(held));
                 }
                 Err(now) => current = now,
@@ -624,10 +630,7 @@ impl Holders {
     #[cold]
     #[inline(never)]
     fn claim_away(&self, owner: Owner, home: usize, evict: bool) -> Option<usize> {
-        if self.is_owners(home, owner) {
-            return Some(home);
-        }
-        if let Some(index) = self.own_slot_away(owner, home) {
+        if let Some(index) = self.own_slot(owner) {
             return Some(index);
         }
         let at = |distance: usize| (home + distance) % SLOTS;
@@ -688,8 +691,7 @@ impl Holders {
         step!("holders.take_over.keyed");
         slot.token.store(owner.token, SeqCst);
         step!("holders.take_over.tokened");
-        let distance = (index + SLOTS - owner.home()) % SLOTS;
-        self.header().reach.fetch_max(distance as u32, SeqCst);
+        self.reach_to(index, owner);
         slot.word.fetch_and(!(CLOSED | HELPED), SeqCst);
         step!("holders.take_over.opened");
         slot.freer.store(0, SeqCst);
@@ -722,12 +724,17 @@ impl Holders {
         step!("holders.claim.keyed");
         // Read only with the key, which the CAS published first.
         slot.token.store(owner.token, Release);
+        self.reach_to(index, owner);
+        true
+    }
+
+    /// Grows `reach` to cover slot `index`, claimed for `owner`: before
+    /// `owner` uses the slot, so that its next look finds it.
+    fn reach_to(&self, index: usize, owner: Owner) {
         let distance = (index + SLOTS - owner.home()) % SLOTS;
         if distance != 0 {
-            // Before the caller uses the slot, so that its next look finds it.
             self.header().reach.fetch_max(distance as u32, SeqCst);
         }
-        true
     }
 
     /// Frees the caller's own slot, which holds nothing (found by
@@ -809,12 +816,11 @@ impl Holders {
             if key == 0 || key == me || done {
                 continue;
             }
-            let plain = key;
-            let gone = match verdicts.iter().find(|(seen, _)| *seen == plain) {
+            let gone = match verdicts.iter().find(|(seen, _)| *seen == key) {
                 Some(&(_, gone)) => gone,
                 None => {
-                    let gone = key_is_gone(plain);
-                    verdicts.push((plain, gone));
+                    let gone = key_is_gone(key);
+                    verdicts.push((key, gone));
                     gone
                 }
             };

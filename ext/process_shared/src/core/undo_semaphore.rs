@@ -181,41 +181,34 @@ impl UndoSemaphore {
     /// Gives back one unit `owner` holds; `Misuse` if it holds none.
     #[inline(always)]
     pub fn post(&self, owner: Owner) -> CoreResult<()> {
-        if self.give_kept(owner) {
+        if self.try_post(owner) {
             return Ok(());
         }
-        self.post_looking(owner)
+        Err(CoreError::Misuse(
+            "post of a semaphore with undo: the calling thread holds no unit of it".into(),
+        ))
     }
 
     /// [`UndoSemaphore::post`], for a caller that only needs to know
-    /// whether a unit went back (a fast entry point: the error is made and
-    /// dropped out of line).
+    /// whether a unit went back (a fast entry point: no error to make and
+    /// drop).
     #[inline(always)]
     pub fn try_post(&self, owner: Owner) -> bool {
-        self.give_kept(owner) || self.post_looking(owner).is_ok()
-    }
-
-    /// The straight line of [`UndoSemaphore::post`] (see
-    /// [`Holders::transfer_kept`]): whether it gave the unit back.
-    #[inline(always)]
-    fn give_kept(&self, owner: Owner) -> bool {
-        if !self.holders.transfer_kept(owner, Kind::Give) {
+        if !self.holders.transfer_kept(owner, Kind::Give) && !self.give_looking_for_slot(owner) {
             return false;
         }
         step!("undo.post.given");
+        // A slot holding nothing now may be taken back by a waiter that
+        // found no free one: wake it as for a unit.
         self.holders.notify();
         true
     }
 
-    /// [`UndoSemaphore::post`] when the kept slot's straight line did not
-    /// do (out of line, as [`UndoSemaphore::try_take_claiming`]).
+    /// The give of [`UndoSemaphore::try_post`] when the kept slot's straight
+    /// line (see [`Holders::transfer_kept`]) did not do: out of line, as
+    /// [`UndoSemaphore::try_take_claiming`]. False if `owner` holds no unit.
     #[inline(never)]
-    fn post_looking(&self, owner: Owner) -> CoreResult<()> {
-        let holds_none = || {
-            CoreError::Misuse(
-                "post of a semaphore with undo: the calling thread holds no unit of it".into(),
-            )
-        };
+    fn give_looking_for_slot(&self, owner: Owner) -> bool {
         // Its kept slot, even empty: the transfer below checks that it is
         // still the owner's, refuses a slot holding nothing, and reads the
         // units with the word it changes.
@@ -227,19 +220,15 @@ impl UndoSemaphore {
                     (units > 0).then(|| count.saturating_add(1))
                 });
             match given {
-                Ok(_) => break,
-                Err(Refused::Declined) => return Err(holds_none()),
+                Ok(_) => return true,
+                Err(Refused::Declined) => return false,
                 // Taken back while it held nothing: look again.
-                Err(Refused::SlotLost) => {
-                    slot = self.holders.own_slot(owner).ok_or_else(holds_none)?
-                }
+                Err(Refused::SlotLost) => match self.holders.own_slot(owner) {
+                    Some(other) => slot = other,
+                    None => return false,
+                },
             }
         }
-        step!("undo.post.given");
-        // A slot holding nothing now may be taken back by a waiter that
-        // found no free one: wake it as for a unit.
-        self.holders.notify();
-        Ok(())
     }
 
     /// Units `owner` holds.
@@ -251,7 +240,7 @@ impl UndoSemaphore {
 
     /// Gives back every unit `owner` holds (`close`).
     pub fn release_all(&self, owner: Owner) {
-        while self.post(owner).is_ok() {}
+        while self.try_post(owner) {}
     }
 }
 

@@ -63,28 +63,19 @@ pub trait LockClass {
     const SYNCHRONIZE: &'static [&'static str] = &["synchronize"];
     /// What the enter and exit methods return.
     const RETURNS: Returns = Returns::Receiver;
-    /// Takes the lock (a unit) if that needs no wait and no error.
-    fn enter_now(lock: &Resource<Self>) -> bool;
+    /// Who calls, as the lock needs to know it: nothing for a semaphore,
+    /// the owner token for a `Mutex`, the holder for a holder table.
+    type Caller: Copy + std::panic::UnwindSafe;
+    /// The caller, asked once per call (`synchronize` asks once for both
+    /// [`LockClass::enter_by`] and [`LockClass::exit_by`], since its block
+    /// ends in the fiber it began in).
+    fn caller() -> Self::Caller;
+    /// Takes the lock (a unit) for `caller` if that needs no wait and no
+    /// error.
+    fn enter_by(lock: &Resource<Self>, caller: Self::Caller) -> bool;
     /// Gives it back; `false`, with nothing changed, when the checked
     /// method must do it (and raise).
-    fn exit_now(lock: &Resource<Self>) -> bool;
-    /// Who calls, for a lock whose holder is a fiber (0 for the others):
-    /// `synchronize` asks once for both [`LockClass::enter_by`] and
-    /// [`LockClass::exit_by`], since its block ends in the fiber it began in.
-    #[inline(always)]
-    fn caller() -> u64 {
-        0
-    }
-    /// [`LockClass::enter_now`] for the caller [`LockClass::caller`] named.
-    #[inline(always)]
-    fn enter_by(lock: &Resource<Self>, _caller: u64) -> bool {
-        Self::enter_now(lock)
-    }
-    /// [`LockClass::exit_now`] for the caller [`LockClass::caller`] named.
-    #[inline(always)]
-    fn exit_by(lock: &Resource<Self>, _caller: u64) -> bool {
-        Self::exit_now(lock)
-    }
+    fn exit_by(lock: &Resource<Self>, caller: Self::Caller) -> bool;
 }
 
 /// What the objects of a lock's class hold.
@@ -94,16 +85,7 @@ impl LockClass for Mutex {
     type Class = Self;
     const ENTER: &'static [&'static str] = &["lock"];
     const EXIT: &'static [&'static str] = &["unlock"];
-
-    #[inline(always)]
-    fn enter_now(mutex: &CoreMutex) -> bool {
-        Self::enter_by(mutex, Self::caller())
-    }
-
-    #[inline(always)]
-    fn exit_now(mutex: &CoreMutex) -> bool {
-        Self::exit_by(mutex, Self::caller())
-    }
+    type Caller = u64;
 
     #[inline(always)]
     fn caller() -> u64 {
@@ -127,16 +109,7 @@ impl LockClass for Monitor {
     const EXIT: &'static [&'static str] = &["exit", "mon_exit", "unlock"];
     const SYNCHRONIZE: &'static [&'static str] = &["synchronize", "mon_synchronize"];
     const RETURNS: Returns = Returns::Nil;
-
-    #[inline(always)]
-    fn enter_now(monitor: &CoreMutex) -> bool {
-        Self::enter_by(monitor, Self::caller())
-    }
-
-    #[inline(always)]
-    fn exit_now(monitor: &CoreMutex) -> bool {
-        Self::exit_by(monitor, Self::caller())
-    }
+    type Caller = u64;
 
     #[inline(always)]
     fn caller() -> u64 {
@@ -154,21 +127,26 @@ impl LockClass for Monitor {
     }
 }
 
-/// The semaphore family: `wait`/`post` (`lock`/`unlock` for the view).
+/// The semaphore family: `wait`/`post` (`lock`/`unlock` for the view),
+/// whoever calls.
 macro_rules! semaphore_class {
     ($class:ty, $core:ty, $enter:literal, $exit:literal) => {
         impl LockClass for $class {
             type Class = Self;
             const ENTER: &'static [&'static str] = &[$enter];
             const EXIT: &'static [&'static str] = &[$exit];
+            type Caller = ();
+
+            #[inline(always)]
+            fn caller() {}
 
             #[inline]
-            fn enter_now(semaphore: &$core) -> bool {
+            fn enter_by(semaphore: &$core, _: ()) -> bool {
                 semaphore.try_wait()
             }
 
             #[inline]
-            fn exit_now(semaphore: &$core) -> bool {
+            fn exit_by(semaphore: &$core, _: ()) -> bool {
                 semaphore.post().is_ok()
             }
         }
@@ -181,7 +159,7 @@ semaphore_class!(BinarySemaphore, CoreBinarySemaphore, "wait", "post");
 
 /// Who calls, for the holder tables, with the GVL held.
 #[inline(always)]
-fn caller() -> Owner {
+fn holder() -> Owner {
     Owner::with_token(current_token_with_gvl())
 }
 
@@ -189,15 +167,21 @@ impl LockClass for UndoSemaphore {
     type Class = Self;
     const ENTER: &'static [&'static str] = &["wait"];
     const EXIT: &'static [&'static str] = &["post"];
+    type Caller = Owner;
 
     #[inline(always)]
-    fn enter_now(semaphore: &CoreUndoSemaphore) -> bool {
-        semaphore.try_take(caller())
+    fn caller() -> Owner {
+        holder()
     }
 
     #[inline(always)]
-    fn exit_now(semaphore: &CoreUndoSemaphore) -> bool {
-        semaphore.try_post(caller())
+    fn enter_by(semaphore: &CoreUndoSemaphore, caller: Owner) -> bool {
+        semaphore.try_take(caller)
+    }
+
+    #[inline(always)]
+    fn exit_by(semaphore: &CoreUndoSemaphore, caller: Owner) -> bool {
+        semaphore.try_post(caller)
     }
 }
 
@@ -213,15 +197,21 @@ impl LockClass for ReadSide {
     const EXIT: &'static [&'static str] = &["release_read_lock"];
     const SYNCHRONIZE: &'static [&'static str] = &["with_read_lock"];
     const RETURNS: Returns = Returns::True;
+    type Caller = Owner;
 
-    #[inline]
-    fn enter_now(lock: &CoreReadWriteLock) -> bool {
-        matches!(lock.try_read(caller()), Ok(Attempt::Acquired))
+    #[inline(always)]
+    fn caller() -> Owner {
+        holder()
     }
 
     #[inline]
-    fn exit_now(lock: &CoreReadWriteLock) -> bool {
-        lock.release_read(caller()).is_ok()
+    fn enter_by(lock: &CoreReadWriteLock, caller: Owner) -> bool {
+        matches!(lock.try_read(caller), Ok(Attempt::Acquired))
+    }
+
+    #[inline]
+    fn exit_by(lock: &CoreReadWriteLock, caller: Owner) -> bool {
+        lock.release_read(caller).is_ok()
     }
 }
 
@@ -231,15 +221,21 @@ impl LockClass for WriteSide {
     const EXIT: &'static [&'static str] = &["release_write_lock"];
     const SYNCHRONIZE: &'static [&'static str] = &["with_write_lock"];
     const RETURNS: Returns = Returns::True;
+    type Caller = Owner;
 
-    #[inline]
-    fn enter_now(lock: &CoreReadWriteLock) -> bool {
-        matches!(lock.try_write(caller()), Ok(Attempt::Acquired))
+    #[inline(always)]
+    fn caller() -> Owner {
+        holder()
     }
 
     #[inline]
-    fn exit_now(lock: &CoreReadWriteLock) -> bool {
-        lock.release_write(caller()).is_ok()
+    fn enter_by(lock: &CoreReadWriteLock, caller: Owner) -> bool {
+        matches!(lock.try_write(caller), Ok(Attempt::Acquired))
+    }
+
+    #[inline]
+    fn exit_by(lock: &CoreReadWriteLock, caller: Owner) -> bool {
+        lock.release_write(caller).is_ok()
     }
 }
 
@@ -287,7 +283,7 @@ fn returned<W: LockClass>(rb_self: VALUE) -> VALUE {
 unsafe extern "C" fn enter<W: LockClass>(rb_self: VALUE) -> VALUE {
     // SAFETY: a method entry point: the GVL is held, nothing needs
     // dropping; no Ruby code runs while the lock is used.
-    if unsafe { step::<W>(rb_self, W::enter_now) } {
+    if unsafe { step::<W>(rb_self, |lock| W::enter_by(lock, W::caller())) } {
         returned::<W>(rb_self)
     } else {
         // SAFETY: nothing is held that needs dropping.
@@ -298,7 +294,7 @@ unsafe extern "C" fn enter<W: LockClass>(rb_self: VALUE) -> VALUE {
 /// `unlock` / `post`: returns self.
 unsafe extern "C" fn exit<W: LockClass>(rb_self: VALUE) -> VALUE {
     // SAFETY: as in `enter`.
-    if unsafe { step::<W>(rb_self, W::exit_now) } {
+    if unsafe { step::<W>(rb_self, |lock| W::exit_by(lock, W::caller())) } {
         returned::<W>(rb_self)
     } else {
         // SAFETY: nothing is held that needs dropping.
@@ -326,7 +322,7 @@ unsafe extern "C" fn synchronize<W: LockClass>(rb_self: VALUE) -> VALUE {
     }
     let caller = W::caller();
     // SAFETY: as in `enter`.
-    if !unsafe { step::<W>(rb_self, |lock| W::enter_by(lock, caller)) } {
+    if !unsafe { step::<W>(rb_self, move |lock| W::enter_by(lock, caller)) } {
         // Busy (or closed...): the checked enter waits, or raises before
         // the block runs.
         // SAFETY: nothing is held that needs dropping.
@@ -340,7 +336,7 @@ unsafe extern "C" fn synchronize<W: LockClass>(rb_self: VALUE) -> VALUE {
     // The block may have closed the object or released the lock itself:
     // look the lock up again.
     // SAFETY: as in `enter`.
-    let exited = unsafe { step::<W>(rb_self, |lock| W::exit_by(lock, caller)) };
+    let exited = unsafe { step::<W>(rb_self, move |lock| W::exit_by(lock, caller)) };
     if state != 0 {
         // The block's exception wins over any trouble giving the lock back,
         // as in the checked `synchronize`.
